@@ -1,0 +1,211 @@
+/**
+ * check.ts — heap.check(): the full metadata consistency check.
+ *
+ * It recomputes, from first principles, everything the allocator keeps incrementally and
+ * throws HeapCorruptionError with a precise message at the first difference:
+ *
+ *   1. OS layer: per-state byte counters and mappedReady against the page state table.
+ *   2. Page allocator: every summary from the bitmaps (mpagealloc's own check).
+ *   3. Page -> span table: every page of every in-use span maps to it, every mapped page
+ *      belongs to the span it names; the pageInUse bits.
+ *   4. Page allocator vs spans vs OS states: a grown page is allocated iff a span holds it
+ *      (or a P's page cache); a scavenged page is Prepared, any other grown page Ready.
+ *   5. Spans: allocCount equals the bitmap count, the freed bits are allocated slots and
+ *      agree with nfreed, allocCache agrees with allocBits at freeindex, tiny masks agree
+ *      with the slots; every in-use span is in exactly one place (one mcache slot or one
+ *      mcentral set) with the right span class.
+ *   6. Statistics against a recount: HeapInuse, HeapReleased, HeapIdle + HeapInuse ==
+ *      HeapSys == grown bytes, per-class allocation counts, freed-unswept bytes, MSpanInuse,
+ *      and Sys == the bytes the backend has mapped.
+ *
+ * @module
+ */
+import { HeapCorruptionError } from './errors.js';
+import {
+  LIST_MCACHE, SET_FULL, SET_PARTIAL, centralOf, setHead, setListId,
+} from './mcentral.js';
+import { MC_ALLOC, P_MCACHE } from './mcache.js';
+import {
+  MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS,
+  NUM_SYS_STATS, pageSize,
+} from './mem.js';
+import { maxProcs, type MHeap } from './mheap.js';
+import {
+  MSPAN_SIZE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS,
+  S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NFREED, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
+  S_TINYMASKS, mSpanInUse, mSpanManual, popcount32,
+} from './mspan.js';
+import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE } from './mstats.js';
+import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+
+function fail(msg: string): never {
+  throw new HeapCorruptionError(`heap.check: ${msg}`);
+}
+
+/** Run every consistency check on heap h. */
+export function checkHeap(h: MHeap): void {
+  h.mem.check();
+  h.pages.check();
+  const spans = checkSpanTable(h);
+  checkPagesAndOS(h);
+  checkPlaces(h, spans);
+  checkStats(h, spans);
+}
+
+/** Spans found in the page -> span table, with their pages verified. */
+function checkSpanTable(h: MHeap): number[] {
+  const u32 = h.views.u32;
+  const spans: number[] = [];
+  h.forEachSpan((s) => spans.push(s));
+  const seen = new Set(spans);
+  for (const s of spans) {
+    const state = u32[(s + S_STATE) >>> 2];
+    if (state !== mSpanInUse && state !== mSpanManual) fail(`span ${s} in the page table is in state ${state}`);
+    const start = u32[(s + S_START) >>> 2], np = u32[(s + S_NPAGES) >>> 2];
+    for (let i = 0; i < np; i++) {
+      const p = start + i * pageSize;
+      if (h.spanOf(p) !== s) fail(`page ${p} of span ${s} [${start}, +${np} pages) maps to ${h.spanOf(p)}`);
+    }
+    if ((state === mSpanInUse) !== h.pageInUse(start)) fail(`pageInUse bit of span ${s} at ${start} is wrong`);
+    if (!h.pages.chunkAllocBit(Math.floor(start / (4 << 20)), (start % (4 << 20)) / pageSize)) {
+      fail(`span ${s} at ${start} is in use but its first page is free in the page allocator`);
+    }
+  }
+  // No page may name a span that does not cover it.
+  for (const [base, limit] of h.pages.inUseRanges()) {
+    for (let p = base; p < limit; p += pageSize) {
+      const s = h.spanOf(p);
+      if (s !== 0 && !seen.has(s)) fail(`page ${p} maps to span ${s}, which does not start a span in the table`);
+    }
+  }
+  return spans;
+}
+
+/** Page allocator bits against spans and OS states, for every grown page. */
+function checkPagesAndOS(h: MHeap): void {
+  const chunk = 4 << 20;
+  for (const [base, limit] of h.pages.inUseRanges()) {
+    for (let p = base; p < limit; p += pageSize) {
+      const ci = Math.floor(p / chunk), i = (p % chunk) / pageSize;
+      const alloc = h.pages.chunkAllocBit(ci, i), scav = h.pages.chunkScavBit(ci, i);
+      const s = h.spanOf(p);
+      if (alloc !== (s !== 0)) fail(`page ${p} is ${alloc ? 'allocated' : 'free'} in the page allocator but ${s !== 0 ? 'held by span ' + s : 'held by no span'}`);
+      if (alloc && scav) fail(`page ${p} is both allocated and scavenged`);
+      const st = h.mem.stateOf(p);
+      if (scav && st !== MEM_PREPARED) fail(`page ${p} is scavenged but its OS state is ${st}, not Prepared`);
+      if (!scav && st !== MEM_READY) fail(`page ${p} is not scavenged but its OS state is ${st}, not Ready`);
+    }
+  }
+}
+
+/** Every in-use heap span is in exactly one place: one mcache slot or one mcentral set. */
+function checkPlaces(h: MHeap, spans: number[]): void {
+  const u32 = h.views.u32;
+  const place = new Map<number, string>();
+  const put = (s: number, where: string) => {
+    const prev = place.get(s);
+    if (prev !== undefined) fail(`span ${s} is in two places: ${prev} and ${where}`);
+    place.set(s, where);
+  };
+  for (let spc = 0; spc < numSpanClasses; spc++) {
+    const c = centralOf(h.central, spc);
+    for (let set = SET_PARTIAL; set < SET_FULL + 2; set++) {
+      let n = 0;
+      for (let s = setHead(u32, c, set); s !== 0; s = u32[(s + S_NEXT) >>> 2]) {
+        if (++n > 1 << 24) fail(`mcentral ${spc} set ${set} has a cycle`);
+        put(s, `mcentral[${spc}] set ${set}`);
+        if (u32[(s + S_LIST) >>> 2] !== setListId(spc, set)) fail(`span ${s} is in mcentral[${spc}] set ${set} but its list field says ${u32[(s + S_LIST) >>> 2]}`);
+        if (u32[(s + S_SPANCLASS) >>> 2] !== spc) fail(`span ${s} of class ${u32[(s + S_SPANCLASS) >>> 2]} is in mcentral[${spc}]`);
+        if (u32[(s + S_STATE) >>> 2] !== mSpanInUse) fail(`span ${s} in mcentral[${spc}] is not in use`);
+      }
+    }
+  }
+  const empty = h.emptymspan;
+  for (let pid = 0; pid < maxProcs; pid++) {
+    const p = h.pOf(pid);
+    if (p === 0) continue;
+    const mc = u32[(p + P_MCACHE) >>> 2];
+    for (let spc = 0; spc < numSpanClasses; spc++) {
+      const s = u32[(mc + MC_ALLOC + 4 * spc) >>> 2];
+      if (s === empty) continue;
+      put(s, `mcache of P${pid} class ${spc}`);
+      if (u32[(s + S_LIST) >>> 2] !== LIST_MCACHE + pid) fail(`span ${s} is cached by P${pid} but its list field says ${u32[(s + S_LIST) >>> 2]}`);
+      if (u32[(s + S_SPANCLASS) >>> 2] !== spc) fail(`span ${s} of class ${u32[(s + S_SPANCLASS) >>> 2]} is in P${pid}'s slot ${spc}`);
+    }
+  }
+  for (const s of spans) {
+    if (u32[(s + S_STATE) >>> 2] === mSpanInUse && !place.has(s)) fail(`in-use span ${s} is in no mcache and no mcentral set`);
+  }
+}
+
+/** Bitmaps of each span, then the statistics against a recount. */
+function checkStats(h: MHeap, spans: number[]): void {
+  const u32 = h.views.u32, f64 = h.views.f64, mem = h.mem, st = h.stats;
+  let inUseBytes = 0, stackBytes = 0, freedUnswept = 0, largeLive = 0;
+  const perClass = new Float64Array(NUM_SIZE_CLASSES);
+  for (const s of spans) {
+    const np = u32[(s + S_NPAGES) >>> 2];
+    if (u32[(s + S_STATE) >>> 2] === mSpanManual) { stackBytes += np * pageSize; continue; }
+    inUseBytes += np * pageSize;
+    const nelems = u32[(s + S_NELEMS) >>> 2], fi = u32[(s + S_FREEINDEX) >>> 2];
+    const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+    if (fi > nelems) fail(`span ${s}: freeindex ${fi} > nelems ${nelems}`);
+    let count = 0, freed = 0;
+    for (let i = 0; i < nelems; i++) {
+      const a = i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0;
+      const f = (u32[fb + (i >>> 5)] & (1 << (i & 31))) !== 0;
+      if (a) count++;
+      if (f) { freed++; if (!a) fail(`span ${s}: slot ${i} is freed but not allocated`); }
+    }
+    const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
+    if (count !== allocCount) fail(`span ${s}: allocCount ${allocCount} but the bitmaps say ${count} slots are allocated`);
+    if (freed !== u32[(s + S_NFREED) >>> 2]) fail(`span ${s}: nfreed ${u32[(s + S_NFREED) >>> 2]} but ${freed} freed bits`);
+    if (fi < nelems) {
+      // allocCache = NOT(allocBits of the 64-slot group of freeindex) >> (freeindex % 64)
+      const g = fi & ~63, sh = fi & 63;
+      let lo = ~u32[ab + (g >>> 5)] >>> 0, hi = ~u32[ab + (g >>> 5) + 1] >>> 0;
+      if (sh >= 32) { lo = hi >>> (sh - 32); hi = 0; } else if (sh > 0) { lo = ((lo >>> sh) | (hi << (32 - sh))) >>> 0; hi = hi >>> sh; }
+      if (u32[(s + S_CACHE_LO) >>> 2] !== lo || u32[(s + S_CACHE_HI) >>> 2] !== hi) {
+        fail(`span ${s}: allocCache ${u32[(s + S_CACHE_HI) >>> 2].toString(16)}:${u32[(s + S_CACHE_LO) >>> 2].toString(16)} disagrees with allocBits at freeindex ${fi} (${hi.toString(16)}:${lo.toString(16)})`);
+      }
+    }
+    const spc = u32[(s + S_SPANCLASS) >>> 2];
+    if (spc === tinySpanClass) {
+      const masks = u32[(s + S_TINYMASKS) >>> 2] >>> 1;
+      for (let i = 0; i < nelems; i++) {
+        const live = (i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) && (u32[fb + (i >>> 5)] & (1 << (i & 31))) === 0;
+        if (live !== (h.views.u16[masks + i] !== 0)) fail(`tiny span ${s}: block ${i} is ${live ? 'live' : 'dead'} but its mask is ${h.views.u16[masks + i]}`);
+      }
+    }
+    const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
+    freedUnswept += freed * elemsize;
+    const cached = u32[(s + S_LIST) >>> 2] >= LIST_MCACHE;
+    const settled = cached ? u32[(s + S_ACBC) >>> 2] : allocCount;
+    const sc = spanClassSizeclass(spc);
+    if (sc === 0) largeLive += settled * elemsize; else perClass[sc] += settled;
+  }
+  // Per-class counts: allocated - freed (as counted) == objects held by spans (as settled).
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) {
+    const counted = f64[st + ST_SMALL_ALLOC + c] - f64[st + ST_SMALL_FREE + c];
+    if (counted !== perClass[c]) fail(`size class ${c}: counters say ${counted} objects, spans hold ${perClass[c]}`);
+  }
+  const largeCounted = f64[st + ST_LARGE_ALLOC] - f64[st + ST_LARGE_FREE];
+  if (largeCounted !== largeLive) fail(`large objects: counters say ${largeCounted} bytes, spans hold ${largeLive}`);
+  if (f64[st + ST_FREED_UNSWEPT] !== freedUnswept) fail(`freed-unswept bytes: counter ${f64[st + ST_FREED_UNSWEPT]}, recount ${freedUnswept}`);
+  if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);
+  if (mem.stat(STAT_IN_STACKS) !== stackBytes) fail(`StackInuse is ${mem.stat(STAT_IN_STACKS)}, stack spans hold ${stackBytes}`);
+  let scavPages = 0, grown = 0;
+  const chunk = 4 << 20;
+  for (const [base, limit] of h.pages.inUseRanges()) {
+    grown += limit - base;
+    for (let p = base; p < limit; p += pageSize) if (h.pages.chunkScavBit(Math.floor(p / chunk), (p % chunk) / pageSize)) scavPages++;
+  }
+  if (mem.stat(STAT_HEAP_RELEASED) !== scavPages * pageSize) fail(`HeapReleased is ${mem.stat(STAT_HEAP_RELEASED)}, ${scavPages * pageSize} bytes are scavenged`);
+  const heapSys = mem.stat(STAT_HEAP_INUSE) + mem.stat(STAT_HEAP_FREE) + mem.stat(STAT_HEAP_RELEASED);
+  if (heapSys + stackBytes !== grown) fail(`HeapSys ${heapSys} + stacks ${stackBytes} != ${grown} bytes grown into`);
+  const spanStructs = spans.length * MSPAN_SIZE;
+  if (h.spanalloc.inuse !== spanStructs) fail(`MSpanInuse is ${h.spanalloc.inuse}, ${spans.length} spans use ${spanStructs}`);
+  let sys = 0;
+  for (let i = 0; i < NUM_SYS_STATS; i++) sys += mem.stat(i);
+  if (sys !== mem.mapped) fail(`Sys (sum of the *Sys statistics) is ${sys}, but the backend has ${mem.mapped} bytes mapped`);
+}

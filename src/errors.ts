@@ -1,0 +1,51 @@
+/**
+ * Typed errors of goheap.
+ *
+ * Go's runtime reports most of these conditions with `throw` (a fatal error that ends the
+ * process). A JS library cannot end its host, so every condition that user input can cause
+ * is a catchable error of its own class, raised *before* any allocator state changes, so the
+ * heap stays consistent and usable afterwards. Conditions that only a bug in goheap itself
+ * can cause (a broken invariant) raise {@link HeapCorruptionError}.
+ *
+ * @module
+ */
+
+/** Base class of every error goheap throws. */
+export class GoHeapError extends Error {
+  override name = 'GoHeapError';
+}
+
+/** A size argument is not a non-negative safe integer, or is larger than the reservation. */
+export class InvalidSizeError extends GoHeapError {
+  override name = 'InvalidSizeError';
+}
+
+/** A pointer passed to free/realloc/usableSize is not the base of a live object. */
+export class InvalidPointerError extends GoHeapError {
+  override name = 'InvalidPointerError';
+}
+
+/** free of an object that is already dead. */
+export class DoubleFreeError extends InvalidPointerError {
+  override name = 'DoubleFreeError';
+}
+
+/** The reservation (the buffer's maxByteLength) cannot hold the request. */
+export class OutOfMemoryError extends GoHeapError {
+  override name = 'OutOfMemoryError';
+}
+
+/** A sys* call asked for a transition the OS memory state machine does not allow. */
+export class IllegalTransitionError extends GoHeapError {
+  override name = 'IllegalTransitionError';
+}
+
+/** An option or argument other than a size or a pointer is invalid. */
+export class InvalidArgumentError extends GoHeapError {
+  override name = 'InvalidArgumentError';
+}
+
+/** heap.check() found allocator metadata that disagrees with itself, or an internal invariant broke. */
+export class HeapCorruptionError extends GoHeapError {
+  override name = 'HeapCorruptionError';
+}

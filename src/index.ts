@@ -1,0 +1,19 @@
+/**
+ * goheap — Go's memory allocator in TypeScript, over a growable SharedArrayBuffer.
+ *
+ * The public API is the {@link Heap} facade; the runtime concepts it is built from are
+ * exported too, under Go's names, for tools (the CLI, the visualiser) and the curious.
+ *
+ * @module
+ */
+export { Heap, defaultReserve, type HeapOptions, type MallocOptions } from './heap.js';
+export {
+  GoHeapError, InvalidSizeError, InvalidPointerError, DoubleFreeError, OutOfMemoryError,
+  IllegalTransitionError, InvalidArgumentError, HeapCorruptionError,
+} from './errors.js';
+export { type MemStats, type MemStatsBySize, memStatsFields } from './mstats.js';
+export { type GCCycleInfo } from './mgc.js';
+export {
+  OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, memStateNames, type BackendKind,
+} from './mem.js';
+export * as sizeclasses from './sizeclasses.js';

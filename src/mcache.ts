@@ -1,0 +1,165 @@
+/**
+ * mcache.ts — the per-P cache of spans (Go: src/runtime/mcache.go) and the P itself.
+ *
+ * A P ("processor") is a context that allocates: the thread that created the heap, or a
+ * worker that attached to it. Each P owns one mcache: one span per span class from which
+ * it allocates without any lock or atomic, plus the tiny allocator's current 16-byte
+ * block. When a span runs out of free slots the mcache gives it back to its mcentral and
+ * takes another (refill); releaseAll gives every span back (Go calls it flushing).
+ *
+ * Statistics are settled here as in Go: the slots a span handed out while cached are
+ * added to smallAllocCount when the span leaves the cache, and tiny allocations combined
+ * into a block are added to tinyAllocCount then too. That is why readMemStats flushes the
+ * caller's mcache first.
+ *
+ * @module
+ */
+import { OutOfMemoryError } from './errors.js';
+import { cacheSpan, uncacheSpan } from './mcentral.js';
+import type { MHeap } from './mheap.js';
+import {
+  S_ACBC, S_ALLOCCOUNT, S_ELEMSIZE, S_LIST, S_NELEMS, S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex,
+} from './mspan.js';
+import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
+import { numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+import { LIST_MCACHE } from './mcentral.js';
+import { pageSize } from './mem.js';
+
+/**
+ * mcache struct (MCACHE_SIZE bytes, from the heap's cachealloc fixalloc: MCacheSys):
+ *
+ *   offset  size  field
+ *     0      4    tiny          address of the current tiny block (0 = none)
+ *     4      4    tinyoffset    next free byte offset in it
+ *     8      4    tinyMask      address of the block's u16 mask of object starts
+ *    12      4    tinyAllocs    tiny allocations combined since the last flush
+ *    16      4    flushGen      sweepgen when this cache was last flushed
+ *    20      4    pid           id of the owning P
+ *    24      8    (pad)
+ *    32    544    alloc[136]    span per span class (emptymspan when none)
+ *   576     32    stackcache[4] {list, size} per stack order (stack.ts)
+ *   608     32    (pad to 640)
+ */
+export const MCACHE_SIZE = 640;
+export const MC_TINY = 0;
+export const MC_TINYOFFSET = 4;
+export const MC_TINYMASK = 8;
+export const MC_TINYALLOCS = 12;
+export const MC_FLUSHGEN = 16;
+export const MC_PID = 20;
+export const MC_ALLOC = 32;
+export const MC_STACKCACHE = 576;
+
+/**
+ * P struct (64 bytes, persistentalloc'd, other_sys):
+ *
+ *   offset  field
+ *     0     status     P_IDLE / P_RUNNING (i32, Atomics)
+ *     4     mcache     address of this P's mcache
+ *     8     owner      token of the attached context (0 = none)
+ *    12     (pad to 64)
+ */
+export const P_SIZE = 64;
+export const P_STATUS = 0;
+export const P_MCACHE = 4;
+export const P_OWNER = 8;
+export const P_IDLE = 0;
+export const P_RUNNING = 1;
+
+/**
+ * Initialise a fresh mcache at address c for P pid (Go: allocmcache): every slot
+ * holds emptymspan.
+ */
+export function initMCache(h: MHeap, c: number, pid: number, emptymspan: number): void {
+  const u32 = h.views.u32;
+  u32[(c + MC_PID) >>> 2] = pid;
+  u32[(c + MC_FLUSHGEN) >>> 2] = h.sweepgen;
+  for (let i = 0; i < numSpanClasses; i++) u32[(c + MC_ALLOC + 4 * i) >>> 2] = emptymspan;
+}
+
+/**
+ * Replace the full span of class spc with one that has a free slot (Go: mcache.refill).
+ * Throws OutOfMemoryError when no span can be had; the cache is consistent then (the slot
+ * holds emptymspan).
+ */
+export function refill(h: MHeap, c: number, spc: number, emptymspan: number): number {
+  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
+  const old = u32[slot];
+  if (old !== emptymspan) {
+    settleSpan(h, c, old, spc);
+    u32[slot] = emptymspan;
+    uncacheSpan(h, old);
+  }
+  const s = cacheSpan(h, spc);
+  if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
+  u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen + 3) >>> 0;
+  u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
+  u32[(s + S_LIST) >>> 2] = LIST_MCACHE + u32[(c + MC_PID) >>> 2];
+  // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).
+  f64[h.stats + ST_HEAP_LIVE] += u32[(s + S_NPAGES) >>> 2] * pageSize - u32[(s + S_ALLOCCOUNT) >>> 2] * u32[(s + S_ELEMSIZE) >>> 2];
+  u32[slot] = s;
+  return s;
+}
+
+/** Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount). */
+function settleSpan(h: MHeap, c: number, s: number, spc: number): void {
+  const u32 = h.views.u32, f64 = h.views.f64;
+  const used = u32[(s + S_ALLOCCOUNT) >>> 2] - u32[(s + S_ACBC) >>> 2];
+  f64[h.stats + ST_SMALL_ALLOC + spanClassSizeclass(spc)] += used;
+  u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
+  u32[(s + S_LIST) >>> 2] = 0;
+  if (spc === tinySpanClass) {
+    f64[h.stats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
+    u32[(c + MC_TINYALLOCS) >>> 2] = 0;
+  }
+}
+
+/**
+ * Give every cached span back to its mcentral and drop the tiny block (Go:
+ * mcache.releaseAll). Used by readMemStats, gc() and detach.
+ */
+export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
+  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const sg = h.sweepgen;
+  for (let spc = 0; spc < numSpanClasses; spc++) {
+    const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
+    const s = u32[slot];
+    if (s === emptymspan) continue;
+    settleSpan(h, c, s, spc);
+    // Take back the pacer's overestimate for the slots that were never used.
+    if (u32[(s + S_SWEEPGEN) >>> 2] !== ((sg + 1) >>> 0)) {
+      f64[h.stats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
+    }
+    u32[slot] = emptymspan;
+    uncacheSpan(h, s);
+  }
+  u32[(c + MC_TINY) >>> 2] = 0;
+  u32[(c + MC_TINYOFFSET) >>> 2] = 0;
+  u32[(c + MC_TINYMASK) >>> 2] = 0;
+  f64[h.stats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
+  u32[(c + MC_TINYALLOCS) >>> 2] = 0;
+  u32[(c + MC_FLUSHGEN) >>> 2] = sg;
+}
+
+/**
+ * The slow path of small allocation (Go: mcache.nextFree): the next free slot of the
+ * cached span of class spc, refilling the cache when the span is full. Returns the
+ * object's address; throws OutOfMemoryError.
+ */
+export function nextFree(h: MHeap, c: number, spc: number, emptymspan: number): number {
+  const u32 = h.views.u32;
+  let s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+  let i = nextFreeIndex(u32, s);
+  if (i === u32[(s + S_NELEMS) >>> 2]) {
+    s = refill(h, c, spc, emptymspan);
+    i = nextFreeIndex(u32, s);
+  }
+  u32[(s + S_ALLOCCOUNT) >>> 2]++;
+  return u32[(s + S_START) >>> 2] + i * u32[(s + S_ELEMSIZE) >>> 2];
+}
+
+/** The span an mcache holds for class spc (emptymspan if none). */
+export function cachedSpan(h: MHeap, c: number, spc: number): number {
+  return h.views.u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+}

@@ -1,0 +1,215 @@
+/**
+ * mcentral.ts — the central free lists, one per span class (Go: src/runtime/mcentral.go,
+ * mspanset.go).
+ *
+ * An mcentral holds the spans of its class that no mcache holds, in four sets:
+ *
+ *   partial[2]  spans with at least one free slot
+ *   full[2]     spans with no free slot
+ *
+ * Each pair is indexed by the heap's sweepgen: with sg = mheap.sweepgen,
+ * partial[(sg/2) % 2] holds the swept spans and partial[1 - (sg/2) % 2] the unswept ones
+ * (the same for full). A GC bumps sweepgen by 2, which swaps the roles: every swept span
+ * becomes unswept at once, with no list walking.
+ *
+ * Go's spanSet is a lock-free queue of span pointers in separately allocated blocks.
+ * goheap links spans through their own `next`/`prev` fields instead (a span is in at most
+ * one set), which needs no extra memory; the order is the same (push at the tail, pop at
+ * the head). Each mcentral has a lock word for the multi-worker heap.
+ *
+ * @module
+ */
+import { HeapCorruptionError } from './errors.js';
+import { lock, unlock } from './lock_futex.js';
+import type { MHeap } from './mheap.js';
+import { sweepSpan } from './mgcsweep.js';
+import {
+  S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS,
+  S_SWEEPGEN, nextFreeIndex, refillAllocCache,
+} from './mspan.js';
+import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+
+/**
+ * mcentral layout (64 bytes: one cache line each, as Go pads them):
+ *
+ *   offset  field
+ *     0     lock          Atomics lock word (0 free, 1 held, 2 held with waiters)
+ *     4     partial[0]    head
+ *     8                   tail
+ *    12     partial[1]    head
+ *    16                   tail
+ *    20     full[0]       head
+ *    24                   tail
+ *    28     full[1]       head
+ *    32                   tail
+ *    36     (pad to 64)
+ */
+export const MCENTRAL_SIZE = 64;
+export const C_LOCK = 0;
+const C_SETS = 4;
+const SET_SIZE = 8;
+const SET_HEAD = 0;
+const SET_TAIL = 4;
+
+/** Bytes of the whole mcentral array (one per span class). */
+export const MCENTRAL_ARRAY_SIZE = MCENTRAL_SIZE * numSpanClasses;
+
+/** Set indices inside an mcentral: partial[0], partial[1], full[0], full[1]. */
+export const SET_PARTIAL = 0;
+export const SET_FULL = 2;
+
+/** `list` value of a span held by an mcache (the P id is added to it). */
+export const LIST_MCACHE = 0x40000000;
+/** `list` value of a span on a stack pool list (the order is added to it). */
+export const LIST_STACKPOOL = 0x20000000;
+
+/** Address of mcentral for span class spc. */
+export function centralOf(centralBase: number, spc: number): number {
+  return centralBase + spc * MCENTRAL_SIZE;
+}
+
+/** Set index of the swept partial set for sweepgen sg (partialSwept), and the others. */
+export function partialSwept(sg: number): number { return SET_PARTIAL + ((sg >>> 1) & 1); }
+export function partialUnswept(sg: number): number { return SET_PARTIAL + (1 - ((sg >>> 1) & 1)); }
+export function fullSwept(sg: number): number { return SET_FULL + ((sg >>> 1) & 1); }
+export function fullUnswept(sg: number): number { return SET_FULL + (1 - ((sg >>> 1) & 1)); }
+
+/** `list` id stored in a span that is in set `set` of mcentral `spc`. */
+export function setListId(spc: number, set: number): number {
+  return 1 + ((spc << 2) | set);
+}
+
+/** Push span s at the tail of set `set` of the mcentral at c. */
+export function setPush(u32: Uint32Array, c: number, spc: number, set: number, s: number): void {
+  if (u32[(s + S_LIST) >>> 2] !== 0) throw new HeapCorruptionError(`span ${s} pushed to a span set while on list ${u32[(s + S_LIST) >>> 2]}`);
+  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
+  const tail = u32[h + (SET_TAIL >>> 2)];
+  u32[(s + S_NEXT) >>> 2] = 0;
+  u32[(s + S_PREV) >>> 2] = tail;
+  if (tail === 0) u32[h + (SET_HEAD >>> 2)] = s;
+  else u32[(tail + S_NEXT) >>> 2] = s;
+  u32[h + (SET_TAIL >>> 2)] = s;
+  u32[(s + S_LIST) >>> 2] = setListId(spc, set);
+}
+
+/** Pop the span at the head of set `set`; 0 if empty. */
+export function setPop(u32: Uint32Array, c: number, set: number): number {
+  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
+  const s = u32[h + (SET_HEAD >>> 2)];
+  if (s === 0) return 0;
+  const next = u32[(s + S_NEXT) >>> 2];
+  u32[h + (SET_HEAD >>> 2)] = next;
+  if (next === 0) u32[h + (SET_TAIL >>> 2)] = 0;
+  else u32[(next + S_PREV) >>> 2] = 0;
+  u32[(s + S_NEXT) >>> 2] = 0;
+  u32[(s + S_PREV) >>> 2] = 0;
+  u32[(s + S_LIST) >>> 2] = 0;
+  return s;
+}
+
+/** Remove span s from set `set` wherever it is in it. */
+export function setRemove(u32: Uint32Array, c: number, set: number, s: number): void {
+  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
+  const next = u32[(s + S_NEXT) >>> 2], prev = u32[(s + S_PREV) >>> 2];
+  if (prev === 0) u32[h + (SET_HEAD >>> 2)] = next; else u32[(prev + S_NEXT) >>> 2] = next;
+  if (next === 0) u32[h + (SET_TAIL >>> 2)] = prev; else u32[(next + S_PREV) >>> 2] = prev;
+  u32[(s + S_NEXT) >>> 2] = 0;
+  u32[(s + S_PREV) >>> 2] = 0;
+  u32[(s + S_LIST) >>> 2] = 0;
+}
+
+/** First span of a set (for walking it in check() and the visualiser); 0 if empty. */
+export function setHead(u32: Uint32Array, c: number, set: number): number {
+  return u32[(c + C_SETS + set * SET_SIZE + SET_HEAD) >>> 2];
+}
+
+// ---------------------------------------------------------------------------------------
+// cacheSpan / uncacheSpan / grow (Go: mcentral.cacheSpan, uncacheSpan, grow)
+// ---------------------------------------------------------------------------------------
+
+/** How many unswept spans cacheSpan looks at before growing the heap (Go: spanBudget). */
+const spanBudget = 100;
+
+/**
+ * Find a span with a free slot for an mcache (Go: mcentral.cacheSpan): a swept partial
+ * span; else sweep unswept partial spans, then unswept full spans (keeping the first that
+ * has room even if the sweep emptied it); else a new span from the heap. Returns 0 when
+ * the reservation is exhausted. The caller holds no lock.
+ */
+export function cacheSpan(h: MHeap, spc: number): number {
+  const views = h.views, u32 = views.u32, c = centralOf(h.central, spc);
+  lock(views.i32, c + C_LOCK);
+  const sg = h.sweepgen;
+  let s = setPop(u32, c, partialSwept(sg));
+  if (s === 0 && !h.sweepDone) {
+    for (let budget = spanBudget; budget > 0; budget--) {
+      s = setPop(u32, c, partialUnswept(sg));
+      if (s === 0) break;
+      if (tryAcquireSweep(views.i32, s, sg)) {
+        sweepSpan(h, s, true);
+        break;
+      }
+      s = 0;
+    }
+    for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
+      const f = setPop(u32, c, fullUnswept(sg));
+      if (f === 0) break;
+      if (!tryAcquireSweep(views.i32, f, sg)) continue;
+      sweepSpan(h, f, true);
+      const fi = nextFreeIndex(u32, f);
+      if (fi !== u32[(f + S_NELEMS) >>> 2]) {
+        u32[(f + S_FREEINDEX) >>> 2] = fi;
+        s = f;
+      } else {
+        setPush(u32, c, spc, fullSwept(sg), f);
+      }
+    }
+  }
+  unlock(views.i32, c + C_LOCK);
+  if (s === 0) {
+    s = mcentralGrow(h, spc);
+    if (s === 0) return 0;
+  }
+  // Point allocCache at freeindex (Go: refillAllocCache + shift).
+  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  refillAllocCache(u32, s, fi & ~63);
+  const sh = fi & 63;
+  if (sh !== 0) {
+    const lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
+    if (sh >= 32) { u32[(s + S_CACHE_LO) >>> 2] = hi >>> (sh - 32); u32[(s + S_CACHE_HI) >>> 2] = 0; }
+    else { u32[(s + S_CACHE_LO) >>> 2] = (lo >>> sh) | (hi << (32 - sh)); u32[(s + S_CACHE_HI) >>> 2] = hi >>> sh; }
+  }
+  return s;
+}
+
+/**
+ * Give a span back from an mcache (Go: mcentral.uncacheSpan). A span cached before the
+ * current sweep phase began is stale and is swept now; otherwise it goes to the swept
+ * partial or full set.
+ */
+export function uncacheSpan(h: MHeap, s: number): void {
+  const views = h.views, u32 = views.u32;
+  const sg = h.sweepgen;
+  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 1) >>> 0)) {
+    u32[(s + S_SWEEPGEN) >>> 2] = (sg - 1) >>> 0;
+    sweepSpan(h, s, false);
+    return;
+  }
+  u32[(s + S_SWEEPGEN) >>> 2] = sg;
+  const c = centralOf(h.central, spc);
+  lock(views.i32, c + C_LOCK);
+  const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
+  setPush(u32, c, spc, set, s);
+  unlock(views.i32, c + C_LOCK);
+}
+
+/** A fresh span for span class spc from the heap (Go: mcentral.grow); 0 if out of memory. */
+export function mcentralGrow(h: MHeap, spc: number): number {
+  return h.alloc(class_to_allocnpages[spanClassSizeclass(spc)], spc);
+}
+
+/** Take sweep ownership of s: sweepgen sg-2 -> sg-1 (Go: sweepLocker.tryAcquire). */
+export function tryAcquireSweep(i32: Int32Array, s: number, sg: number): boolean {
+  return Atomics.compareExchange(i32, (s + S_SWEEPGEN) >>> 2, (sg - 2) | 0, (sg - 1) | 0) === ((sg - 2) | 0);
+}

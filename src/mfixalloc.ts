@@ -1,0 +1,179 @@
+/**
+ * mfixalloc.ts — fixalloc and persistentalloc (Go: src/runtime/mfixalloc.go, malloc.go).
+ *
+ * The allocator needs memory for its own metadata (span structs, mcaches, bitmaps, arena
+ * tables). That memory cannot come from the heap it describes, so Go has two small
+ * allocators beside it:
+ *
+ *   persistentalloc  a bump allocator over 256 KiB chunks obtained with sysAlloc. Memory it
+ *                    hands out is never freed. Requests of 64 KiB or more go straight to
+ *                    sysAlloc. A chunk is charged to other_sys; each carve moves its bytes
+ *                    from other_sys to the stat of the caller (so Sys never double counts).
+ *   fixalloc         a free-list allocator of one fixed object size on top of
+ *                    persistentalloc: it carves 16 KiB chunks (rounded down to whole
+ *                    objects) and keeps freed objects on a LIFO list linked through their
+ *                    first word. `inuse` counts bytes handed out and not freed; the chunks
+ *                    are charged to the fixalloc's stat (MSpanSys, MCacheSys, GCSys...).
+ *
+ * Both keep their state inside the heap buffer, so any worker can use them; the caller
+ * holds the heap lock (as in Go).
+ *
+ * @module
+ */
+import { OutOfMemoryError, InvalidArgumentError, HeapCorruptionError } from './errors.js';
+import { OSMemory, STAT_OTHER_SYS } from './mem.js';
+
+/** Go: persistentChunkSize. */
+export const persistentChunkSize = 256 << 10;
+/** Requests at least this large bypass the chunk (Go: maxBlock in persistentalloc). */
+export const persistentMaxBlock = 64 << 10;
+/** Go: _FixAllocChunk. */
+export const fixAllocChunk = 16 << 10;
+
+// persistentalloc state (8 bytes):
+//
+//   offset  field
+//     0     chunk   base address of the current 256 KiB chunk (0 = none)
+//     4     off     bytes of it already handed out
+export const PERSISTENT_SIZE = 8;
+const P_CHUNK = 0;
+const P_OFF = 4;
+
+/** Handle onto the persistentalloc state at byte offset `off` of the buffer. */
+export class PersistentAlloc {
+  constructor(readonly mem: OSMemory, readonly off: number) {}
+
+  /**
+   * Allocate `size` zeroed bytes aligned to `alignment` (a power of two <= 8192; 0 means 8)
+   * and charge them to `stat`. Never freed. Throws OutOfMemoryError when the reservation
+   * has no room; nothing changes then.
+   */
+  alloc(size: number, alignment: number, stat: number): number {
+    if (alignment === 0) alignment = 8;
+    if ((alignment & (alignment - 1)) !== 0 || alignment > 8192) throw new InvalidArgumentError(`persistentalloc: bad alignment ${alignment}`);
+    const mem = this.mem;
+    if (size >= persistentMaxBlock) {
+      const p = mem.sysAlloc(size, stat);
+      if (p < 0) throw new OutOfMemoryError(`persistentalloc: no room for ${size} bytes of metadata in the reservation`);
+      return p;
+    }
+    const u32 = mem.views.u32;
+    let chunk = u32[(this.off + P_CHUNK) >>> 2];
+    let off = alignUp(u32[(this.off + P_OFF) >>> 2], alignment);
+    if (chunk === 0 || off + size > persistentChunkSize) {
+      const c = mem.sysAlloc(persistentChunkSize, STAT_OTHER_SYS);
+      if (c < 0) throw new OutOfMemoryError(`persistentalloc: no room for a ${persistentChunkSize}-byte metadata chunk in the reservation`);
+      chunk = c;
+      off = 0; // Go links chunks through their first word; we never walk them, so no link.
+      u32[(this.off + P_CHUNK) >>> 2] = chunk;
+    }
+    u32[(this.off + P_OFF) >>> 2] = off + size;
+    if (stat !== STAT_OTHER_SYS) {
+      mem.statAdd(stat, size);
+      mem.statAdd(STAT_OTHER_SYS, -size);
+    }
+    return chunk + off;
+  }
+}
+
+// fixalloc state (32 bytes):
+//
+//   offset  field
+//     0     size    object size in bytes
+//     4     list    head of the free list (0 = empty); link in the object's first word
+//     8     chunk   next byte to carve in the current chunk
+//    12     nchunk  bytes left in the current chunk
+//    16     nalloc  chunk size: floor(16 KiB / size) * size
+//    20     inuse   bytes handed out and not freed
+//    24     stat    sysMemStat id charged for chunks
+//    28     zero    1: zero objects taken from the free list
+export const FIXALLOC_SIZE = 32;
+const F_SIZE = 0;
+const F_LIST = 4;
+const F_CHUNK = 8;
+const F_NCHUNK = 12;
+const F_NALLOC = 16;
+const F_INUSE = 20;
+const F_STAT = 24;
+const F_ZERO = 28;
+
+/** Handle onto a fixalloc whose state is at byte offset `off`. */
+export class FixAlloc {
+  private readonly size: number;
+  constructor(readonly mem: OSMemory, readonly persistent: PersistentAlloc, readonly off: number) {
+    this.size = mem.views.u32[(off + F_SIZE) >>> 2];
+  }
+
+  /** Initialise the fixalloc state at `off` (Go: fixalloc.init). */
+  static init(mem: OSMemory, off: number, size: number, stat: number, zero: boolean): void {
+    if (size > fixAllocChunk) throw new InvalidArgumentError(`fixalloc: size ${size} > ${fixAllocChunk}`);
+    if (size < 4) size = 4; // at least one link word
+    const u32 = mem.views.u32;
+    u32[(off + F_SIZE) >>> 2] = size;
+    u32[(off + F_LIST) >>> 2] = 0;
+    u32[(off + F_CHUNK) >>> 2] = 0;
+    u32[(off + F_NCHUNK) >>> 2] = 0;
+    u32[(off + F_NALLOC) >>> 2] = Math.floor(fixAllocChunk / size) * size;
+    u32[(off + F_INUSE) >>> 2] = 0;
+    u32[(off + F_STAT) >>> 2] = stat;
+    u32[(off + F_ZERO) >>> 2] = zero ? 1 : 0;
+  }
+
+  /** Allocate one object; throws OutOfMemoryError (changing nothing) when out of room. */
+  alloc(): number {
+    const views = this.mem.views;
+    const u32 = views.u32, o = this.off, size = this.size;
+    const head = u32[(o + F_LIST) >>> 2];
+    if (head !== 0) {
+      u32[(o + F_LIST) >>> 2] = u32[head >>> 2];
+      u32[(o + F_INUSE) >>> 2] += size;
+      if (u32[(o + F_ZERO) >>> 2] !== 0) views.u8.fill(0, head, head + size);
+      else u32[head >>> 2] = 0;
+      return head;
+    }
+    if (u32[(o + F_NCHUNK) >>> 2] < size) {
+      const nalloc = u32[(o + F_NALLOC) >>> 2];
+      const c = this.persistent.alloc(nalloc, 8, u32[(o + F_STAT) >>> 2]);
+      u32[(o + F_CHUNK) >>> 2] = c;
+      u32[(o + F_NCHUNK) >>> 2] = nalloc;
+    }
+    const p = u32[(o + F_CHUNK) >>> 2];
+    u32[(o + F_CHUNK) >>> 2] = p + size;
+    u32[(o + F_NCHUNK) >>> 2] -= size;
+    u32[(o + F_INUSE) >>> 2] += size;
+    return p;
+  }
+
+  /** Return an object to the free list. */
+  free(p: number): void {
+    const u32 = this.mem.views.u32, o = this.off;
+    if (u32[(o + F_INUSE) >>> 2] < this.size) throw new HeapCorruptionError(`fixalloc: free of ${p} with nothing in use`);
+    u32[(o + F_INUSE) >>> 2] -= this.size;
+    u32[p >>> 2] = u32[(o + F_LIST) >>> 2];
+    u32[(o + F_LIST) >>> 2] = p;
+  }
+
+  /** Bytes handed out and not freed (Go: fixalloc.inuse). */
+  get inuse(): number {
+    return this.mem.views.u32[(this.off + F_INUSE) >>> 2];
+  }
+
+  /** Object size. */
+  get objSize(): number {
+    return this.size;
+  }
+
+  /** Length of the free list (walks it; for check()). */
+  freeListLength(): number {
+    const u32 = this.mem.views.u32;
+    let n = 0;
+    for (let p = u32[(this.off + F_LIST) >>> 2]; p !== 0; p = u32[p >>> 2]) {
+      if (++n > 1 << 26) throw new HeapCorruptionError('fixalloc: free list has a cycle');
+    }
+    return n;
+  }
+}
+
+function alignUp(n: number, a: number): number {
+  return (n + a - 1) & ~(a - 1);
+}

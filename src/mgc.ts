@@ -1,0 +1,106 @@
+/**
+ * mgc.ts — GC cycles and pacing (Go: src/runtime/mgc.go, mgcpacer.go), for a heap whose
+ * objects die by explicit free.
+ *
+ * Go's collector finds dead objects by marking; goheap's objects are dead as soon as they
+ * are freed. What remains of a cycle is everything else Go does: at the end of a cycle
+ * the sweep generation advances (every span must be swept again, and the sweep reclaims
+ * the freed slots), the mcaches are flushed, and the pacer sets the next heap goal:
+ *
+ *   heapMarked = bytes of live objects (allocated and not freed)
+ *   goal       = heapMarked * (1 + GOGC/100), at least 4 MiB (Go: defaultHeapMinimum)
+ *
+ * A cycle starts by itself when heapLive (Go's estimate, raised when an mcache takes a
+ * span or a large object is allocated) reaches the goal — checked, as in Go, only on the
+ * allocation slow paths — or when gc() is called. GOGC = -1 (setGCPercent(-1)) turns the
+ * automatic cycles off, as GOGC=off does. Go triggers somewhat before the goal, so that
+ * concurrent marking ends near it; goheap has no concurrent mark and triggers at the goal.
+ *
+ * @module
+ */
+import { finishSweep, startSweepCycle } from './mgcsweep.js';
+import { releaseAll } from './mcache.js';
+import type { MallocContext } from './malloc.js';
+import type { MHeap } from './mheap.js';
+import {
+  ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED, ST_LAST_GC,
+  ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL, heapAllocBytes,
+} from './mstats.js';
+
+/** Go: defaultHeapMinimum. */
+export const defaultHeapMinimum = 4 << 20;
+
+/** What one GC cycle did (for gctrace-style reporting). */
+export interface GCCycleInfo {
+  /** Cycle number (1-based, like gctrace's gc N). */
+  cycle: number;
+  /** True for gc() / freeOSMemory(), false for a cycle the pacer started. */
+  forced: boolean;
+  /** HeapAlloc when the cycle started. */
+  heapBefore: number;
+  /** Live bytes (HeapAlloc without the freed, unswept objects) at the end of the cycle. */
+  heapMarked: number;
+  /** HeapAlloc after the cycle (equal to heapMarked when the cycle swept everything). */
+  heapAfter: number;
+  /** The next heap goal (NextGC). */
+  goal: number;
+  /** Wall time of the cycle in nanoseconds. */
+  pauseNs: number;
+}
+
+/** Initialise the pacer's fields of a new heap. */
+export function gcinit(h: MHeap): void {
+  const f64 = h.views.f64, st = h.stats;
+  f64[st + ST_GC_PERCENT] = 100;
+  f64[st + ST_HEAP_GOAL] = defaultHeapMinimum;
+  f64[st + ST_HEAP_MARKED] = 0;
+}
+
+/** Whether the pacer wants a cycle now (Go: gcTrigger{kind: gcTriggerHeap}.test). */
+export function gcTriggerTest(h: MHeap): boolean {
+  const f64 = h.views.f64, st = h.stats;
+  return f64[st + ST_GC_PERCENT] >= 0 && f64[st + ST_HEAP_LIVE] >= f64[st + ST_HEAP_GOAL];
+}
+
+/** Heap goal for a marked heap of `marked` bytes at GOGC = gcPercent. */
+export function heapGoalFor(marked: number, gcPercent: number): number {
+  if (gcPercent < 0) return Infinity;
+  return Math.max(Math.floor(marked * (1 + gcPercent / 100)), defaultHeapMinimum);
+}
+
+/**
+ * Run a GC cycle (Go: gcStart ... gcMarkTermination ... gcSweep). The previous cycle's
+ * sweep is finished first; then sweepgen advances and the calling P's mcache is flushed.
+ * A forced cycle (gc()) sweeps everything before returning; an automatic one leaves the
+ * sweeping to the allocation paths, as Go's background/proportional sweep does.
+ */
+export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo {
+  const h = ctx.h, f64 = h.views.f64, st = h.stats;
+  const t0 = now();
+  finishSweep(h);
+  const heapBefore = heapAllocBytes(h);
+  startSweepCycle(h);
+  releaseAll(h, ctx.mcache, ctx.emptymspan);
+  if (forced) finishSweep(h);
+  const marked = heapAllocBytes(h) - f64[st + ST_FREED_UNSWEPT];
+  f64[st + ST_HEAP_MARKED] = marked;
+  f64[st + ST_HEAP_LIVE] = marked;
+  const goal = heapGoalFor(marked, f64[st + ST_GC_PERCENT]);
+  f64[st + ST_HEAP_GOAL] = goal;
+  const pauseNs = Math.max(1, Math.round((now() - t0) * 1e6));
+  const n = f64[st + ST_NUM_GC];
+  f64[st + ST_PAUSE_NS + (n % 256)] = pauseNs;
+  const end = Date.now() * 1e6;
+  f64[st + ST_PAUSE_END + (n % 256)] = end;
+  f64[st + ST_LAST_GC] = end;
+  f64[st + ST_PAUSE_TOTAL] += pauseNs;
+  f64[st + ST_NUM_GC] = n + 1;
+  if (forced) f64[st + ST_NUM_FORCED_GC] += 1;
+  const info: GCCycleInfo = { cycle: n + 1, forced, heapBefore, heapMarked: marked, heapAfter: heapAllocBytes(h), goal, pauseNs };
+  if (ctx.onGC !== null) ctx.onGC(info);
+  return info;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

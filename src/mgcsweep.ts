@@ -1,0 +1,156 @@
+/**
+ * mgcsweep.ts — sweeping (Go: src/runtime/mgcsweep.go and the sweep parts of mcentral.go,
+ * mheap.go).
+ *
+ * Sweeping turns dead objects back into free slots. In Go, marking finds the live
+ * objects and sweeping makes the mark bits the new alloc bits; in goheap, free(p) records
+ * the dead object in the span's freedBits and sweeping makes "allocated and not freed" the
+ * new alloc bits. Everything else is Go's design:
+ *
+ *   - Each GC cycle bumps mheap.sweepgen by 2 (gcSweep). Relative to it a span is
+ *       sg-2  unswept          sg-1  being swept (owned by whoever CASed it from sg-2)
+ *       sg    swept            sg+1  cached in an mcache since before this cycle (stale)
+ *       sg+3  swept, then cached in an mcache
+ *   - Spans are swept lazily: by mcentral.cacheSpan when it needs a span of its class, by
+ *     the page reclaimer before the heap takes new pages, when an mcache gives back a
+ *     stale span, and completely by gc() and at the start of the next cycle.
+ *   - Frees are counted when a span is swept (Frees, smallFreeCount, largeFree), so
+ *     HeapAlloc and HeapObjects include freed-but-unswept objects, as Go's include
+ *     unreachable-but-unswept ones.
+ *   - A swept span with no object left returns its pages to the heap (HeapInuse ->
+ *     HeapIdle); one with some goes back to its mcentral's swept partial or full set.
+ *
+ * @module
+ */
+import { HeapCorruptionError } from './errors.js';
+import { lock, unlock } from './lock_futex.js';
+import {
+  C_LOCK, centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setPop, setPush,
+  tryAcquireSweep,
+} from './mcentral.js';
+import type { MHeap } from './mheap.js';
+import {
+  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_NEEDZERO,
+  S_NELEMS, S_NFREED, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
+  refillAllocCache,
+} from './mspan.js';
+import {
+  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE,
+} from './mstats.js';
+import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+
+/**
+ * Sweep span s, which the caller owns (sweepgen == sg-1) and which is on no list
+ * (Go: mspan.sweep). With preserve (from cacheSpan) the span is kept by the caller even
+ * if it became empty. Returns true if the span was freed to the heap.
+ */
+export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
+  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const sg = h.sweepgen;
+  if (u32[(s + S_STATE) >>> 2] !== mSpanInUse || u32[(s + S_SWEEPGEN) >>> 2] !== ((sg - 1) >>> 0)) {
+    throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[(s + S_STATE) >>> 2]} with sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]} (heap ${sg})`);
+  }
+  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  const sizeclass = spanClassSizeclass(spc);
+  const nelems = u32[(s + S_NELEMS) >>> 2];
+  const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
+  const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
+  // Go's mark bits = allocated &^ freed; they become the new alloc bits. The freed bits
+  // are cleared for the next cycle.
+  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+  const nwords = ((nelems + 63) >>> 6) << 1;
+  let nalloc = 0;
+  for (let w = 0; w < nwords; w++) {
+    const lo = w << 5;
+    const below = fi >= lo + 32 ? 0xffffffff : fi <= lo ? 0 : ((1 << (fi - lo)) - 1);
+    const marks = (u32[ab + w] | below) & ~u32[fb + w];
+    u32[ab + w] = marks;
+    u32[fb + w] = 0;
+    nalloc += popcount32(marks);
+  }
+  const nfreed = allocCount - nalloc;
+  if (nfreed < 0 || nfreed !== u32[(s + S_NFREED) >>> 2]) {
+    throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${u32[(s + S_NFREED) >>> 2]} frees were recorded`);
+  }
+  u32[(s + S_ALLOCCOUNT) >>> 2] = nalloc;
+  u32[(s + S_NFREED) >>> 2] = 0;
+  u32[(s + S_FREEINDEX) >>> 2] = 0;
+  u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
+  refillAllocCache(u32, s, 0);
+  Atomics.store(views.i32, (s + S_SWEEPGEN) >>> 2, sg | 0);
+  if (nfreed > 0) {
+    u32[(s + S_NEEDZERO) >>> 2] = 1;
+    f64[h.stats + ST_FREED_UNSWEPT] -= nfreed * elemsize;
+    if (sizeclass !== 0) {
+      f64[h.stats + ST_SMALL_FREE + sizeclass] += nfreed;
+    } else {
+      f64[h.stats + ST_LARGE_FREE_COUNT] += 1;
+      f64[h.stats + ST_LARGE_FREE] += elemsize;
+    }
+  }
+  if (preserve) return false;
+  if (nalloc === 0) {
+    h.freeSpan(s);
+    return true;
+  }
+  const c = centralOf(h.central, spc);
+  lock(views.i32, c + C_LOCK);
+  setPush(u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
+  unlock(views.i32, c + C_LOCK);
+  return false;
+}
+
+/**
+ * Sweep one unswept span of any class (Go: sweepone). Returns the number of pages it
+ * freed to the heap (0 if none), or -1 when nothing is left to sweep in this cycle (and
+ * then marks the sweep done).
+ */
+export function sweepone(h: MHeap): number {
+  const views = h.views, u32 = views.u32;
+  const sg = h.sweepgen;
+  for (let spc = 0; spc < numSpanClasses; spc++) {
+    const c = centralOf(h.central, spc);
+    for (;;) {
+      lock(views.i32, c + C_LOCK);
+      let s = setPop(u32, c, fullUnswept(sg));
+      if (s === 0) s = setPop(u32, c, partialUnswept(sg));
+      unlock(views.i32, c + C_LOCK);
+      if (s === 0) break;
+      if (!tryAcquireSweep(views.i32, s, sg)) continue;
+      const npages = u32[(s + S_NPAGES) >>> 2];
+      return sweepSpan(h, s, false) ? npages : 0;
+    }
+  }
+  h.sweepDone = true;
+  return -1;
+}
+
+/**
+ * The page reclaimer (Go: mheap.reclaim): before the heap takes new pages while a sweep
+ * is in progress, sweep spans until npages pages have been freed or nothing is left, so
+ * that dead memory is reused before the heap grows.
+ */
+export function reclaim(h: MHeap, npages: number): void {
+  let freed = 0;
+  while (freed < npages) {
+    const n = sweepone(h);
+    if (n < 0) return;
+    freed += n;
+  }
+}
+
+/** Sweep everything left unswept in this cycle (Go: finishsweep_m). */
+export function finishSweep(h: MHeap): void {
+  while (sweepone(h) >= 0) { /* keep sweeping */ }
+}
+
+/**
+ * Start a new sweep cycle (Go: gcSweep, at mark termination): every span becomes
+ * unswept (sweepgen += 2; the mcentral sets swap roles). The caller has finished the
+ * previous cycle's sweep first.
+ */
+export function startSweepCycle(h: MHeap): void {
+  h.sweepgen = (h.sweepgen + 2) >>> 0;
+  h.sweepDone = false;
+}

@@ -1,0 +1,555 @@
+/**
+ * mheap.ts — the page heap (Go: src/runtime/mheap.go and the arena code of malloc.go).
+ *
+ * The heap hands out *spans*: runs of 8 KiB pages. It owns
+ *
+ *   - the address space of the heap: 64 MiB *arenas* reserved from the OS layer
+ *     (sysReserve: None -> Reserved) and grown into in whole 4 MiB chunks (sysMap:
+ *     Reserved -> Prepared). New heap memory is therefore counted as released
+ *     (HeapReleased) until a span uses it (sysUsed: Prepared -> Ready);
+ *   - the page allocator (mpagealloc.ts), which knows which pages are free and which free
+ *     pages are released (scavenged);
+ *   - per arena, a page -> span table, so any address can be mapped to its span in O(1)
+ *     (this is how free(p) finds the object's span);
+ *   - the mcentrals (one per span class) and the fixallocs for its own metadata;
+ *   - the heap lock, which every operation here takes (the caller takes it).
+ *
+ * Address-space layout of a goheap buffer (pointers are byte offsets; 0 is nil):
+ *
+ *   0        OS-layer header + page state table           (mem.ts, other_sys)
+ *            mheap header (this file's struct)              (other_sys)
+ *            page-allocator metadata                        (gcMiscSys)
+ *   ...      metadata the heap allocates later (persistentalloc chunks, arena tables)
+ *            fill the lowest None pages first ...
+ *   hint     ... while heap arenas are reserved from the first chunk-aligned address at
+ *            or above `arenaHint` (initially reserve/16 above the boot region, so that the
+ *            metadata of a full heap fits below the first arena).
+ *
+ * JS differences: a reservation smaller than 64 MiB, or the last piece of one, gives a
+ * smaller arena (whole chunks); arenas need not start at a 64 MiB boundary, but the
+ * page -> span tables are still indexed per 64 MiB (address >>> 26), as in Go.
+ *
+ * @module
+ */
+import { HeapCorruptionError } from './errors.js';
+import { lock, unlock } from './lock_futex.js';
+import { reclaim } from './mgcsweep.js';
+import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc, PERSISTENT_SIZE } from './mfixalloc.js';
+import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
+import {
+  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
+  STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
+} from './mem.js';
+import { PageAlloc } from './mpagealloc.js';
+import { HEAP_STATS_SIZE, ST_PAGES_IN_USE } from './mstats.js';
+import {
+  MSPAN_SIZE, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_DIVMUL, S_ELEMSIZE,
+  S_FREEDBITS, S_LIMIT, S_NEEDZERO, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
+  S_SWEEPGEN, S_TINYMASKS,
+  gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual,
+} from './mspan.js';
+import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+
+/** Go: logHeapArenaBytes / heapArenaBytes. */
+export const logHeapArenaBytes = 26;
+export const heapArenaBytes = 1 << logHeapArenaBytes;
+/** Go: pagesPerArena. */
+export const pagesPerArena = heapArenaBytes / pageSize;
+/** Arena index slots: enough for a 4 GiB reservation. */
+export const maxArenas = 2 ** 32 / heapArenaBytes;
+/** Go: pallocChunkBytes / pallocChunkPages. */
+export const pallocChunkBytes = 4 << 20;
+export const pallocChunkPages = pallocChunkBytes / pageSize;
+/** Most Ps (attached contexts) one heap can have. */
+export const maxProcs = 64;
+
+/** Span allocation types (Go: spanAllocType). */
+export const spanAllocHeap = 0;
+export const spanAllocStack = 1;
+
+/**
+ * heapArena struct (33,800 bytes, persistentalloc'd, gcMiscSys):
+ *
+ *   offset  size    field
+ *        0  32768   spans[8192]     u32 span address per page (0 = none)
+ *    32768   1024   pageInUse       1 bit per page: set at the first page of each InUse span
+ *    33792      4   zeroedBase      bytes from the arena start that have been handed out before
+ *    33796      4   (pad)
+ */
+export const HEAP_ARENA_SIZE = 33800;
+const A_SPANS = 0;
+const A_PAGE_IN_USE = 32768;
+const A_ZEROED_BASE = 33792;
+
+/** Sizes of the gcBits fixallocs: alloc+freed bitmap pairs of 16..256 bytes. */
+const GCBITS_CLASSES = 5;
+/** Bytes of the tiny-block masks of a tiny span: one u16 per 16-byte block. */
+export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
+
+/**
+ * mheap header (one per heap, sysAlloc'd at creation, other_sys):
+ *
+ *   offset  size   field
+ *   ------  -----  -------------------------------------------------------------
+ *      0      4    lock            heap lock word
+ *      4      4    sweepgen        bumped by 2 each GC
+ *      8      4    arenaHint       where the next arena reservation is tried
+ *     12      4    curArenaBase    reserved, not yet grown part of the current arena
+ *     16      4    curArenaEnd
+ *     20      4    pageAllocOff    address of the page allocator's state
+ *     24      4    maxChunks       chunks the page allocator covers
+ *     28      4    sweepDone       1 when no span is left unswept this cycle
+ *     32      8    persistentalloc state
+ *     40      4    emptymspan      address of the empty span (nelems 0) of empty mcache slots
+ *     44      4    zerobase        the address every zero-size allocation returns (Go: zerobase)
+ *     48    256    arenas[64]      heapArena address per 64 MiB of address space
+ *    304     32    spanalloc       fixalloc of mspan structs (mspan_sys)
+ *    336     32    cachealloc      fixalloc of mcache structs (mcache_sys)
+ *    368    160    gcbitsalloc[5]  fixallocs of span bitmaps, 16..256 bytes (gcMiscSys)
+ *    528     32    tinymaskalloc   fixalloc of tiny-block masks (gcMiscSys)
+ *    560     16    (pad to 576)
+ *    576   8704    central[136]    mcentral per span class (mcentral.ts)
+ *   9280   5312    heapStats       statistics block (mstats.ts)
+ *  14592    256    allp[64]        P struct address per P id (0 = free slot)
+ *  14848           end
+ */
+export const H_LOCK = 0;
+const H_SWEEPGEN = 4;
+const H_ARENA_HINT = 8;
+const H_CUR_BASE = 12;
+const H_CUR_END = 16;
+const H_PAGEALLOC = 20;
+const H_MAXCHUNKS = 24;
+const H_SWEEP_DONE = 28;
+const H_PERSISTENT = 32;
+const H_EMPTYSPAN = 40;
+/** Offset of the zerobase word: heap base + H_ZEROBASE is the zero-size object. */
+export const H_ZEROBASE = 44;
+const H_ARENAS = 48;
+const H_SPANALLOC = 304;
+const H_CACHEALLOC = 336;
+const H_GCBITSALLOC = 368;
+const H_TINYMASKALLOC = 528;
+export const H_CENTRAL = 576;
+export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
+export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
+export const MHEAP_HEADER_SIZE = H_ALLP + 4 * maxProcs;
+
+/**
+ * Handle onto the heap. Holds views and the handles of its parts; all state is in the
+ * buffer at `base`.
+ */
+export class MHeap {
+  readonly views: HeapViews;
+  readonly pages: PageAlloc;
+  readonly persistent: PersistentAlloc;
+  readonly spanalloc: FixAlloc;
+  readonly cachealloc: FixAlloc;
+  readonly gcbitsalloc: FixAlloc[];
+  readonly tinymaskalloc: FixAlloc;
+  /** Byte offset of the mcentral array. */
+  readonly central: number;
+  /** f64 index of the statistics block (for views.f64). */
+  readonly stats: number;
+
+  private constructor(readonly mem: OSMemory, readonly base: number) {
+    this.views = mem.views;
+    const u32 = this.views.u32;
+    this.pages = PageAlloc.attach(this.views, u32[(base + H_PAGEALLOC) >>> 2], mem);
+    this.persistent = new PersistentAlloc(mem, base + H_PERSISTENT);
+    this.spanalloc = new FixAlloc(mem, this.persistent, base + H_SPANALLOC);
+    this.cachealloc = new FixAlloc(mem, this.persistent, base + H_CACHEALLOC);
+    this.gcbitsalloc = [];
+    for (let i = 0; i < GCBITS_CLASSES; i++) {
+      this.gcbitsalloc.push(new FixAlloc(mem, this.persistent, base + H_GCBITSALLOC + i * FIXALLOC_SIZE));
+    }
+    this.tinymaskalloc = new FixAlloc(mem, this.persistent, base + H_TINYMASKALLOC);
+    this.central = base + H_CENTRAL;
+    this.stats = (base + H_STATS) >>> 3;
+  }
+
+  /** Create the heap's metadata in a fresh OS layer (Go: mallocinit + mheap.init). */
+  static create(mem: OSMemory, mcacheSize: number): MHeap {
+    const base = mem.sysAlloc(MHEAP_HEADER_SIZE, STAT_OTHER_SYS);
+    if (base < 0) throw new HeapCorruptionError('no room for the heap header');
+    const maxChunks = Math.ceil(mem.reserve / pallocChunkBytes);
+    const pa = mem.sysAlloc(PageAlloc.layoutSize(maxChunks), STAT_GC_MISC_SYS);
+    if (pa < 0) throw new HeapCorruptionError('no room for the page allocator');
+    PageAlloc.init(mem.views, pa, maxChunks, mem);
+    const u32 = mem.views.u32;
+    u32[(base + H_PAGEALLOC) >>> 2] = pa;
+    u32[(base + H_MAXCHUNKS) >>> 2] = maxChunks;
+    u32[(base + H_SWEEP_DONE) >>> 2] = 1;
+    const bootEnd = pa + align(PageAlloc.layoutSize(maxChunks), pageSize);
+    u32[(base + H_ARENA_HINT) >>> 2] = align(bootEnd + mem.reserve / 16, pallocChunkBytes);
+    FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
+    FixAlloc.init(mem, base + H_CACHEALLOC, mcacheSize, STAT_MCACHE_SYS, true);
+    for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 16 << i, STAT_GC_MISC_SYS, true);
+    FixAlloc.init(mem, base + H_TINYMASKALLOC, TINY_MASKS_SIZE, STAT_GC_MISC_SYS, true);
+    const h = new MHeap(mem, base);
+    // emptymspan: all fields zero (nelems 0, allocCache 0), so every allocation from it
+    // takes the slow path.
+    u32[(base + H_EMPTYSPAN) >>> 2] = h.persistent.alloc(MSPAN_SIZE, 8, STAT_OTHER_SYS);
+    return h;
+  }
+
+  /** Handle onto an existing heap whose header is at `base`. */
+  static attach(mem: OSMemory, base: number): MHeap {
+    return new MHeap(mem, base);
+  }
+
+  /** Address of the empty span that empty mcache slots point to (Go: emptymspan). */
+  get emptymspan(): number {
+    return this.views.u32[(this.base + H_EMPTYSPAN) >>> 2];
+  }
+
+  /** The address zero-size allocations return (Go: &zerobase). */
+  get zerobase(): number {
+    return this.base + H_ZEROBASE;
+  }
+
+  /** Current sweepgen (bumped by 2 per GC cycle). */
+  get sweepgen(): number {
+    return this.views.u32[(this.base + H_SWEEPGEN) >>> 2];
+  }
+  set sweepgen(v: number) {
+    Atomics.store(this.views.i32, (this.base + H_SWEEPGEN) >>> 2, v | 0);
+  }
+
+  /** Whether every span has been swept in the current cycle. */
+  get sweepDone(): boolean {
+    return this.views.u32[(this.base + H_SWEEP_DONE) >>> 2] !== 0;
+  }
+  set sweepDone(v: boolean) {
+    this.views.u32[(this.base + H_SWEEP_DONE) >>> 2] = v ? 1 : 0;
+  }
+
+  // ----- arenas and growth ------------------------------------------------------------
+
+  /** heapArena struct of address p, or 0. */
+  arenaOf(p: number): number {
+    return this.views.u32[(this.base + H_ARENAS + 4 * (p >>> logHeapArenaBytes)) >>> 2];
+  }
+
+  /**
+   * Span that owns address p according to the page -> span table, or 0 (Go: spanOf).
+   * Validity of p inside the span is the caller's business.
+   */
+  spanOf(p: number): number {
+    const u32 = this.views.u32;
+    const a = u32[(this.base + H_ARENAS + 4 * (p >>> logHeapArenaBytes)) >>> 2];
+    if (a === 0) return 0;
+    return u32[(a + A_SPANS + 4 * ((p >>> pageShift) & (pagesPerArena - 1))) >>> 2];
+  }
+
+  /**
+   * Reserve address space for at least n more heap bytes (Go: mheap.sysAlloc): a whole
+   * arena when there is room, else the largest chunk-aligned piece that holds n. Creates
+   * the heapArena metadata of every arena it touches. Returns [v, size] or null.
+   */
+  private sysAllocArena(n: number): [number, number] | null {
+    const mem = this.mem, u32 = this.views.u32;
+    const hint = u32[(this.base + H_ARENA_HINT) >>> 2];
+    let size = align(n, heapArenaBytes);
+    let v = mem.sysReserveAligned(hint, size, pallocChunkBytes);
+    if (v < 0) {
+      // Less than an arena is left: take the largest chunk-aligned run if it holds n.
+      const run = Math.floor(mem.largestNoneRun(hint, pallocChunkBytes) / pallocChunkBytes) * pallocChunkBytes;
+      if (run < n) return null;
+      size = run;
+      v = mem.sysReserveAligned(hint, size, pallocChunkBytes);
+      if (v < 0) return null;
+    }
+    // Arena metadata for every 64 MiB index the range touches.
+    const first = v >>> logHeapArenaBytes, last = (v + size - 1) >>> logHeapArenaBytes;
+    for (let ai = first; ai <= last; ai++) {
+      const slot = (this.base + H_ARENAS + 4 * ai) >>> 2;
+      if (u32[slot] !== 0) continue;
+      let a: number;
+      try {
+        a = this.persistent.alloc(HEAP_ARENA_SIZE, 8, STAT_GC_MISC_SYS);
+      } catch (e) {
+        mem.sysFree(v, size, -1); // undo the reservation (Reserved: nothing was charged)
+        throw e;
+      }
+      u32[slot] = a;
+      u32[(a + A_ZEROED_BASE) >>> 2] = 0;
+    }
+    u32[(this.base + H_ARENA_HINT) >>> 2] = v + size;
+    return [v, size];
+  }
+
+  /**
+   * Grow the heap by at least npage pages, in whole chunks (Go: mheap.grow). The new
+   * memory is mapped (Reserved -> Prepared), counted in HeapReleased, and given to the
+   * page allocator as free and scavenged. Returns false when the reservation is full.
+   */
+  grow(npage: number): boolean {
+    const u32 = this.views.u32, mem = this.mem, b = this.base;
+    const ask = align(npage, pallocChunkPages) * pageSize;
+    let cur = u32[(b + H_CUR_BASE) >>> 2], end = u32[(b + H_CUR_END) >>> 2];
+    if (end - cur < ask) {
+      const r = this.sysAllocArena(ask);
+      if (r === null) return false;
+      const [av, asize] = r;
+      if (av === end) {
+        end += asize;
+      } else {
+        // Not contiguous: hand the rest of the old arena to the heap before moving on.
+        if (end > cur) this.mapAndGrow(cur, end - cur);
+        cur = av;
+        end = av + asize;
+      }
+    }
+    u32[(b + H_CUR_BASE) >>> 2] = cur + ask;
+    u32[(b + H_CUR_END) >>> 2] = end;
+    this.mapAndGrow(cur, ask);
+    return true;
+  }
+
+  private mapAndGrow(v: number, size: number): void {
+    this.mem.sysMap(v, size, STAT_HEAP_RELEASED);
+    this.pages.grow(v, size);
+  }
+
+  // ----- spans ------------------------------------------------------------------------
+
+  /**
+   * Allocate a heap span of npages pages for span class spc (Go: mheap.alloc): first, if
+   * the last GC's sweep is not finished, sweep spans until npages pages have been freed
+   * (Go: the page reclaimer), then allocSpan under the heap lock. 0 = out of memory.
+   */
+  alloc(npages: number, spc: number): number {
+    if (!this.sweepDone) reclaim(this, npages);
+    lock(this.views.i32, this.base + H_LOCK);
+    try {
+      return this.allocSpan(npages, spanAllocHeap, spc);
+    } finally {
+      unlock(this.views.i32, this.base + H_LOCK);
+    }
+  }
+
+  /** Allocate a manually managed span (stacks) (Go: mheap.allocManual). 0 = out of memory. */
+  allocManual(npages: number, typ: number): number {
+    lock(this.views.i32, this.base + H_LOCK);
+    try {
+      return this.allocSpan(npages, typ, 0);
+    } finally {
+      unlock(this.views.i32, this.base + H_LOCK);
+    }
+  }
+
+  /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
+  freeSpan(s: number): void {
+    lock(this.views.i32, this.base + H_LOCK);
+    try {
+      this.freeSpanLocked(s);
+    } finally {
+      unlock(this.views.i32, this.base + H_LOCK);
+    }
+  }
+
+  /**
+   * Allocate a span of npages pages (Go: mheap.allocSpan). typ is spanAllocHeap (span
+   * class spc) or spanAllocStack (a manual span). The caller holds the heap lock.
+   * Returns the span, or 0 when the reservation cannot hold it (nothing changed then).
+   */
+  allocSpan(npages: number, typ: number, spc: number): number {
+    const mem = this.mem, views = this.views;
+    // Metadata first: if any of it cannot be had, nothing has changed yet.
+    const s = this.spanalloc.alloc();
+    views.u8.fill(0, s, s + MSPAN_SIZE); // Go: mspan.init
+    let bits = 0, masks = 0, nelems = 0, elemsize = 0;
+    try {
+      if (typ === spanAllocHeap) {
+        const sizeclass = spanClassSizeclass(spc);
+        elemsize = sizeclass === 0 ? npages * pageSize : class_to_size[sizeclass];
+        nelems = sizeclass === 0 ? 1 : Math.floor(npages * pageSize / elemsize);
+        bits = this.bitsAlloc(nelems).alloc();
+        if (spc === tinySpanClass) masks = this.tinymaskalloc.alloc();
+      }
+    } catch (e) {
+      if (bits !== 0) this.bitsAlloc(nelems).free(bits);
+      this.spanalloc.free(s);
+      throw e;
+    }
+    const base = this.allocPages(npages);
+    if (base === 0) {
+      if (masks !== 0) this.tinymaskalloc.free(masks);
+      if (bits !== 0) this.bitsAlloc(nelems).free(bits);
+      this.spanalloc.free(s);
+      return 0;
+    }
+    const scav = this.pages.scav;
+    const u32 = views.u32;
+    const nbytes = npages * pageSize;
+    u32[(s + S_START) >>> 2] = base;
+    u32[(s + S_NPAGES) >>> 2] = npages;
+    u32[(s + S_NEEDZERO) >>> 2] = this.allocNeedsZero(base, npages) ? 1 : 0;
+    if (typ === spanAllocHeap) {
+      u32[(s + S_DIVMUL) >>> 2] = class_to_divmagic[spanClassSizeclass(spc)];
+      u32[(s + S_SPANCLASS) >>> 2] = spc;
+      u32[(s + S_ELEMSIZE) >>> 2] = elemsize;
+      u32[(s + S_NELEMS) >>> 2] = nelems;
+      u32[(s + S_LIMIT) >>> 2] = base + nelems * elemsize;
+      u32[(s + S_CACHE_LO) >>> 2] = 0xffffffff;
+      u32[(s + S_CACHE_HI) >>> 2] = 0xffffffff;
+      u32[(s + S_ALLOCBITS) >>> 2] = bits;
+      u32[(s + S_FREEDBITS) >>> 2] = bits + gcBitsBytes(nelems);
+      u32[(s + S_TINYMASKS) >>> 2] = masks;
+      u32[(s + S_SWEEPGEN) >>> 2] = this.sweepgen;
+      u32[(s + S_STATE) >>> 2] = mSpanInUse;
+    } else {
+      u32[(s + S_LIMIT) >>> 2] = base + nbytes;
+      u32[(s + S_STATE) >>> 2] = mSpanManual;
+    }
+    // Released pages come back into use: Prepared -> Ready.
+    if (scav !== 0) {
+      const prepared = mem.sysUsed(base, nbytes);
+      if (prepared !== scav) throw new HeapCorruptionError(`allocSpan: page allocator says ${scav} bytes of [${base}, +${nbytes}) were scavenged, the OS layer says ${prepared}`);
+      mem.statAdd(STAT_HEAP_RELEASED, -scav);
+    }
+    mem.statAdd(STAT_HEAP_FREE, -(nbytes - scav));
+    if (typ === spanAllocHeap) {
+      mem.statAdd(STAT_HEAP_INUSE, nbytes);
+      views.f64[this.stats + ST_PAGES_IN_USE] += npages;
+    } else {
+      mem.statAdd(STAT_IN_STACKS, nbytes);
+    }
+    this.setSpans(base, npages, s);
+    if (typ === spanAllocHeap) this.setPageInUse(base, true);
+    return s;
+  }
+
+  /** Pages for a span: from the page allocator, growing the heap if needed; 0 if full. */
+  private allocPages(npages: number): number {
+    let base = this.pages.alloc(npages);
+    if (base === 0) {
+      if (!this.grow(npages)) return 0;
+      base = this.pages.alloc(npages);
+      if (base === 0) throw new HeapCorruptionError(`grew the heap by ${npages} pages but could not allocate them`);
+    }
+    return base;
+  }
+
+  /** Bitmap fixalloc for a span of nelems slots (alloc + freed bitmaps together). */
+  private bitsAlloc(nelems: number): FixAlloc {
+    const pair = 2 * gcBitsBytes(nelems);
+    return this.gcbitsalloc[31 - Math.clz32(pair) - 4];
+  }
+
+  /**
+   * Free a span (Go: mheap.freeSpanLocked): its pages go back to the page allocator as
+   * free and not released (they stay Ready: HeapIdle but not HeapReleased).
+   */
+  freeSpanLocked(s: number): void {
+    const views = this.views, u32 = views.u32, mem = this.mem;
+    const state = u32[(s + S_STATE) >>> 2];
+    const base = u32[(s + S_START) >>> 2], npages = u32[(s + S_NPAGES) >>> 2];
+    const nbytes = npages * pageSize;
+    if (state === mSpanInUse) {
+      if (u32[(s + S_ALLOCCOUNT) >>> 2] !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${u32[(s + S_ALLOCCOUNT) >>> 2]} objects`);
+      if (u32[(s + S_SWEEPGEN) >>> 2] !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]}, heap ${this.sweepgen})`);
+      views.f64[this.stats + ST_PAGES_IN_USE] -= npages;
+      this.setPageInUse(base, false);
+      mem.statAdd(STAT_HEAP_INUSE, -nbytes);
+      const nelems = u32[(s + S_NELEMS) >>> 2];
+      this.bitsAlloc(nelems).free(u32[(s + S_ALLOCBITS) >>> 2]);
+      const tm = u32[(s + S_TINYMASKS) >>> 2];
+      if (tm !== 0) this.tinymaskalloc.free(tm);
+    } else if (state === mSpanManual) {
+      mem.statAdd(STAT_IN_STACKS, -nbytes);
+    } else {
+      throw new HeapCorruptionError(`freeSpan: span ${s} is ${state === mSpanDead ? 'already dead' : 'in state ' + state}`);
+    }
+    mem.statAdd(STAT_HEAP_FREE, nbytes);
+    this.pages.free(base, npages, false);
+    this.setSpans(base, npages, 0);
+    u32[(s + S_STATE) >>> 2] = mSpanDead;
+    this.spanalloc.free(s);
+  }
+
+  /** Point the page -> span table of npages pages at base to s. */
+  private setSpans(base: number, npages: number, s: number): void {
+    const u32 = this.views.u32;
+    for (let i = 0; i < npages; i++) {
+      const p = base + i * pageSize;
+      const a = this.arenaOf(p);
+      u32[(a + A_SPANS + 4 * ((p >>> pageShift) & (pagesPerArena - 1))) >>> 2] = s;
+    }
+  }
+
+  private setPageInUse(base: number, on: boolean): void {
+    const a = this.arenaOf(base);
+    const i = (base >>> pageShift) & (pagesPerArena - 1);
+    const u8 = this.views.u8, byte = a + A_PAGE_IN_USE + (i >>> 3);
+    if (on) u8[byte] |= 1 << (i & 7); else u8[byte] &= ~(1 << (i & 7));
+  }
+
+  /** Whether the pageInUse bit of the page at p is set. */
+  pageInUse(p: number): boolean {
+    const a = this.arenaOf(p);
+    const i = (p >>> pageShift) & (pagesPerArena - 1);
+    return (this.views.u8[a + A_PAGE_IN_USE + (i >>> 3)] & (1 << (i & 7))) !== 0;
+  }
+
+  /**
+   * Whether [base, base+npages pages) may hold old data (Go: allocNeedsZero): true if any
+   * part of it lies below its arena's zeroedBase; advances zeroedBase past it.
+   */
+  private allocNeedsZero(base: number, npages: number): boolean {
+    const u32 = this.views.u32;
+    let needZero = false;
+    let p = base;
+    const end = base + npages * pageSize;
+    while (p < end) {
+      const a = this.arenaOf(p);
+      const arenaBase = (p >>> logHeapArenaBytes) * heapArenaBytes;
+      const off = p - arenaBase;
+      const arenaLimit = Math.min(end, arenaBase + heapArenaBytes) - arenaBase;
+      const zb = u32[(a + A_ZEROED_BASE) >>> 2];
+      if (off < zb) needZero = true;
+      if (arenaLimit > zb) u32[(a + A_ZEROED_BASE) >>> 2] = arenaLimit;
+      p = arenaBase + arenaLimit;
+    }
+    return needZero;
+  }
+
+  // ----- walking, for check() and the visualiser ---------------------------------------
+
+  /** Call fn(span) once for every span that has pages in the page -> span table. */
+  forEachSpan(fn: (s: number) => void): void {
+    const u32 = this.views.u32;
+    for (let ai = 0; ai < maxArenas; ai++) {
+      const a = u32[(this.base + H_ARENAS + 4 * ai) >>> 2];
+      if (a === 0) continue;
+      for (let i = 0; i < pagesPerArena; i++) {
+        const s = u32[(a + A_SPANS + 4 * i) >>> 2];
+        if (s !== 0 && u32[(s + S_START) >>> 2] === ai * heapArenaBytes + i * pageSize) fn(s);
+      }
+    }
+  }
+
+  /** Address of the P struct with id pid, or 0. */
+  pOf(pid: number): number {
+    return this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2];
+  }
+
+  /** Set the P struct address of slot pid. */
+  setP(pid: number, p: number): void {
+    this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2] = p;
+  }
+
+  /** Bytes the heap has grown into (every chunk given to the page allocator). */
+  grownBytes(): number {
+    let n = 0;
+    for (const [b, l] of this.pages.inUseRanges()) n += l - b;
+    return n;
+  }
+
+  /** The reserved-but-not-grown rest of the current arena: [base, end). */
+  curArena(): [number, number] {
+    const u32 = this.views.u32;
+    return [u32[(this.base + H_CUR_BASE) >>> 2], u32[(this.base + H_CUR_END) >>> 2]];
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
+ * struct in src/runtime/mheap.go, bitmap helpers in mbitmap.go, nextFreeFast in malloc.go).
+ *
+ * A span is `npages` contiguous 8 KiB pages starting at `startAddr`. A small-object span
+ * is cut into `nelems` slots of `elemsize` bytes; a large-object span has one slot. Which
+ * slots are taken is recorded in `allocBits` (1 = allocated), valid for slots at or above
+ * `freeindex`: every slot below `freeindex` is allocated. To find free slots quickly the
+ * span caches 64 inverted alloc bits in `allocCache` (1 = free), shifted so that bit 0 is
+ * slot `freeindex`; the fast path is a count-trailing-zeros on it.
+ *
+ * Go learns which objects died by marking the live ones (gcmarkBits) and, at sweep, making
+ * the mark bits the new alloc bits. goheap has explicit frees instead: free(p) sets the
+ * object's bit in `freedBits`, at once (so a second free is detected), and sweeping
+ * computes Go's mark bits as "allocated and not freed", which become the new allocBits.
+ * Freed slots are therefore reused only after their span is swept, exactly as in Go.
+ *
+ * Span structs come from the heap's span fixalloc (counted in MSpanInuse / MSpanSys) and
+ * live in the buffer; a JS number (the struct's address) is the span "pointer".
+ *
+ * @module
+ */
+
+/**
+ * mspan struct layout (96 bytes, every field a u32 at byte offset):
+ *
+ *   offset  field                 meaning
+ *   ------  --------------------  --------------------------------------------------------
+ *     0     next                  list link (mcentral span sets, stack pools)
+ *     4     prev                  list link
+ *     8     list                  id of the list the span is on (0 = none; for check())
+ *    12     startAddr             address of the first page
+ *    16     npages                length in 8 KiB pages
+ *    20     manualFreeList        free slot list of a stack span
+ *    24     freeindex             slots below it are all allocated
+ *    28     nelems                number of slots
+ *    32     allocCacheLo          allocCache bits 0..31  (1 = free)
+ *    36     allocCacheHi          allocCache bits 32..63
+ *    40     allocBits             address of the alloc bitmap (ceil(nelems/64)*8 bytes)
+ *    44     freedBits             address of the freed bitmap (same size, right after it)
+ *    48     sweepgen              see mgcsweep.ts
+ *    52     divMul                magic for offset -> slot index (class_to_divmagic)
+ *    56     allocCount            allocated slots (freed-but-unswept ones included)
+ *    60     spanclass             sizeclass << 1 | noscan
+ *    64     state                 mSpanDead / mSpanInUse / mSpanManual
+ *    68     needzero              1: free slots may be dirty
+ *    72     allocCountBeforeCache allocCount when the span entered an mcache
+ *    76     elemsize              slot size (npages * 8192 for a large span)
+ *    80     limit                 end of the usable part
+ *    84     freeIndexForScan      freeindex as last published
+ *    88     nfreed                objects freed since the last sweep (freedBits popcount)
+ *    92     tinyMasks             tiny span only: address of one u16 per 16-byte block whose
+ *                                 bits mark the offsets where live tiny objects start
+ */
+export const MSPAN_SIZE = 96;
+export const S_NEXT = 0;
+export const S_PREV = 4;
+export const S_LIST = 8;
+export const S_START = 12;
+export const S_NPAGES = 16;
+export const S_MANUAL_FREE = 20;
+export const S_FREEINDEX = 24;
+export const S_NELEMS = 28;
+export const S_CACHE_LO = 32;
+export const S_CACHE_HI = 36;
+export const S_ALLOCBITS = 40;
+export const S_FREEDBITS = 44;
+export const S_SWEEPGEN = 48;
+export const S_DIVMUL = 52;
+export const S_ALLOCCOUNT = 56;
+export const S_SPANCLASS = 60;
+export const S_STATE = 64;
+export const S_NEEDZERO = 68;
+export const S_ACBC = 72;
+export const S_ELEMSIZE = 76;
+export const S_LIMIT = 80;
+export const S_FREEINDEX_SCAN = 84;
+export const S_NFREED = 88;
+export const S_TINYMASKS = 92;
+
+/** Span states (Go: mSpanState). */
+export const mSpanDead = 0;
+export const mSpanInUse = 1;
+export const mSpanManual = 2;
+export const spanStateNames = ['mSpanDead', 'mSpanInUse', 'mSpanManual'] as const;
+
+/** Bytes of one bitmap (alloc or freed) for a span of n slots: whole 64-bit words. */
+export function gcBitsBytes(nelems: number): number {
+  return ((nelems + 63) >>> 6) << 3;
+}
+
+/**
+ * Load allocCache from allocBits for the 64-slot group starting at slot `whichSlot`
+ * (a multiple of 64): the complement of those 64 alloc bits (Go: refillAllocCache).
+ */
+export function refillAllocCache(u32: Uint32Array, s: number, whichSlot: number): void {
+  const w = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (whichSlot >>> 5);
+  u32[(s + S_CACHE_LO) >>> 2] = ~u32[w];
+  u32[(s + S_CACHE_HI) >>> 2] = ~u32[w + 1];
+}
+
+/** Count trailing zeros of the 64-bit value (hi:lo); 64 if zero. */
+function ctz64(lo: number, hi: number): number {
+  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+  if (hi !== 0) return 63 - Math.clz32(hi & -hi);
+  return 64;
+}
+
+/** Shift allocCache right by n (1 <= n <= 64). */
+function shiftCache(u32: Uint32Array, s: number, lo: number, hi: number, n: number): void {
+  if (n >= 64) { lo = 0; hi = 0; }
+  else if (n >= 32) { lo = hi >>> (n - 32); hi = 0; }
+  else { lo = (lo >>> n) | (n === 0 ? 0 : hi << (32 - n)); hi = hi >>> n; }
+  u32[(s + S_CACHE_LO) >>> 2] = lo;
+  u32[(s + S_CACHE_HI) >>> 2] = hi;
+}
+
+/**
+ * The allocation fast path on a span (Go: nextFreeFast): take the next free slot from
+ * allocCache if one is there and the cache does not need a refill. Returns the object's
+ * address, or 0 when the slow path (nextFreeIndex) must run. No allocation, no atomics.
+ */
+export function nextFreeFast(u32: Uint32Array, s: number): number {
+  const lo = u32[(s + S_CACHE_LO) >>> 2];
+  let b: number;
+  if (lo !== 0) b = 31 - Math.clz32(lo & -lo);
+  else {
+    const hi = u32[(s + S_CACHE_HI) >>> 2];
+    if (hi === 0) return 0;
+    b = 63 - Math.clz32(hi & -hi);
+  }
+  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  const result = fi + b;
+  const nelems = u32[(s + S_NELEMS) >>> 2];
+  if (result >= nelems) return 0;
+  const f = result + 1;
+  if ((f & 63) === 0 && f !== nelems) return 0;
+  shiftCache(u32, s, lo, u32[(s + S_CACHE_HI) >>> 2], b + 1);
+  u32[(s + S_FREEINDEX) >>> 2] = f;
+  u32[(s + S_ALLOCCOUNT) >>> 2]++;
+  return u32[(s + S_START) >>> 2] + result * u32[(s + S_ELEMSIZE) >>> 2];
+}
+
+/**
+ * Index of the next free slot at or after freeindex, advancing freeindex and allocCache
+ * past it; nelems if the span is full (Go: mspan.nextFreeIndex). The caller bumps
+ * allocCount.
+ */
+export function nextFreeIndex(u32: Uint32Array, s: number): number {
+  const nelems = u32[(s + S_NELEMS) >>> 2];
+  let fi = u32[(s + S_FREEINDEX) >>> 2];
+  if (fi === nelems) return nelems;
+  let lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
+  let b = ctz64(lo, hi);
+  while (b === 64) {
+    fi = (fi + 64) & ~63;
+    if (fi >= nelems) {
+      u32[(s + S_FREEINDEX) >>> 2] = nelems;
+      return nelems;
+    }
+    refillAllocCache(u32, s, fi);
+    lo = u32[(s + S_CACHE_LO) >>> 2];
+    hi = u32[(s + S_CACHE_HI) >>> 2];
+    b = ctz64(lo, hi);
+  }
+  const result = fi + b;
+  if (result >= nelems) {
+    u32[(s + S_FREEINDEX) >>> 2] = nelems;
+    return nelems;
+  }
+  shiftCache(u32, s, lo, hi, b + 1);
+  fi = result + 1;
+  if ((fi & 63) === 0 && fi !== nelems) refillAllocCache(u32, s, fi);
+  u32[(s + S_FREEINDEX) >>> 2] = fi;
+  return result;
+}
+
+/** Whether slot i of span s is allocated (below freeindex, or its alloc bit is set). */
+export function isAllocated(u32: Uint32Array, s: number, i: number): boolean {
+  if (i < u32[(s + S_FREEINDEX) >>> 2]) return true;
+  const w = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (i >>> 5);
+  return (u32[w] & (1 << (i & 31))) !== 0;
+}
+
+/** Whether slot i of span s has been freed since the span was last swept. */
+export function isFreed(u32: Uint32Array, s: number, i: number): boolean {
+  const w = (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (i >>> 5);
+  return (u32[w] & (1 << (i & 31))) !== 0;
+}
+
+/** Popcount of a u32. */
+export function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}

@@ -1,0 +1,425 @@
+/**
+ * Size classes: how goheap (like Go 1.19's runtime) turns "I need N bytes" into one of 67
+ * fixed object sizes.
+ *
+ * Why classes at all? Small objects (up to 32 KiB) are not carved to their exact length.
+ * Each request is rounded up to the nearest *size class*, and every span (a run of 8 KiB
+ * pages) holds objects of exactly one class, packed back to back. Because all slots in a
+ * span are the same size, a slot is found by index (base + i·size), its state is one bit in
+ * a bitmap, and freeing needs no header in front of the object. The price is waste, which
+ * the class list keeps bounded in two ways:
+ *
+ * - Round-up waste: consecutive class sizes are close enough (the step grows with the size,
+ *   roughly an eighth of it) that rounding a request up costs at most about 12.5%, except
+ *   for the tiniest sizes, where 8- and 16-byte alignment dominate.
+ * - Tail waste: a span is made of whole pages, and whatever is left over at its end after
+ *   packing whole objects is lost. The generator picks, per class, the smallest number of
+ *   pages whose leftover is at most one eighth (12.5%) of the span. Together the two
+ *   bounds keep the worst case near 26.6%.
+ *
+ * The list itself is not typed in by hand: it is produced when this module loads, by our
+ * own re-implementation of the procedure of Go's generator (mksizeclasses.go):
+ *
+ * 1. Walk candidate sizes upward from 8 in steps of the current alignment. The step starts
+ *    at 8 and is raised whenever the walk reaches a power of two: to 16 from 32 bytes on,
+ *    to size/8 from 128 bytes on (so the relative step stays ~12.5%), and to 256 from
+ *    2048 bytes on.
+ * 2. For each candidate, find its span length with the 12.5% tail rule above.
+ * 3. Merge pass: if the candidate needs the same number of pages as the previous class
+ *    *and* fits the same number of objects in them, it simply replaces (widens) the
+ *    previous class instead of adding a new one: a bigger object at no extra cost.
+ * 4. Widening pass: afterwards every class is grown to the largest size that still fits
+ *    the same number of objects in its span, rounded down to a multiple of 128 so the
+ *    coarse lookup table (128-byte steps) stays exact. Example: 8448 becomes 9472 (six
+ *    objects in seven pages).
+ * 5. Checks: exactly 68 classes (class 0 is a dummy standing for "large object"), and the
+ *    division magic of every class must be exact (see {@link objIndex}).
+ *
+ * Two byte-indexed tables then map a request size to its class without searching: one
+ * with 8-byte steps for sizes up to 1016 bytes and one with 128-byte steps above that.
+ *
+ * Span classes: each size class comes in two flavours, spans whose objects contain
+ * pointers (must be scanned by the GC) and "noscan" spans that do not. The span class is
+ * `sizeclass << 1 | noscan`, giving 136 span classes; class 0 (large objects) has both
+ * flavours too (span classes 0 and 1). mcache and mcentral are indexed by span class.
+ *
+ * @module
+ */
+
+import { HeapCorruptionError } from './errors.js';
+
+// ---------------------------------------------------------------------------------------
+// Constants (Go's names, plus camelCase aliases)
+// ---------------------------------------------------------------------------------------
+
+/** log2 of the runtime page size: a runtime page is 1 << 13 = 8 KiB. */
+export const _PageShift = 13;
+/** Runtime page size in bytes (8192). Spans are whole numbers of these pages. */
+export const _PageSize = 8192;
+/** Largest "small" object size (32 KiB). Larger requests get a dedicated span (class 0). */
+export const _MaxSmallSize = 32768;
+/** Granularity (bytes) of {@link size_to_class8}. */
+export const smallSizeDiv = 8;
+/** Upper end of the range covered by {@link size_to_class8} (1024 bytes). */
+export const smallSizeMax = 1024;
+/** Granularity (bytes) of {@link size_to_class128}. */
+export const largeSizeDiv = 128;
+/** Size of a tiny-allocator block in bytes (16). */
+export const _TinySize = 16;
+/** The size class whose object size is {@link _TinySize} (class 2, 16 bytes). */
+export const _TinySizeClass = 2;
+/** Number of size classes including the dummy class 0 used for large objects (68). */
+export const NUM_SIZE_CLASSES = 68;
+/** Go's name for {@link NUM_SIZE_CLASSES}. */
+export const _NumSizeClasses = NUM_SIZE_CLASSES;
+/** Number of span classes: every size class in a scan and a noscan flavour (136). */
+export const numSpanClasses = NUM_SIZE_CLASSES << 1;
+/** Span class of tiny blocks: size class 2, noscan (2 << 1 | 1 = 5). */
+export const tinySpanClass = (_TinySizeClass << 1) | 1;
+
+/** camelCase alias of {@link _PageShift}. */
+export const pageShift = _PageShift;
+/** camelCase alias of {@link _PageSize}. */
+export const pageSize = _PageSize;
+/** camelCase alias of {@link _MaxSmallSize}. */
+export const maxSmallSize = _MaxSmallSize;
+/** camelCase alias of {@link _TinySize} (Go's malloc.go calls it `maxTinySize`). */
+export const maxTinySize = _TinySize;
+/** camelCase alias of {@link _TinySizeClass}. */
+export const tinySizeClass = _TinySizeClass;
+
+/** 2^32 as a double; dividing by it is exact (power of two). */
+const TWO_POW_32 = 4294967296;
+
+// ---------------------------------------------------------------------------------------
+// Generator
+// ---------------------------------------------------------------------------------------
+
+/** The tables produced by {@link generateSizeClasses}; all are indexed by size class. */
+export interface SizeClassTables {
+  /** Object size in bytes per class (class 0: 0). Length {@link NUM_SIZE_CLASSES}. */
+  readonly classToSize: Uint32Array;
+  /** Span length in pages per class (class 0: 0). Length {@link NUM_SIZE_CLASSES}. */
+  readonly classToAllocNPages: Uint32Array;
+  /** Division magic ⌊(2^32−1)/size⌋+1 per class (class 0: 0). Length {@link NUM_SIZE_CLASSES}. */
+  readonly classToDivMagic: Uint32Array;
+  /** Class for ⌈size/8⌉, sizes 0..1024 (129 entries). */
+  readonly sizeToClass8: Uint8Array;
+  /** Class for ⌈(size−1024)/128⌉, sizes 1024..32768 (249 entries). */
+  readonly sizeToClass128: Uint8Array;
+}
+
+function isPowerOfTwo(x: number): boolean {
+  return x > 0 && (x & (x - 1)) === 0;
+}
+
+/**
+ * Proves that `magic` divides exactly by `size` for every offset 0..spanBytes.
+ *
+ * The quotient floor(n·magic / 2^32) never decreases as n grows, so on each run of offsets
+ * [k·size, (k+1)·size − 1] it is right everywhere as soon as it is right (= k) at both ends
+ * of the run. That needs 2 evaluations per object instead of one per byte; the test suite
+ * additionally runs the literal byte-by-byte brute force that Go's generator does.
+ */
+function divMagicIsExact(size: number, spanBytes: number, magic: number): boolean {
+  const objects = Math.floor(spanBytes / size);
+  for (let k = 0; k <= objects; k++) {
+    const first = k * size;
+    const last = Math.min(first + size - 1, spanBytes);
+    if (objIndex(first, magic) !== k || objIndex(last, magic) !== k) return false;
+  }
+  return true;
+}
+
+/**
+ * Smallest F such that c = ⌈2^F/d⌉ gives floor(n·c / 2^F) = floor(n/d) for all n in [0, N],
+ * using the sufficient condition of Lemire, Kaser and Kurz: (c·d − 2^F)·N < 2^F. Returns
+ * Infinity if no F ≤ 40 works. All intermediate values stay far below 2^53.
+ */
+function minFractionBits(d: number, maxN: number): number {
+  for (let f = 0; f <= 40; f++) {
+    const p = 2 ** f;
+    const c = Math.floor((p + d - 1) / d);
+    if ((c * d - p) * maxN < p) return f;
+  }
+  return Infinity;
+}
+
+/**
+ * Runs our re-implementation of Go 1.19's size-class generator and returns fresh tables.
+ *
+ * The module calls this once at load to fill {@link class_to_size} and friends; it is
+ * exported so tests (or the CLI) can re-run and time it. Takes well under a millisecond.
+ *
+ * @throws {HeapCorruptionError} if a generator check fails (wrong class count, an inexact
+ *   division magic, or the tiny class not being 16 bytes): that would be a bug in goheap.
+ */
+export function generateSizeClasses(): SizeClassTables {
+  // Class 0 is the placeholder for large objects.
+  const sizes: number[] = [0];
+  const npages: number[] = [0];
+
+  // Pass 1: walk candidate sizes, choose span lengths, merge equivalent neighbours.
+  let align = 8;
+  for (let size = align; size <= _MaxSmallSize; size += align) {
+    if (isPowerOfTwo(size)) {
+      if (size >= 2048) align = 256;
+      else if (size >= 128) align = size / 8;
+      else if (size >= 32) align = 16; // the heap bitmap wants 16-byte alignment from 32 B on
+      if (!isPowerOfTwo(align)) {
+        throw new HeapCorruptionError(`sizeclasses: alignment ${align} is not a power of two`);
+      }
+    }
+
+    // Fewest whole pages whose tail (leftover after whole objects) is ≤ 1/8 of the span.
+    let spanBytes = _PageSize;
+    while (spanBytes % size > spanBytes / 8) spanBytes += _PageSize;
+    const pages = spanBytes >>> _PageShift;
+
+    const last = sizes.length - 1;
+    if (
+      last >= 1 &&
+      npages[last] === pages &&
+      Math.floor(spanBytes / size) === Math.floor(spanBytes / sizes[last]!)
+    ) {
+      sizes[last] = size; // same pages, same object count: widen the previous class
+      continue;
+    }
+    sizes.push(size);
+    npages.push(pages);
+  }
+
+  // Pass 2: grow each class to the largest multiple of 128 that keeps its object count.
+  for (let c = 1; c < sizes.length; c++) {
+    const spanBytes = npages[c]! * _PageSize;
+    const objects = Math.floor(spanBytes / sizes[c]!);
+    let widened = Math.floor(spanBytes / objects);
+    widened -= widened % largeSizeDiv;
+    if (widened > sizes[c]!) sizes[c] = widened;
+  }
+
+  if (sizes.length !== NUM_SIZE_CLASSES) {
+    throw new HeapCorruptionError(
+      `sizeclasses: generator produced ${sizes.length} classes, want ${NUM_SIZE_CLASSES}`,
+    );
+  }
+  if (sizes[_TinySizeClass] !== _TinySize) {
+    throw new HeapCorruptionError(`sizeclasses: class ${_TinySizeClass} is not ${_TinySize} bytes`);
+  }
+
+  const classToSize = new Uint32Array(NUM_SIZE_CLASSES);
+  const classToAllocNPages = new Uint32Array(NUM_SIZE_CLASSES);
+  const classToDivMagic = new Uint32Array(NUM_SIZE_CLASSES);
+  for (let c = 0; c < NUM_SIZE_CLASSES; c++) {
+    const size = sizes[c]!;
+    classToSize[c] = size;
+    classToAllocNPages[c] = npages[c]!;
+    if (c === 0) continue; // class 0: size 0, pages 0, magic 0
+    // ⌊(2^32−1)/size⌋ + 1 == ⌈2^32/size⌉; fits in 32 bits for every size ≥ 2.
+    const magic = Math.floor(0xffffffff / size) + 1;
+    const spanBytes = npages[c]! * _PageSize;
+    if (!divMagicIsExact(size, spanBytes, magic)) {
+      throw new HeapCorruptionError(`sizeclasses: divMagic ${magic} is inexact for size ${size}`);
+    }
+    const f = minFractionBits(size, spanBytes);
+    if (f > 32) {
+      throw new HeapCorruptionError(`sizeclasses: size ${size} needs ${f} > 32 fraction bits`);
+    }
+    classToDivMagic[c] = magic;
+  }
+
+  // Lookup tables: entry i = smallest class whose size covers the sizes of bucket i.
+  const sizeToClass8 = new Uint8Array(smallSizeMax / smallSizeDiv + 1);
+  let c8 = 0;
+  for (let i = 0; i < sizeToClass8.length; i++) {
+    while (sizes[c8]! < i * smallSizeDiv) c8++;
+    sizeToClass8[i] = c8;
+  }
+  const sizeToClass128 = new Uint8Array((_MaxSmallSize - smallSizeMax) / largeSizeDiv + 1);
+  let c128 = 0;
+  for (let i = 0; i < sizeToClass128.length; i++) {
+    while (sizes[c128]! < smallSizeMax + i * largeSizeDiv) c128++;
+    sizeToClass128[i] = c128;
+  }
+
+  return { classToSize, classToAllocNPages, classToDivMagic, sizeToClass8, sizeToClass128 };
+}
+
+const TABLES = generateSizeClasses();
+
+/**
+ * Object size in bytes for each size class (index 0..67; class 0 = 0 = large object).
+ * Treat as read-only.
+ */
+export const class_to_size: Uint32Array = TABLES.classToSize;
+/**
+ * Span length in 8 KiB pages for each size class (class 0 = 0). Treat as read-only.
+ */
+export const class_to_allocnpages: Uint32Array = TABLES.classToAllocNPages;
+/**
+ * Division magic per size class: ⌊(2^32−1)/size⌋+1, so that object index =
+ * (offset·magic) >> 32 for every offset inside the class's span (see {@link objIndex}).
+ * Class 0 has 0, so large spans always yield index 0. Treat as read-only.
+ */
+export const class_to_divmagic: Uint32Array = TABLES.classToDivMagic;
+/**
+ * Size class by ⌈size/8⌉ for sizes 0..1024 (129 entries); {@link sizeToClass} uses it
+ * for sizes ≤ 1016. Treat as read-only.
+ */
+export const size_to_class8: Uint8Array = TABLES.sizeToClass8;
+/**
+ * Size class by ⌈(size−1024)/128⌉ for sizes 1024..32768 (249 entries); {@link sizeToClass}
+ * uses it for sizes > 1016. Treat as read-only.
+ */
+export const size_to_class128: Uint8Array = TABLES.sizeToClass128;
+
+// ---------------------------------------------------------------------------------------
+// Hot-path lookups
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Size class for a request of `size` bytes: the smallest class whose objects hold it.
+ *
+ * Intended domain is 0 < size ≤ {@link _MaxSmallSize} with `size` an integer. Sizes above
+ * 32768 return 0 (the large-object class) instead of reading past the table; size 0
+ * returns 0 as well. No validation beyond that: this is on the allocation fast path.
+ */
+export function sizeToClass(size: number): number {
+  if (size <= smallSizeMax - 8) return size_to_class8[(size + 7) >> 3]!;
+  if (size <= _MaxSmallSize) return size_to_class128[(size - smallSizeMax + 127) >> 7]!;
+  return 0;
+}
+
+/**
+ * The number of bytes actually reserved for a request of `size` bytes (Go's msize.go):
+ * the class size for small requests, otherwise `size` rounded up to a multiple of the
+ * 8 KiB page. `size` must be a non-negative safe integer; roundupsize(0) is 0.
+ */
+export function roundupsize(size: number): number {
+  if (size < _MaxSmallSize) {
+    if (size <= smallSizeMax - 8) return class_to_size[size_to_class8[(size + 7) >> 3]!]!;
+    return class_to_size[size_to_class128[(size - smallSizeMax + 127) >> 7]!]!;
+  }
+  // Large: round up to a page multiple. `size % 8192` avoids `size + 8191` leaving the
+  // safe-integer range; the result is a multiple of 8192 ≤ 2^53 and hence exact.
+  const rem = size % _PageSize;
+  return rem === 0 ? size : size - rem + _PageSize;
+}
+
+/**
+ * Index of the object containing byte `offset` of a span whose division magic is
+ * `divMagic` (a {@link class_to_divmagic} entry): Go's `((offset · divMul) >> 32)`.
+ *
+ * Exact without BigInt or splitting: for `offset` < 2^21 and `divMagic` < 2^32 the
+ * product is below 2^53, so the double multiply is exact, dividing by 2^32 is exact, and
+ * the truncation yields the integer part. Span offsets are at most 81920 (10 pages), well
+ * inside the domain. Large spans have `divMagic` 0 and always give 0.
+ */
+export function objIndex(offset: number, divMagic: number): number {
+  return ((offset * divMagic) / TWO_POW_32) | 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Span classes
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Span class for a size class and a pointer-free flag: `sizeclass << 1 | noscan`.
+ * `noscan` may be a boolean or a number (any non-zero number counts as true).
+ */
+export function makeSpanClass(sizeclass: number, noscan: boolean | number): number {
+  return (sizeclass << 1) | (noscan ? 1 : 0);
+}
+
+/** Size class of span class `spc` (`spc >> 1`). */
+export function spanClassSizeclass(spc: number): number {
+  return spc >> 1;
+}
+
+/** Noscan bit of span class `spc` (`spc & 1`): 1 if its objects contain no pointers. */
+export function spanClassNoscan(spc: number): number {
+  return spc & 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// Table text (as printed at the top of Go's sizeclasses.go)
+// ---------------------------------------------------------------------------------------
+
+function pad(value: number | string, width: number): string {
+  return String(value).padStart(width, ' ');
+}
+
+/**
+ * `x` with two decimals like Go's `%.2f`: the exact binary value is rounded to nearest,
+ * and an exact tie goes to the even cent (JS `toFixed` would round ties up). A tie is only
+ * possible when x is a multiple of 1/8, in which case x·1000 is computed exactly.
+ */
+function formatFixed2(x: number): string {
+  if (Number.isInteger(x * 8) && (x * 1000) % 10 === 5) {
+    let cents = Math.floor(x * 100);
+    if (cents % 2 !== 0) cents += 1;
+    return (cents / 100).toFixed(2);
+  }
+  return x.toFixed(2);
+}
+
+/** Largest power of two dividing `size`, capped at one page (as log2). */
+function alignBits(size: number): number {
+  const bits = 31 - Math.clz32(size & -size);
+  return bits > _PageShift ? _PageShift : bits;
+}
+
+let tableTextCache: string | undefined;
+
+/**
+ * The size-class table as a text block in the layout of the comment at the top of Go's
+ * sizeclasses.go: a header, one row per class 1..67 (class, bytes/obj, bytes/span,
+ * objects, tail waste, max waste as a percentage, min align), a blank line, and the
+ * alignment summary (for each alignment, the smallest object size from which every
+ * larger class is at least that aligned). Every line but the blank separator starts with
+ * `// `, and every line ends with a newline. Used by the `goheap sizeclasses` CLI command.
+ *
+ * Max waste is the worst case for a class: every object is 1 byte larger than the
+ * previous class size, plus the tail: ((size − prevSize − 1)·objects + tail) / span.
+ */
+export function sizeClassTableText(): string {
+  if (tableTextCache !== undefined) return tableTextCache;
+  const lines: string[] = [
+    '// class  bytes/obj  bytes/span  objects  tail waste  max waste  min align',
+  ];
+  let prevSize = 0;
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) {
+    const size = class_to_size[c]!;
+    const span = class_to_allocnpages[c]! * _PageSize;
+    const objects = Math.floor(span / size);
+    const tail = span - size * objects;
+    const maxWaste = (size - prevSize - 1) * objects + tail;
+    const pct = formatFixed2(100 * (maxWaste / span));
+    lines.push(
+      `// ${pad(c, 5)}  ${pad(size, 9)}  ${pad(span, 10)}  ${pad(objects, 7)}  ` +
+        `${pad(tail, 10)}  ${pad(pct, 8)}%  ${pad(1 << alignBits(size), 9)}`,
+    );
+    prevSize = size;
+  }
+
+  // Alignment summary: walking the classes upward, the alignment guaranteed for "this
+  // class and every larger one" only grows; print each new level with the first size
+  // that reaches it.
+  const suffixMinBits = new Array<number>(NUM_SIZE_CLASSES).fill(_PageShift);
+  for (let c = NUM_SIZE_CLASSES - 1; c >= 1; c--) {
+    const bits = alignBits(class_to_size[c]!);
+    const after = c + 1 < NUM_SIZE_CLASSES ? suffixMinBits[c + 1]! : _PageShift;
+    suffixMinBits[c] = bits < after ? bits : after;
+  }
+  lines.push('');
+  lines.push('// alignment  bits  min obj size');
+  let shown = -1;
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) {
+    const bits = suffixMinBits[c]!;
+    if (bits === shown) continue;
+    shown = bits;
+    lines.push(`// ${pad(1 << bits, 9)}  ${pad(bits, 4)}  ${pad(class_to_size[c]!, 12)}`);
+  }
+  tableTextCache = lines.join('\n') + '\n';
+  return tableTextCache;
+}
