@@ -432,10 +432,13 @@ export class MHeap {
     return base;
   }
 
-  /** Bitmap fixalloc for a span of nelems slots (alloc + freed bitmaps together). */
+  /**
+   * Bitmap fixalloc for a span of nelems slots: the smallest power-of-two size (16..256
+   * bytes) that holds its alloc and freed bitmaps together.
+   */
   private bitsAlloc(nelems: number): FixAlloc {
     const pair = 2 * gcBitsBytes(nelems);
-    return this.gcbitsalloc[31 - Math.clz32(pair) - 4];
+    return this.gcbitsalloc[32 - Math.clz32(pair - 1) - 4];
   }
 
   /**
