@@ -35,7 +35,7 @@ import {
   S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NFREED, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
   S_TINYMASKS, mSpanInUse, mSpanManual, popcount32,
 } from './mspan.js';
-import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE } from './mstats.js';
+import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 
 function fail(msg: string): never {
@@ -140,7 +140,7 @@ function checkPlaces(h: MHeap, spans: number[]): void {
 
 /** Bitmaps of each span, then the statistics against a recount. */
 function checkStats(h: MHeap, spans: number[]): void {
-  const u32 = h.views.u32, f64 = h.views.f64, mem = h.mem, st = h.stats;
+  const u32 = h.views.u32, mem = h.mem;
   let inUseBytes = 0, stackBytes = 0, freedUnswept = 0, largeLive = 0;
   const perClass = new Float64Array(NUM_SIZE_CLASSES);
   for (const s of spans) {
@@ -186,12 +186,12 @@ function checkStats(h: MHeap, spans: number[]): void {
   }
   // Per-class counts: allocated - freed (as counted) == objects held by spans (as settled).
   for (let c = 1; c < NUM_SIZE_CLASSES; c++) {
-    const counted = f64[st + ST_SMALL_ALLOC + c] - f64[st + ST_SMALL_FREE + c];
+    const counted = sumP(h, ST_SMALL_ALLOC + c) - sumP(h, ST_SMALL_FREE + c);
     if (counted !== perClass[c]) fail(`size class ${c}: counters say ${counted} objects, spans hold ${perClass[c]}`);
   }
-  const largeCounted = f64[st + ST_LARGE_ALLOC] - f64[st + ST_LARGE_FREE];
+  const largeCounted = sumP(h, ST_LARGE_ALLOC) - sumP(h, ST_LARGE_FREE);
   if (largeCounted !== largeLive) fail(`large objects: counters say ${largeCounted} bytes, spans hold ${largeLive}`);
-  if (f64[st + ST_FREED_UNSWEPT] !== freedUnswept) fail(`freed-unswept bytes: counter ${f64[st + ST_FREED_UNSWEPT]}, recount ${freedUnswept}`);
+  if (sumP(h, ST_FREED_UNSWEPT) !== freedUnswept) fail(`freed-unswept bytes: counter ${sumP(h, ST_FREED_UNSWEPT)}, recount ${freedUnswept}`);
   if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);
   if (mem.stat(STAT_IN_STACKS) !== stackBytes) fail(`StackInuse is ${mem.stat(STAT_IN_STACKS)}, stack spans hold ${stackBytes}`);
   let scavPages = 0, grown = 0;

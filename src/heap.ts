@@ -10,11 +10,17 @@
 import { checkHeap } from './check.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
-import { MCACHE_SIZE, P_MCACHE, P_OWNER, P_SIZE, P_STATUS, P_RUNNING, initMCache, releaseAll } from './mcache.js';
+import {
+  MCACHE_SIZE, P_EPOCH, P_IDLE, P_MCACHE, P_RESERVED, P_RUNNING, P_SIZE, P_STATUS, initMCache,
+  releaseAll, repairCachedSpans,
+} from './mcache.js';
 import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor, type GCCycleInfo } from './mgc.js';
-import { H_LOCK, MHeap } from './mheap.js';
-import { lock, unlock } from './lock_futex.js';
+import { H_GCLOCK, H_LOCK, MHeap, maxProcs } from './mheap.js';
+import { C_LOCK, centralOf } from './mcentral.js';
+import { forceUnlockHeldBy, lock, unlock } from './lock_futex.js';
+import { InvalidArgumentError as ArgError, GoHeapError } from './errors.js';
+import { numSpanClasses } from './sizeclasses.js';
 import { S_ELEMSIZE, S_SPANCLASS } from './mspan.js';
 import { computeMemStats, computeMetrics, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
@@ -30,6 +36,28 @@ export interface HeapOptions {
   backend?: BackendKind;
   /** GOGC: the heap grows by this percentage of the live heap between GC cycles; -1 turns automatic cycles off. Default 100. */
   gcPercent?: number;
+  /** Most contexts (Ps) that can be attached at once: the creator plus workers. 1..64, default 64. */
+  maxProcs?: number;
+}
+
+/**
+ * What a worker needs to attach to a heap: structured-clonable, so it can be posted to a
+ * Worker or passed as workerData.
+ */
+export interface HeapDescriptor {
+  /** The heap's buffer (a SharedArrayBuffer), or null with the wasm backend. */
+  readonly buffer: SharedArrayBuffer | null;
+  /** The shared WebAssembly.Memory, with the wasm backend. */
+  readonly memory: WebAssembly.Memory | null;
+  /** Address of the mheap header. */
+  readonly heapBase: number;
+  /** A P set aside for this worker by {@link Heap.reserveP} (spawnHeapWorker), or -1 to take any free P. */
+  readonly pid: number;
+}
+
+/** Thrown when every P is taken (maxProcs contexts are attached). */
+export class NoFreePError extends GoHeapError {
+  override name = 'NoFreePError';
 }
 
 /** Options of {@link Heap.malloc}. */
@@ -59,9 +87,12 @@ export class Heap implements MallocContext {
   /** Called after each GC cycle this context runs (gctrace). */
   onGC: ((info: GCCycleInfo) => void) | null = null;
 
+  private detached = false;
+
   private constructor(h: MHeap, pid: number) {
     this.h = h;
     this.pid = pid;
+    h.bindP(pid);
     this.mcache = h.views.u32[(h.pOf(pid) + P_MCACHE) >>> 2];
     this.emptymspan = h.emptymspan;
   }
@@ -69,12 +100,80 @@ export class Heap implements MallocContext {
   /** Create a new heap in a new buffer (Go: mallocinit), with this context as P 0. */
   static create(opts: HeapOptions = {}): Heap {
     const reserve = opts.reserve ?? defaultReserve;
+    const maxprocs = opts.maxProcs ?? maxProcs;
+    if (!Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${maxprocs}`);
     const mem = OSMemory.create({ reserve, backend: opts.backend });
-    const h = MHeap.create(mem, MCACHE_SIZE);
+    const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
     if (opts.gcPercent !== undefined) setGCPercentIn(h, opts.gcPercent);
-    const pid = createP(h, 0);
-    return new Heap(h, pid);
+    return new Heap(h, acquireP(h, -1, P_RUNNING));
+  }
+
+  /**
+   * Attach this context (a worker) to a heap created elsewhere: it gets its own P and
+   * mcache in shared memory. Call {@link Heap.detach} when done.
+   * @throws NoFreePError when maxProcs contexts are attached already
+   */
+  static attach(desc: HeapDescriptor): Heap {
+    if (desc === null || typeof desc !== 'object' || typeof desc.heapBase !== 'number') throw new ArgError('Heap.attach: expected the descriptor made by heap.share()');
+    const buffer = desc.memory ? desc.memory.buffer : desc.buffer;
+    if (!(buffer instanceof SharedArrayBuffer)) throw new ArgError('Heap.attach: only heaps over shared memory (backend sab or wasm) can be attached');
+    const mem = OSMemory.attach(buffer, desc.memory);
+    const h = MHeap.attach(mem, desc.heapBase);
+    return new Heap(h, acquireP(h, desc.pid, P_RUNNING));
+  }
+
+  /**
+   * A structured-clonable descriptor of this heap, for {@link Heap.attach} in a worker.
+   * With `reserveP`, a P is set aside for that worker now (see {@link Heap.reserveP}).
+   */
+  share(reserveP = false): HeapDescriptor {
+    const views = this.h.views;
+    if (!(views.buffer instanceof SharedArrayBuffer)) throw new ArgError('share: a heap over a resizable ArrayBuffer cannot be shared; create it with backend "sab" or "wasm"');
+    return { buffer: views.memory ? null : views.buffer, memory: views.memory, heapBase: this.h.base, pid: reserveP ? this.reserveP() : -1 };
+  }
+
+  /** Set a P aside for a worker about to start (it claims it in attach); returns its id. */
+  reserveP(): number {
+    return acquireP(this.h, -1, P_RESERVED);
+  }
+
+  /**
+   * Flush this context's mcache (releaseAll) and give its P back. The handle cannot be
+   * used afterwards.
+   */
+  detach(): void {
+    if (this.detached) return;
+    const h = this.h;
+    releaseAll(h, this.mcache, this.emptymspan);
+    this.detached = true;
+    releaseP(h, this.pid);
+  }
+
+  /**
+   * Give back the P of a context that ended without detaching (a worker that exited or
+   * was terminated): its cached spans return to their mcentrals, any lock it held is
+   * released, and the P becomes free. Safe to call for a P that did detach (then it does
+   * nothing). Returns true if the P was reclaimed. spawnHeapWorker calls this on exit.
+   */
+  reclaimP(pid: number): boolean {
+    const h = this.h;
+    if (pid === this.pid) throw new ArgError('reclaimP: a context cannot reclaim its own P; use detach()');
+    const p = h.pOf(pid);
+    if (p === 0) return false;
+    const i32 = h.views.i32;
+    const status = Atomics.load(i32, (p + P_STATUS) >>> 2);
+    if (status === P_IDLE) return false;
+    // A dead context may have died holding a lock.
+    const token = pid + 1, views = h.views;
+    forceUnlockHeldBy(views.i32, h.base + H_LOCK, token);
+    forceUnlockHeldBy(views.i32, h.base + H_GCLOCK, token);
+    for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
+    const c = views.u32[(p + P_MCACHE) >>> 2];
+    repairCachedSpans(h, c, this.emptymspan);
+    releaseAll(h, c, this.emptymspan);
+    releaseP(h, pid);
+    return true;
   }
 
   // ----- views ------------------------------------------------------------------------
@@ -106,6 +205,7 @@ export class Heap implements MallocContext {
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
+    if (this.h.views.memory !== null) this.h.views.refresh();
     return mallocgc(this, size, opts === undefined || opts.noscan !== false ? 1 : 0, false);
   }
 
@@ -127,6 +227,7 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number): void {
+    if (this.h.views.memory !== null) this.h.views.refresh();
     freeObject(this, p);
   }
 
@@ -184,7 +285,7 @@ export class Heap implements MallocContext {
   freeOSMemory(): number {
     this.gc();
     const h = this.h, mem = h.mem;
-    lock(h.views.i32, h.base + H_LOCK);
+    lock(h.views.i32, h.base + H_LOCK, h.lockToken);
     try {
       const released = h.pages.scavenge(Infinity);
       mem.statAdd(STAT_HEAP_FREE, -released);
@@ -223,22 +324,49 @@ export class Heap implements MallocContext {
   }
 }
 
-/** Create P number pid with a fresh mcache, owned by the calling context. */
-function createP(h: MHeap, pid: number): number {
-  lock(h.views.i32, h.base + H_LOCK);
-  try {
-    const p = h.persistent.alloc(P_SIZE, 8, STAT_OTHER_SYS);
-    const c = h.cachealloc.alloc();
-    initMCache(h, c, pid, h.emptymspan);
-    const u32 = h.views.u32;
-    u32[(p + P_MCACHE) >>> 2] = c;
-    u32[(p + P_OWNER) >>> 2] = pid + 1;
-    Atomics.store(h.views.i32, (p + P_STATUS) >>> 2, P_RUNNING);
-    h.setP(pid, p);
-    return pid;
-  } finally {
-    unlock(h.views.i32, h.base + H_LOCK);
+/**
+ * Take a P (Go: pidleget + acquirep): the reserved P `want`, or else the first idle P, or
+ * else a new one with a fresh mcache. Its status becomes `status`.
+ */
+function acquireP(h: MHeap, want: number, status: number): number {
+  const i32 = h.views.i32;
+  if (want >= 0) {
+    const p = h.pOf(want);
+    if (p === 0 || Atomics.compareExchange(i32, (p + P_STATUS) >>> 2, P_RESERVED, status) !== P_RESERVED) {
+      throw new ArgError(`Heap.attach: P ${want} was not reserved for this worker (already attached, or reclaimed)`);
+    }
+    Atomics.add(i32, (p + P_EPOCH) >>> 2, 1);
+    return want;
   }
+  lock(i32, h.base + H_LOCK, h.lockToken);
+  try {
+    const max = h.maxprocs;
+    for (let pid = 0; pid < max; pid++) {
+      const p = h.pOf(pid);
+      if (p === 0) {
+        const np = h.persistent.alloc(P_SIZE, 8, STAT_OTHER_SYS);
+        const c = h.cachealloc.alloc();
+        initMCache(h, c, pid, h.emptymspan);
+        h.views.u32[(np + P_MCACHE) >>> 2] = c;
+        Atomics.store(i32, (np + P_STATUS) >>> 2, status);
+        h.setP(pid, np);
+        return pid;
+      }
+      if (Atomics.compareExchange(i32, (p + P_STATUS) >>> 2, P_IDLE, status) === P_IDLE) {
+        Atomics.add(i32, (p + P_EPOCH) >>> 2, 1);
+        initMCache(h, h.views.u32[(p + P_MCACHE) >>> 2], pid, h.emptymspan);
+        return pid;
+      }
+    }
+  } finally {
+    unlock(i32, h.base + H_LOCK);
+  }
+  throw new NoFreePError(`all ${h.maxprocs} Ps are in use: detach a context first, or create the heap with a larger maxProcs`);
+}
+
+/** Mark P pid idle (its mcache was flushed). */
+function releaseP(h: MHeap, pid: number): void {
+  Atomics.store(h.views.i32, (h.pOf(pid) + P_STATUS) >>> 2, P_IDLE);
 }
 
 function setGCPercentIn(h: MHeap, percent: number): number {

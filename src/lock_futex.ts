@@ -1,18 +1,21 @@
 /**
  * lock_futex.ts — mutexes on a word of shared memory (Go: src/runtime/lock_futex.go).
  *
- * A lock is one i32 in the buffer: 0 unlocked, 1 locked, 2 locked with sleepers. lock()
- * tries a compare-and-swap, spins a little, then sleeps with Atomics.wait where the
- * context may block (workers; not a browser's main thread, where it keeps spinning).
- * unlock() wakes one sleeper. These protect mheap and each mcentral; the per-P fast path
- * never takes one.
+ * A lock is one i32 in the buffer:
+ *
+ *   0                  unlocked
+ *   token << 1         locked by the context whose token (P id + 1) is `token`
+ *   token << 1 | 1     locked, and some context sleeps waiting for it
+ *
+ * lock() tries a compare-and-swap, spins a little, then sleeps with Atomics.wait where the
+ * context may block (workers; a browser's main thread cannot, so it keeps spinning).
+ * unlock() wakes a sleeper. Recording the holder lets a worker that died holding a lock be
+ * detected (see forceUnlockHeldBy). These protect mheap and each mcentral; the per-P fast
+ * path never takes one.
  *
  * @module
  */
 
-const MUTEX_UNLOCKED = 0;
-const MUTEX_LOCKED = 1;
-const MUTEX_SLEEPING = 2;
 const ACTIVE_SPIN = 64;
 
 /** Whether Atomics.wait may block in this context (false on a browser's main thread). */
@@ -20,7 +23,7 @@ let canWait: boolean | undefined;
 function waitAllowed(i32: Int32Array): boolean {
   if (canWait === undefined) {
     try {
-      Atomics.wait(i32, 0, i32[0] + 1 | 0, 0);
+      Atomics.wait(i32, 0, (i32[0] + 1) | 0, 0);
       canWait = true;
     } catch {
       canWait = false;
@@ -29,27 +32,47 @@ function waitAllowed(i32: Int32Array): boolean {
   return canWait;
 }
 
-/** Acquire the lock whose word is at byte offset `off` of the shared i32 view. */
-export function lock(i32: Int32Array, off: number): void {
+/** Acquire the lock at byte offset `off` of the i32 view, as the context with `token` (> 0). */
+export function lock(i32: Int32Array, off: number, token: number): void {
   const i = off >>> 2;
-  if (Atomics.compareExchange(i32, i, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) return;
-  lockSlow(i32, i);
+  if (Atomics.compareExchange(i32, i, 0, token << 1) === 0) return;
+  lockSlow(i32, i, token);
 }
 
-function lockSlow(i32: Int32Array, i: number): void {
+function lockSlow(i32: Int32Array, i: number, token: number): void {
+  const shared = i32.buffer instanceof SharedArrayBuffer;
   for (;;) {
     for (let spin = 0; spin < ACTIVE_SPIN; spin++) {
-      if (Atomics.load(i32, i) === MUTEX_UNLOCKED &&
-          Atomics.compareExchange(i32, i, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) return;
+      if (Atomics.load(i32, i) === 0 && Atomics.compareExchange(i32, i, 0, token << 1) === 0) return;
     }
-    // Announce a sleeper, then sleep until unlock() wakes us.
-    if (Atomics.exchange(i32, i, MUTEX_SLEEPING) === MUTEX_UNLOCKED) return;
-    if (waitAllowed(i32)) Atomics.wait(i32, i, MUTEX_SLEEPING, 10);
+    const v = Atomics.load(i32, i);
+    if (v === 0) continue;
+    // Announce a sleeper, then sleep until unlock() wakes us (or 10 ms pass).
+    if ((v & 1) === 0 && Atomics.compareExchange(i32, i, v, v | 1) !== v) continue;
+    if (shared && waitAllowed(i32)) Atomics.wait(i32, i, v | 1, 10);
   }
 }
 
 /** Release the lock at byte offset `off`. */
 export function unlock(i32: Int32Array, off: number): void {
   const i = off >>> 2;
-  if (Atomics.exchange(i32, i, MUTEX_UNLOCKED) === MUTEX_SLEEPING) Atomics.notify(i32, i, 1);
+  if ((Atomics.exchange(i32, i, 0) & 1) !== 0) Atomics.notify(i32, i);
+}
+
+/** Token of the context holding the lock at `off` (0 if unlocked). */
+export function lockHolder(i32: Int32Array, off: number): number {
+  return Atomics.load(i32, off >>> 2) >>> 1;
+}
+
+/**
+ * Release the lock at `off` if the context with `token` holds it (it died holding it).
+ * Returns true if it did.
+ */
+export function forceUnlockHeldBy(i32: Int32Array, off: number, token: number): boolean {
+  const i = off >>> 2;
+  const v = Atomics.load(i32, i);
+  if (v === 0 || (v >>> 1) !== token) return false;
+  if (Atomics.compareExchange(i32, i, v, 0) !== v) return false;
+  Atomics.notify(i32, i);
+  return true;
 }

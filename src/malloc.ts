@@ -100,12 +100,22 @@ function mallocTiny(ctx: MallocContext, size: number): number {
   else if ((size & 1) === 0) off = (off + 1) & ~1;
   const tiny = u32[(c + MC_TINY) >>> 2];
   const mask = u32[(c + MC_TINYMASK) >>> 2] >>> 1;
-  // A block whose objects were all freed is dead (its mask is 0): never add to it.
-  if (off + size <= _TinySize && tiny !== 0 && views.u16[mask] !== 0) {
-    views.u16[mask] |= 1 << off;
-    u32[(c + MC_TINYOFFSET) >>> 2] = off + size;
-    u32[(c + MC_TINYALLOCS) >>> 2]++;
-    return tiny + off;
+  if (off + size <= _TinySize && tiny !== 0) {
+    // A block whose objects were all freed is dead (mask 0): never add to it. Another
+    // worker may free an object of this block at the same moment, so the mask is updated
+    // with a compare-and-swap: the one atomic of the allocation paths (JS difference: Go
+    // never frees a tiny object explicitly).
+    const u16 = views.u16;
+    let m = u16[mask];
+    while (m !== 0) {
+      const prev = Atomics.compareExchange(u16, mask, m, m | (1 << off));
+      if (prev === m) {
+        u32[(c + MC_TINYOFFSET) >>> 2] = off + size;
+        u32[(c + MC_TINYALLOCS) >>> 2]++;
+        return tiny + off;
+      }
+      m = prev;
+    }
   }
   // A new block from the tiny span class.
   const s0 = u32[(c + MC_ALLOC + 4 * tinySpanClass) >>> 2];
@@ -155,12 +165,12 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   u32[(s + S_ALLOCCOUNT) >>> 2] = 1;
   u32[(s + S_LIMIT) >>> 2] = base + size;
   const nbytes = npages * pageSize;
-  f64[h.stats + ST_LARGE_ALLOC] += nbytes;
-  f64[h.stats + ST_LARGE_ALLOC_COUNT] += 1;
-  f64[h.stats + ST_HEAP_LIVE] += nbytes;
+  f64[h.pstats + ST_LARGE_ALLOC] += nbytes;
+  f64[h.pstats + ST_LARGE_ALLOC_COUNT] += 1;
+  f64[h.pstats + ST_HEAP_LIVE] += nbytes;
   // On the swept full list, where sweeping will find it (Go does the same).
   const c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK);
+  lock(views.i32, c + C_LOCK, h.lockToken);
   setPush(u32, c, spc, fullSwept(h.sweepgen), s);
   unlock(views.i32, c + C_LOCK);
   if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) views.u8.fill(0, base, base + nbytes);
@@ -197,7 +207,9 @@ export function findObject(h: MHeap, p: number, op: string): number {
     throw new InvalidPointerError(`${op}: ${p} points inside an object (the object of ${elemsize} bytes starts at ${start + idx * elemsize}), not at its base`);
   }
   const aw = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
-  if (idx >= u32[(s + S_FREEINDEX) >>> 2] && (u32[aw] & bit) === 0) {
+  // freeindex is loaded atomically: a sweep in another worker rewrites allocBits and then
+  // stores freeindex = 0, so seeing the new freeindex implies seeing the new bits.
+  if (idx >= Atomics.load(views.i32, (s + S_FREEINDEX) >>> 2) && (u32[aw] & bit) === 0) {
     throw new InvalidPointerError(`${op}: ${p} is not an allocated object (its slot is free)`);
   }
   const fw = (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5);
@@ -222,15 +234,20 @@ export function freeObject(ctx: MallocContext, p: number): void {
   if (u32[(s + S_SPANCLASS) >>> 2] === tinySpanClass) {
     idx = (p - start) >>> 4;
     const mi = (u32[(s + S_TINYMASKS) >>> 2] >>> 1) + idx;
-    const m = views.u16[mi] & ~(1 << ((p - start) & 15));
-    views.u16[mi] = m;
-    if (m !== 0) return; // other tiny objects still live in the block
+    const bit = 1 << ((p - start) & 15);
+    const old = Atomics.and(views.u16, mi, ~bit);
+    if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
+    if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
   } else {
     idx = objIndex(p - start, u32[(s + S_DIVMUL) >>> 2]);
   }
-  u32[(u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5)] |= 1 << (idx & 31);
-  u32[(s + S_NFREED) >>> 2]++;
-  views.f64[h.stats + ST_FREED_UNSWEPT] += u32[(s + S_ELEMSIZE) >>> 2];
+  // Any worker may free any object: the freed bit is set atomically, and the bit's old
+  // value settles a race between two frees of the same object.
+  const bit = 1 << (idx & 31);
+  const old = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5), bit);
+  if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+  Atomics.add(views.i32, (s + S_NFREED) >>> 2, 1);
+  views.f64[h.pstats + ST_FREED_UNSWEPT] += u32[(s + S_ELEMSIZE) >>> 2];
 }
 
 /**

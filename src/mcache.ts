@@ -18,9 +18,10 @@ import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import {
-  S_ACBC, S_ALLOCCOUNT, S_ELEMSIZE, S_LIST, S_NELEMS, S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex,
+  S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
+  S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex, refillAllocCache,
 } from './mspan.js';
-import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
+import { P_STATS_SIZE, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
 import { numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import { LIST_MCACHE } from './mcentral.js';
 import { pageSize } from './mem.js';
@@ -51,20 +52,27 @@ export const MC_ALLOC = 32;
 export const MC_STACKCACHE = 576;
 
 /**
- * P struct (64 bytes, persistentalloc'd, other_sys):
+ * P struct (64 + P_STATS_SIZE bytes, persistentalloc'd, other_sys; reused by later
+ * contexts once its owner detaches or is reclaimed):
  *
- *   offset  field
- *     0     status     P_IDLE / P_RUNNING (i32, Atomics)
- *     4     mcache     address of this P's mcache
- *     8     owner      token of the attached context (0 = none)
- *    12     (pad to 64)
+ *   offset  size   field
+ *     0      4     status     P_IDLE / P_RUNNING / P_RESERVED (i32, Atomics)
+ *     4      4     mcache     address of this P's mcache
+ *     8      4     epoch      bumped each time the P is handed to a new context
+ *    12     52     (pad to 64)
+ *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
  */
-export const P_SIZE = 64;
 export const P_STATUS = 0;
 export const P_MCACHE = 4;
-export const P_OWNER = 8;
+export const P_EPOCH = 8;
+export const P_STATS = 64;
+export const P_SIZE = P_STATS + P_STATS_SIZE;
+/** Free: any context may take it. */
 export const P_IDLE = 0;
+/** Owned by an attached context. */
 export const P_RUNNING = 1;
+/** Set aside for a worker that is being started (spawnHeapWorker). */
+export const P_RESERVED = 2;
 
 /**
  * Initialise a fresh mcache at address c for P pid (Go: allocmcache): every slot
@@ -97,7 +105,7 @@ export function refill(h: MHeap, c: number, spc: number, emptymspan: number): nu
   u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
   u32[(s + S_LIST) >>> 2] = LIST_MCACHE + u32[(c + MC_PID) >>> 2];
   // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).
-  f64[h.stats + ST_HEAP_LIVE] += u32[(s + S_NPAGES) >>> 2] * pageSize - u32[(s + S_ALLOCCOUNT) >>> 2] * u32[(s + S_ELEMSIZE) >>> 2];
+  f64[h.pstats + ST_HEAP_LIVE] += u32[(s + S_NPAGES) >>> 2] * pageSize - u32[(s + S_ALLOCCOUNT) >>> 2] * u32[(s + S_ELEMSIZE) >>> 2];
   u32[slot] = s;
   return s;
 }
@@ -106,11 +114,11 @@ export function refill(h: MHeap, c: number, spc: number, emptymspan: number): nu
 function settleSpan(h: MHeap, c: number, s: number, spc: number): void {
   const u32 = h.views.u32, f64 = h.views.f64;
   const used = u32[(s + S_ALLOCCOUNT) >>> 2] - u32[(s + S_ACBC) >>> 2];
-  f64[h.stats + ST_SMALL_ALLOC + spanClassSizeclass(spc)] += used;
+  f64[h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc)] += used;
   u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
   u32[(s + S_LIST) >>> 2] = 0;
   if (spc === tinySpanClass) {
-    f64[h.stats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
+    f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
     u32[(c + MC_TINYALLOCS) >>> 2] = 0;
   }
 }
@@ -129,7 +137,7 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
     settleSpan(h, c, s, spc);
     // Take back the pacer's overestimate for the slots that were never used.
     if (u32[(s + S_SWEEPGEN) >>> 2] !== ((sg + 1) >>> 0)) {
-      f64[h.stats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
+      f64[h.pstats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
     }
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
@@ -137,7 +145,7 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
   u32[(c + MC_TINY) >>> 2] = 0;
   u32[(c + MC_TINYOFFSET) >>> 2] = 0;
   u32[(c + MC_TINYMASK) >>> 2] = 0;
-  f64[h.stats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
+  f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
   u32[(c + MC_TINYALLOCS) >>> 2] = 0;
   u32[(c + MC_FLUSHGEN) >>> 2] = sg;
 }
@@ -162,4 +170,36 @@ export function nextFree(h: MHeap, c: number, spc: number, emptymspan: number): 
 /** The span an mcache holds for class spc (emptymspan if none). */
 export function cachedSpan(h: MHeap, c: number, spc: number): number {
   return h.views.u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+}
+
+/**
+ * Make the spans of a dead context's mcache consistent before they are given back: a
+ * worker terminated in the middle of an allocation may have advanced allocCount without
+ * freeindex (or the reverse). allocCount is recounted from freeindex and allocBits, and
+ * allocCache reloaded at freeindex. A slot the dead worker had taken but not recorded is
+ * simply free again: nobody else has its address.
+ */
+export function repairCachedSpans(h: MHeap, c: number, emptymspan: number): void {
+  const u32 = h.views.u32;
+  for (let spc = 0; spc < numSpanClasses; spc++) {
+    const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+    if (s === emptymspan) continue;
+    const nelems = u32[(s + S_NELEMS) >>> 2], fi = u32[(s + S_FREEINDEX) >>> 2];
+    const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2;
+    let n = fi;
+    for (let i = fi; i < nelems; i++) if ((u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) n++;
+    u32[(s + S_ALLOCCOUNT) >>> 2] = n;
+    if (fi < nelems) positionAllocCache(u32, s);
+  }
+}
+
+/** Load allocCache for the 64-slot group of freeindex and shift it to freeindex. */
+export function positionAllocCache(u32: Uint32Array, s: number): void {
+  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  refillAllocCache(u32, s, fi & ~63);
+  const sh = fi & 63;
+  if (sh === 0) return;
+  const lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
+  if (sh >= 32) { u32[(s + S_CACHE_LO) >>> 2] = hi >>> (sh - 32); u32[(s + S_CACHE_HI) >>> 2] = 0; }
+  else { u32[(s + S_CACHE_LO) >>> 2] = (lo >>> sh) | (hi << (32 - sh)); u32[(s + S_CACHE_HI) >>> 2] = hi >>> sh; }
 }

@@ -23,9 +23,9 @@ import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { sweepSpan } from './mgcsweep.js';
+import { positionAllocCache } from './mcache.js';
 import {
-  S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS,
-  S_SWEEPGEN, nextFreeIndex, refillAllocCache,
+  S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS, S_SWEEPGEN, nextFreeIndex,
 } from './mspan.js';
 import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 
@@ -138,7 +138,7 @@ const spanBudget = 100;
  */
 export function cacheSpan(h: MHeap, spc: number): number {
   const views = h.views, u32 = views.u32, c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK);
+  lock(views.i32, c + C_LOCK, h.lockToken);
   const sg = h.sweepgen;
   let s = setPop(u32, c, partialSwept(sg));
   if (s === 0 && !h.sweepDone) {
@@ -170,15 +170,7 @@ export function cacheSpan(h: MHeap, spc: number): number {
     s = mcentralGrow(h, spc);
     if (s === 0) return 0;
   }
-  // Point allocCache at freeindex (Go: refillAllocCache + shift).
-  const fi = u32[(s + S_FREEINDEX) >>> 2];
-  refillAllocCache(u32, s, fi & ~63);
-  const sh = fi & 63;
-  if (sh !== 0) {
-    const lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
-    if (sh >= 32) { u32[(s + S_CACHE_LO) >>> 2] = hi >>> (sh - 32); u32[(s + S_CACHE_HI) >>> 2] = 0; }
-    else { u32[(s + S_CACHE_LO) >>> 2] = (lo >>> sh) | (hi << (32 - sh)); u32[(s + S_CACHE_HI) >>> 2] = hi >>> sh; }
-  }
+  positionAllocCache(u32, s); // Go: refillAllocCache + shift
   return s;
 }
 
@@ -198,7 +190,7 @@ export function uncacheSpan(h: MHeap, s: number): void {
   }
   u32[(s + S_SWEEPGEN) >>> 2] = sg;
   const c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK);
+  lock(views.i32, c + C_LOCK, h.lockToken);
   const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
   setPush(u32, c, spc, set, s);
   unlock(views.i32, c + C_LOCK);

@@ -24,8 +24,13 @@ import type { MallocContext } from './malloc.js';
 import type { MHeap } from './mheap.js';
 import {
   ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED, ST_LAST_GC,
-  ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL, heapAllocBytes,
+  ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL,
+  heapAllocBytes, sumP,
 } from './mstats.js';
+import { lock, unlock } from './lock_futex.js';
+import { C_LOCK, centralOf } from './mcentral.js';
+import { H_GCLOCK } from './mheap.js';
+import { numSpanClasses } from './sizeclasses.js';
 
 /** Go: defaultHeapMinimum. */
 export const defaultHeapMinimum = 4 << 20;
@@ -56,10 +61,19 @@ export function gcinit(h: MHeap): void {
   f64[st + ST_HEAP_MARKED] = 0;
 }
 
+/**
+ * gcController.heapLive: the live heap at the last cycle plus what every P has added
+ * since (each P keeps its own running sum; liveBasis is their total at the last cycle).
+ */
+export function heapLive(h: MHeap): number {
+  const f64 = h.views.f64, st = h.stats;
+  return f64[st + ST_HEAP_MARKED] + sumP(h, ST_HEAP_LIVE) - f64[st + ST_LIVE_BASIS];
+}
+
 /** Whether the pacer wants a cycle now (Go: gcTrigger{kind: gcTriggerHeap}.test). */
 export function gcTriggerTest(h: MHeap): boolean {
   const f64 = h.views.f64, st = h.stats;
-  return f64[st + ST_GC_PERCENT] >= 0 && f64[st + ST_HEAP_LIVE] >= f64[st + ST_HEAP_GOAL];
+  return f64[st + ST_GC_PERCENT] >= 0 && heapLive(h) >= f64[st + ST_HEAP_GOAL];
 }
 
 /** Heap goal for a marked heap of `marked` bytes at GOGC = gcPercent. */
@@ -75,16 +89,31 @@ export function heapGoalFor(marked: number, gcPercent: number): number {
  * sweeping to the allocation paths, as Go's background/proportional sweep does.
  */
 export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo {
-  const h = ctx.h, f64 = h.views.f64, st = h.stats;
+  const h = ctx.h, views = h.views, f64 = views.f64, st = h.stats;
   const t0 = now();
-  finishSweep(h);
-  const heapBefore = heapAllocBytes(h);
-  startSweepCycle(h);
-  releaseAll(h, ctx.mcache, ctx.emptymspan);
-  if (forced) finishSweep(h);
-  const marked = heapAllocBytes(h) - f64[st + ST_FREED_UNSWEPT];
+  lock(views.i32, h.base + H_GCLOCK, h.lockToken);
+  try {
+    finishSweep(h);
+    const heapBefore = heapAllocBytes(h);
+    // Go stops the world here; goheap holds every mcentral lock while the sweep generation
+    // advances, so no span changes sets meanwhile. Spans cached by other Ps become stale
+    // and are swept when those Ps give them back.
+    for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
+    startSweepCycle(h);
+    for (let spc = 0; spc < numSpanClasses; spc++) unlock(views.i32, centralOf(h.central, spc) + C_LOCK);
+    releaseAll(h, ctx.mcache, ctx.emptymspan);
+    if (forced) finishSweep(h);
+    return endCycle(ctx, forced, heapBefore, t0);
+  } finally {
+    unlock(views.i32, h.base + H_GCLOCK);
+  }
+}
+
+function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: number): GCCycleInfo {
+  const h = ctx.h, f64 = h.views.f64, st = h.stats;
+  const marked = heapAllocBytes(h) - sumP(h, ST_FREED_UNSWEPT);
   f64[st + ST_HEAP_MARKED] = marked;
-  f64[st + ST_HEAP_LIVE] = marked;
+  f64[st + ST_LIVE_BASIS] = sumP(h, ST_HEAP_LIVE);
   const goal = heapGoalFor(marked, f64[st + ST_GC_PERCENT]);
   f64[st + ST_HEAP_GOAL] = goal;
   const pauseNs = Math.max(1, Math.round((now() - t0) * 1e6));

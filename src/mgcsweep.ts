@@ -60,33 +60,39 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
   const fi = u32[(s + S_FREEINDEX) >>> 2];
   const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
-  let nalloc = 0;
+  // Frees from other workers may arrive while we sweep: each freed word is taken with an
+  // atomic exchange, so a free lands either in this sweep or in the next.
+  const i32 = views.i32;
+  let nalloc = 0, taken = 0;
   for (let w = 0; w < nwords; w++) {
     const lo = w << 5;
     const below = fi >= lo + 32 ? 0xffffffff : fi <= lo ? 0 : ((1 << (fi - lo)) - 1);
-    const marks = (u32[ab + w] | below) & ~u32[fb + w];
+    const freed = Atomics.exchange(i32, fb + w, 0);
+    const allocated = u32[ab + w] | below;
+    if ((freed & ~allocated) !== 0) throw new HeapCorruptionError(`sweep of span ${s}: freed bits ${(freed >>> 0).toString(16)} outside the allocated slots of word ${w}`);
+    const marks = allocated & ~freed;
     u32[ab + w] = marks;
-    u32[fb + w] = 0;
     nalloc += popcount32(marks);
+    taken += popcount32(freed);
   }
   const nfreed = allocCount - nalloc;
-  if (nfreed < 0 || nfreed !== u32[(s + S_NFREED) >>> 2]) {
-    throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${u32[(s + S_NFREED) >>> 2]} frees were recorded`);
+  if (nfreed !== taken) {
+    throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
   }
   u32[(s + S_ALLOCCOUNT) >>> 2] = nalloc;
-  u32[(s + S_NFREED) >>> 2] = 0;
-  u32[(s + S_FREEINDEX) >>> 2] = 0;
+  Atomics.sub(i32, (s + S_NFREED) >>> 2, taken);
   u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
+  Atomics.store(i32, (s + S_FREEINDEX) >>> 2, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
   Atomics.store(views.i32, (s + S_SWEEPGEN) >>> 2, sg | 0);
   if (nfreed > 0) {
     u32[(s + S_NEEDZERO) >>> 2] = 1;
-    f64[h.stats + ST_FREED_UNSWEPT] -= nfreed * elemsize;
+    f64[h.pstats + ST_FREED_UNSWEPT] -= nfreed * elemsize;
     if (sizeclass !== 0) {
-      f64[h.stats + ST_SMALL_FREE + sizeclass] += nfreed;
+      f64[h.pstats + ST_SMALL_FREE + sizeclass] += nfreed;
     } else {
-      f64[h.stats + ST_LARGE_FREE_COUNT] += 1;
-      f64[h.stats + ST_LARGE_FREE] += elemsize;
+      f64[h.pstats + ST_LARGE_FREE_COUNT] += 1;
+      f64[h.pstats + ST_LARGE_FREE] += elemsize;
     }
   }
   if (preserve) return false;
@@ -95,7 +101,7 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
     return true;
   }
   const c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK);
+  lock(views.i32, c + C_LOCK, h.lockToken);
   setPush(u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
   unlock(views.i32, c + C_LOCK);
   return false;
@@ -112,7 +118,7 @@ export function sweepone(h: MHeap): number {
   for (let spc = 0; spc < numSpanClasses; spc++) {
     const c = centralOf(h.central, spc);
     for (;;) {
-      lock(views.i32, c + C_LOCK);
+      lock(views.i32, c + C_LOCK, h.lockToken);
       let s = setPop(u32, c, fullUnswept(sg));
       if (s === 0) s = setPop(u32, c, partialUnswept(sg));
       unlock(views.i32, c + C_LOCK);

@@ -36,6 +36,7 @@ import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
 import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc, PERSISTENT_SIZE } from './mfixalloc.js';
 import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
+import { P_STATS } from './mcache.js';
 import {
   OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
   STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
@@ -107,7 +108,10 @@ export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
  *    336     32    cachealloc      fixalloc of mcache structs (mcache_sys)
  *    368    160    gcbitsalloc[5]  fixallocs of span bitmaps, 16..256 bytes (gcMiscSys)
  *    528     32    tinymaskalloc   fixalloc of tiny-block masks (gcMiscSys)
- *    560     16    (pad to 576)
+ *    560      4    gcLock          serialises GC cycles (sweepgen changes)
+ *    564      4    nprocs          P slots ever used (allp[0..nprocs) may be non-zero)
+ *    568      4    maxprocs        most Ps this heap allows (<= 64)
+ *    572      4    (pad)
  *    576   8704    central[136]    mcentral per span class (mcentral.ts)
  *   9280   5312    heapStats       statistics block (mstats.ts)
  *  14592    256    allp[64]        P struct address per P id (0 = free slot)
@@ -130,6 +134,10 @@ const H_SPANALLOC = 304;
 const H_CACHEALLOC = 336;
 const H_GCBITSALLOC = 368;
 const H_TINYMASKALLOC = 528;
+/** Offset of the GC lock word. */
+export const H_GCLOCK = 560;
+const H_NPROCS = 564;
+const H_MAXPROCS = 568;
 export const H_CENTRAL = 576;
 export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
 export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
@@ -149,8 +157,14 @@ export class MHeap {
   readonly tinymaskalloc: FixAlloc;
   /** Byte offset of the mcentral array. */
   readonly central: number;
-  /** f64 index of the statistics block (for views.f64). */
+  /** f64 index of the global statistics block (for views.f64). */
   readonly stats: number;
+  /** P id this handle's context runs as (-1 before it has one). */
+  pid = -1;
+  /** f64 index of this context's per-P statistics block. */
+  pstats = 0;
+  /** Lock-holder token of this context: pid + 1 (maxProcs + 1 while attaching). */
+  lockToken = maxProcs + 1;
 
   private constructor(readonly mem: OSMemory, readonly base: number) {
     this.views = mem.views;
@@ -169,7 +183,7 @@ export class MHeap {
   }
 
   /** Create the heap's metadata in a fresh OS layer (Go: mallocinit + mheap.init). */
-  static create(mem: OSMemory, mcacheSize: number): MHeap {
+  static create(mem: OSMemory, mcacheSize: number, maxprocs: number): MHeap {
     const base = mem.sysAlloc(MHEAP_HEADER_SIZE, STAT_OTHER_SYS);
     if (base < 0) throw new HeapCorruptionError('no room for the heap header');
     const maxChunks = Math.ceil(mem.reserve / pallocChunkBytes);
@@ -180,6 +194,7 @@ export class MHeap {
     u32[(base + H_PAGEALLOC) >>> 2] = pa;
     u32[(base + H_MAXCHUNKS) >>> 2] = maxChunks;
     u32[(base + H_SWEEP_DONE) >>> 2] = 1;
+    u32[(base + H_MAXPROCS) >>> 2] = maxprocs;
     const bootEnd = pa + align(PageAlloc.layoutSize(maxChunks), pageSize);
     u32[(base + H_ARENA_HINT) >>> 2] = align(bootEnd + mem.reserve / 16, pallocChunkBytes);
     FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
@@ -321,7 +336,7 @@ export class MHeap {
    */
   alloc(npages: number, spc: number): number {
     if (!this.sweepDone) reclaim(this, npages);
-    lock(this.views.i32, this.base + H_LOCK);
+    lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     try {
       return this.allocSpan(npages, spanAllocHeap, spc);
     } finally {
@@ -331,7 +346,7 @@ export class MHeap {
 
   /** Allocate a manually managed span (stacks) (Go: mheap.allocManual). 0 = out of memory. */
   allocManual(npages: number, typ: number): number {
-    lock(this.views.i32, this.base + H_LOCK);
+    lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     try {
       return this.allocSpan(npages, typ, 0);
     } finally {
@@ -341,7 +356,7 @@ export class MHeap {
 
   /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
   freeSpan(s: number): void {
-    lock(this.views.i32, this.base + H_LOCK);
+    lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     try {
       this.freeSpanLocked(s);
     } finally {
@@ -538,9 +553,33 @@ export class MHeap {
     return this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2];
   }
 
-  /** Set the P struct address of slot pid. */
+  /** f64 index of the statistics block of P pid, or 0 if that P does not exist. */
+  pStatsOf(pid: number): number {
+    const p = this.pOf(pid);
+    return p === 0 ? 0 : (p + P_STATS) >>> 3;
+  }
+
+  /** Set the P struct address of slot pid (heap lock held). */
   setP(pid: number, p: number): void {
     this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2] = p;
+    if (pid >= this.nprocs) this.views.u32[(this.base + H_NPROCS) >>> 2] = pid + 1;
+  }
+
+  /** Number of P slots ever used. */
+  get nprocs(): number {
+    return Atomics.load(this.views.i32, (this.base + H_NPROCS) >>> 2);
+  }
+
+  /** Most Ps this heap allows. */
+  get maxprocs(): number {
+    return this.views.u32[(this.base + H_MAXPROCS) >>> 2];
+  }
+
+  /** Make this handle run as P pid (Go: acquirep). */
+  bindP(pid: number): void {
+    this.pid = pid;
+    this.pstats = this.pStatsOf(pid);
+    this.lockToken = pid + 1;
   }
 
   /** Bytes the heap has grown into (every chunk given to the page allocator). */

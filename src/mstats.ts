@@ -15,9 +15,18 @@
  *
  * @module
  */
+import type { MHeap } from './mheap.js';
+import {
+  STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
+  STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
+} from './mem.js';
+import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
+
 
 /**
- * Heap statistics block (f64 slots; index = slot number, byte offset = 8 * slot):
+ * Per-P statistics block (f64 slots, inside each P struct). Only the P's own context
+ * writes it, so no update needs an atomic (Go's consistentHeapStats keeps per-P deltas
+ * for the same reason); readers sum the blocks of every P.
  *
  *   slot      field               meaning (Go name)
  *   --------  ------------------  ---------------------------------------------------
@@ -26,21 +35,11 @@
  *     2       largeFree           bytes of large objects freed (at sweep)
  *     3       largeFreeCount      number of large objects freed
  *     4       tinyAllocCount      tiny allocations combined into existing blocks
- *     5       heapLive            the pacer's live-heap estimate (gcController.heapLive)
- *     6       heapMarked          live bytes at the end of the last GC (gcController.heapMarked)
- *     7       freedUnswept        bytes freed by free() and not yet swept (goheap only)
- *     8       numGC               completed GC cycles
- *     9       numForcedGC         cycles forced by gc() / freeOSMemory()
- *    10       lastGC              end of the last GC, ns since the Unix epoch
- *    11       pauseTotalNs        total time spent in gc()
- *    12       gcPercent           GOGC (-1 = off)
- *    13       heapGoal            NextGC
- *    14       memoryLimit         soft memory limit (bytes; Infinity = none)
- *    15       pagesInUse          pages in mSpanInUse spans (mheap.pagesInUse)
- *    16..83   smallAllocCount[68] objects allocated per size class (settled at refill)
- *    84..151  smallFreeCount[68]  objects freed per size class (at sweep)
- *   152..407  pauseNs[256]        circular buffer of gc() durations
- *   408..663  pauseEnd[256]       circular buffer of gc() end times
+ *     5       heapLive            this P's contribution to gcController.heapLive
+ *     6       freedUnswept        bytes this P freed with free(), minus bytes it swept (goheap only)
+ *     7       (pad)
+ *     8..75   smallAllocCount[68] objects allocated per size class (settled at refill)
+ *    76..143  smallFreeCount[68]  objects freed per size class (at sweep)
  */
 export const ST_LARGE_ALLOC = 0;
 export const ST_LARGE_ALLOC_COUNT = 1;
@@ -48,44 +47,72 @@ export const ST_LARGE_FREE = 2;
 export const ST_LARGE_FREE_COUNT = 3;
 export const ST_TINY_ALLOC_COUNT = 4;
 export const ST_HEAP_LIVE = 5;
-export const ST_HEAP_MARKED = 6;
-export const ST_FREED_UNSWEPT = 7;
-export const ST_NUM_GC = 8;
-export const ST_NUM_FORCED_GC = 9;
-export const ST_LAST_GC = 10;
-export const ST_PAUSE_TOTAL = 11;
-export const ST_GC_PERCENT = 12;
-export const ST_HEAP_GOAL = 13;
-export const ST_MEMORY_LIMIT = 14;
-export const ST_PAGES_IN_USE = 15;
-export const ST_SMALL_ALLOC = 16;
-export const ST_SMALL_FREE = 84;
-export const ST_PAUSE_NS = 152;
-export const ST_PAUSE_END = 408;
-export const HEAP_STATS_SLOTS = 664;
-/** Bytes of the statistics block. */
+export const ST_FREED_UNSWEPT = 6;
+export const ST_SMALL_ALLOC = 8;
+export const ST_SMALL_FREE = 76;
+export const P_STATS_SLOTS = 144;
+/** Bytes of a per-P statistics block. */
+export const P_STATS_SIZE = P_STATS_SLOTS * 8;
+
+/**
+ * Global statistics block (f64 slots, in the heap header; written under the GC lock):
+ *
+ *   slot      field               meaning (Go name)
+ *     0       heapMarked          live bytes at the end of the last GC (gcController.heapMarked)
+ *     1       liveBasis           sum of the P heapLive slots at the last GC
+ *     2       numGC               completed GC cycles
+ *     3       numForcedGC         cycles forced by gc() / freeOSMemory()
+ *     4       lastGC              end of the last GC, ns since the Unix epoch
+ *     5       pauseTotalNs        total time spent in GC cycles
+ *     6       gcPercent           GOGC (-1 = off)
+ *     7       heapGoal            NextGC
+ *     8       pagesInUse          pages in mSpanInUse spans (mheap.pagesInUse; heap lock)
+ *     9..15   (pad)
+ *    16..271  pauseNs[256]        circular buffer of cycle durations
+ *   272..527  pauseEnd[256]       circular buffer of cycle end times
+ */
+export const ST_HEAP_MARKED = 0;
+export const ST_LIVE_BASIS = 1;
+export const ST_NUM_GC = 2;
+export const ST_NUM_FORCED_GC = 3;
+export const ST_LAST_GC = 4;
+export const ST_PAUSE_TOTAL = 5;
+export const ST_GC_PERCENT = 6;
+export const ST_HEAP_GOAL = 7;
+export const ST_PAGES_IN_USE = 8;
+export const ST_PAUSE_NS = 16;
+export const ST_PAUSE_END = 272;
+export const HEAP_STATS_SLOTS = 528;
+/** Bytes of the global statistics block. */
 export const HEAP_STATS_SIZE = HEAP_STATS_SLOTS * 8;
 
-import type { MHeap } from './mheap.js';
-import {
-  STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
-  STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
-} from './mem.js';
-import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
+/**
+ * Sum of one per-P statistics slot over every P. Each P writes only its own block, so
+ * reading while other workers run gives, per slot, a value each P had at some moment
+ * during the read (a count may be missing the allocations in progress); it is not a
+ * snapshot taken at one instant across slots or Ps.
+ */
+export function sumP(h: MHeap, slot: number): number {
+  const f64 = h.views.f64;
+  let n = 0;
+  for (let pid = 0; pid < h.nprocs; pid++) {
+    const ps = h.pStatsOf(pid);
+    if (ps !== 0) n += f64[ps + slot];
+  }
+  return n;
+}
 
 /** Bytes allocated in total (Go: totalAlloc = largeAlloc + sum of smallAllocCount * size). */
 export function totalAllocBytes(h: MHeap): number {
-  const f64 = h.views.f64, st = h.stats;
-  let n = f64[st + ST_LARGE_ALLOC];
-  for (let c = 1; c < NUM_SIZE_CLASSES; c++) n += f64[st + ST_SMALL_ALLOC + c] * class_to_size[c];
+  let n = sumP(h, ST_LARGE_ALLOC);
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) n += sumP(h, ST_SMALL_ALLOC + c) * class_to_size[c];
   return n;
 }
 
 /** Bytes freed in total (Go: totalFree = largeFree + sum of smallFreeCount * size). */
 export function totalFreeBytes(h: MHeap): number {
-  const f64 = h.views.f64, st = h.stats;
-  let n = f64[st + ST_LARGE_FREE];
-  for (let c = 1; c < NUM_SIZE_CLASSES; c++) n += f64[st + ST_SMALL_FREE + c] * class_to_size[c];
+  let n = sumP(h, ST_LARGE_FREE);
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) n += sumP(h, ST_SMALL_FREE + c) * class_to_size[c];
   return n;
 }
 
@@ -134,11 +161,12 @@ export const memStatsFields = [
 export function computeMemStats(h: MHeap): MemStats {
   const f64 = h.views.f64, st = h.stats, mem = h.mem;
   const totalAlloc = totalAllocBytes(h), totalFree = totalFreeBytes(h);
-  let nMalloc = f64[st + ST_LARGE_ALLOC_COUNT] + f64[st + ST_TINY_ALLOC_COUNT];
-  let nFree = f64[st + ST_LARGE_FREE_COUNT] + f64[st + ST_TINY_ALLOC_COUNT];
+  const tiny = sumP(h, ST_TINY_ALLOC_COUNT);
+  let nMalloc = sumP(h, ST_LARGE_ALLOC_COUNT) + tiny;
+  let nFree = sumP(h, ST_LARGE_FREE_COUNT) + tiny;
   const BySize: MemStatsBySize[] = [];
   for (let c = 0; c < NUM_SIZE_CLASSES; c++) {
-    const a = f64[st + ST_SMALL_ALLOC + c], fr = f64[st + ST_SMALL_FREE + c];
+    const a = sumP(h, ST_SMALL_ALLOC + c), fr = sumP(h, ST_SMALL_FREE + c);
     nMalloc += a;
     nFree += fr;
     if (c < 61) BySize.push({ Size: class_to_size[c], Mallocs: a, Frees: fr });
@@ -217,10 +245,10 @@ export function computeMetrics(h: MHeap, ms: MemStats): Record<string, number> {
     '/memory/classes/total:bytes': ms.Sys,
     '/gc/heap/allocs:bytes': ms.TotalAlloc,
     '/gc/heap/frees:bytes': ms.TotalAlloc - ms.HeapAlloc,
-    '/gc/heap/allocs:objects': ms.Mallocs - h.views.f64[h.stats + ST_TINY_ALLOC_COUNT],
-    '/gc/heap/frees:objects': ms.Frees - h.views.f64[h.stats + ST_TINY_ALLOC_COUNT],
+    '/gc/heap/allocs:objects': ms.Mallocs - sumP(h, ST_TINY_ALLOC_COUNT),
+    '/gc/heap/frees:objects': ms.Frees - sumP(h, ST_TINY_ALLOC_COUNT),
     '/gc/heap/objects:objects': ms.HeapObjects,
-    '/gc/heap/tiny/allocs:objects': h.views.f64[h.stats + ST_TINY_ALLOC_COUNT],
+    '/gc/heap/tiny/allocs:objects': sumP(h, ST_TINY_ALLOC_COUNT),
     '/gc/heap/goal:bytes': ms.NextGC,
     '/gc/cycles/total:gc-cycles': ms.NumGC,
     '/gc/cycles/forced:gc-cycles': ms.NumForcedGC,

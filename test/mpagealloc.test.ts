@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import * as pa32 from '../src/mpagealloc.js';
 import {
   PageAlloc,
   PALLOC_CHUNK_PAGES as P,
@@ -79,6 +80,40 @@ function checkPageAlloc(got: PageAlloc, want: PageAlloc, label = ''): void {
   want.check();
 }
 
+// ---- Geometry and layout --------------------------------------------------------------
+
+test('32-bit geometry and the layout diagram', () => {
+  assert.equal(pa32.PAGE_SIZE, 8192);
+  assert.equal(pa32.PALLOC_CHUNK_PAGES, 512);
+  assert.equal(pa32.PALLOC_CHUNK_BYTES, 4 << 20);
+  assert.equal(pa32.SUMMARY_LEVELS, 4);
+  assert.equal(pa32.SUMMARY_LEVEL_BITS, 3);
+  assert.equal(pa32.SUMMARY_L0_BITS, 1);
+  assert.deepEqual(pa32.LEVEL_BITS, [1, 3, 3, 3]);
+  assert.deepEqual(pa32.LEVEL_SHIFT, [31, 28, 25, 22]);
+  assert.deepEqual(pa32.LEVEL_LOG_PAGES, [18, 15, 12, 9]);
+  assert.deepEqual(pa32.LEVEL_ENTRIES, [2, 16, 128, 1024]);
+  assert.equal(pa32.LOG_MAX_PACKED_VALUE, 18);
+  assert.equal(pa32.MAX_PACKED_VALUE, 1 << 18);
+  assert.equal(pa32.MAX_CHUNKS, 1024);
+  assert.equal(pa32.MAX_SEARCH_ADDR, 0xffffffff);
+  assert.equal(pa32.MIN_SCAV_PAGES, 1);
+  // The offsets drawn in the diagram of mpagealloc.ts.
+  assert.deepEqual(
+    [pa32.PA_SUM_L0, pa32.PA_SUM_L1, pa32.PA_SUM_L2, pa32.PA_SUM_L3, pa32.PA_SCAV_INDEX, pa32.PA_IN_USE],
+    [32, 48, 176, 1200, 9392, 9520],
+  );
+  assert.equal(PageAlloc.layoutSize(1024), 9520 + 1024 * 8 + 1024 * 128);
+  assert.equal(PageAlloc.layoutSize(3), 9520 + 3 * 8 + 3 * 128);
+  assert.throws(() => PageAlloc.layoutSize(0), HeapCorruptionError);
+  assert.throws(() => PageAlloc.layoutSize(1025), HeapCorruptionError);
+  assert.equal(pa32.PAGE_CACHE_SIZE, 24);
+  assert.equal(typeof pa32.pageCacheAlloc, 'function');
+  assert.equal(pa32.chunkIndex(0xffffffff), 1023);
+  assert.equal(pa32.chunkBase(1023), 1023 * 4 * 1024 * 1024);
+  assert.equal(pa32.chunkPageIndex(pa32.chunkBase(7) + 5 * 8192 + 100), 5);
+});
+
 // ---- Grow -------------------------------------------------------------------------------
 
 test('PageAlloc Grow', () => {
@@ -145,6 +180,31 @@ test('PageAlloc grow: new memory is free and scavenged; overlap is refused', () 
   assert.equal(pb.alloc(3), 0 + 0); // page 0 of chunk 0 — address 0, indistinguishable from failure
   assert.equal(pa.chunkAllocBit(0, 2), true);
   assert.throws(() => PageAlloc.attach(views, 8, new StubOS()), HeapCorruptionError);
+  assert.throws(() => pa.alloc(0), HeapCorruptionError);
+  assert.throws(() => PageAlloc.init(views, 4, 8, new StubOS()), HeapCorruptionError);
+  assert.throws(() => PageAlloc.init(views, 8, 8, new StubOS()), HeapCorruptionError); // does not fit
+});
+
+test('the views holder is re-read: buffer replaced between and during operations', () => {
+  const views = { u32: new Uint32Array(PageAlloc.layoutSize(16) / 4) };
+  const replace = () => {
+    const nu = new Uint32Array(views.u32.length + 2);
+    nu.set(views.u32);
+    views.u32.fill(0xdeadbeef); // the old buffer must never be written again
+    views.u32 = nu;
+  };
+  const pa = PageAlloc.init(views, 0, 16, { sysUnused: replace });
+  pa.grow(chunkBase(1), 2 * PALLOC_CHUNK_BYTES);
+  replace();
+  const a = pa.alloc(10);
+  assert.equal(a, chunkBase(1));
+  replace();
+  pa.free(a, 10, false);
+  replace();
+  assert.equal(pa.scavenge(Infinity), 10 * PAGE_SIZE); // sysUnused replaces the buffer mid-operation
+  pa.check();
+  for (let i = 0; i < P; i++) assert.ok(pa.chunkScavBit(1, i) && !pa.chunkAllocBit(1, i));
+  assert.equal(PageAlloc.attach(views, 0, { sysUnused() {} }).alloc(P * 2), chunkBase(1));
 });
 
 // ---- Alloc ------------------------------------------------------------------------------

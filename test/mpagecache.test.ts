@@ -74,8 +74,8 @@ const hi = (x: bigint) => Number((x >> 32n) & 0xffffffffn);
 const ONES = (1n << 64n) - 1n;
 const PS = PAGE_SIZE;
 
-/** A page cache struct at the end of pa's buffer, set to (base, cache, scav). */
-function cacheOf(pa: PageAlloc): number {
+/** Byte offset of a page cache struct placed right after the PageAlloc in its buffer. */
+function cacheOf(_pa: PageAlloc): number {
   return PA_BASE + PageAlloc.layoutSize(1024);
 }
 
