@@ -32,7 +32,7 @@ import {
 import { maxProcs, type MHeap } from './mheap.js';
 import {
   MSPAN_SIZE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS,
-  S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NFREED, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
+  S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
   S_TINYMASKS, mSpanInUse, mSpanManual, popcount32,
 } from './mspan.js';
 import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, sumP } from './mstats.js';
@@ -159,7 +159,6 @@ function checkStats(h: MHeap, spans: number[]): void {
     }
     const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
     if (count !== allocCount) fail(`span ${s}: allocCount ${allocCount} but the bitmaps say ${count} slots are allocated`);
-    if (freed !== u32[(s + S_NFREED) >>> 2]) fail(`span ${s}: nfreed ${u32[(s + S_NFREED) >>> 2]} but ${freed} freed bits`);
     if (fi < nelems) {
       // allocCache = NOT(allocBits of the 64-slot group of freeindex) >> (freeindex % 64)
       const g = fi & ~63, sh = fi & 63;

@@ -53,6 +53,8 @@ export interface HeapDescriptor {
   readonly heapBase: number;
   /** A P set aside for this worker by {@link Heap.reserveP} (spawnHeapWorker), or -1 to take any free P. */
   readonly pid: number;
+  /** The lease of that P (see {@link Heap.reclaimP}). */
+  readonly epoch: number;
 }
 
 /** Thrown when every P is taken (maxProcs contexts are attached). */
@@ -130,12 +132,19 @@ export class Heap implements MallocContext {
   share(reserveP = false): HeapDescriptor {
     const views = this.h.views;
     if (!(views.buffer instanceof SharedArrayBuffer)) throw new ArgError('share: a heap over a resizable ArrayBuffer cannot be shared; create it with backend "sab" or "wasm"');
-    return { buffer: views.memory ? null : views.buffer, memory: views.memory, heapBase: this.h.base, pid: reserveP ? this.reserveP() : -1 };
+    const pid = reserveP ? this.reserveP() : -1;
+    return { buffer: views.memory ? null : views.buffer, memory: views.memory, heapBase: this.h.base, pid, epoch: pid < 0 ? 0 : this.pEpoch(pid) };
   }
 
   /** Set a P aside for a worker about to start (it claims it in attach); returns its id. */
   reserveP(): number {
     return acquireP(this.h, -1, P_RESERVED);
+  }
+
+  /** The lease number of P pid: it changes every time the P is handed to a new context. */
+  pEpoch(pid: number): number {
+    const p = this.h.pOf(pid);
+    return p === 0 ? -1 : Atomics.load(this.h.views.i32, (p + P_EPOCH) >>> 2);
   }
 
   /**
@@ -154,9 +163,12 @@ export class Heap implements MallocContext {
    * Give back the P of a context that ended without detaching (a worker that exited or
    * was terminated): its cached spans return to their mcentrals, any lock it held is
    * released, and the P becomes free. Safe to call for a P that did detach (then it does
-   * nothing). Returns true if the P was reclaimed. spawnHeapWorker calls this on exit.
+   * nothing). With `epoch` (from the descriptor), only that lease of the P is reclaimed,
+   * never a later context's. Returns true if the P was reclaimed. spawnHeapWorker calls
+   * this when its worker exits. Only for contexts that are really gone: reclaiming a live
+   * context's P corrupts the heap.
    */
-  reclaimP(pid: number): boolean {
+  reclaimP(pid: number, epoch?: number): boolean {
     const h = this.h;
     if (pid === this.pid) throw new ArgError('reclaimP: a context cannot reclaim its own P; use detach()');
     const p = h.pOf(pid);
@@ -164,6 +176,7 @@ export class Heap implements MallocContext {
     const i32 = h.views.i32;
     const status = Atomics.load(i32, (p + P_STATUS) >>> 2);
     if (status === P_IDLE) return false;
+    if (epoch !== undefined && Atomics.load(i32, (p + P_EPOCH) >>> 2) !== epoch) return false;
     // A dead context may have died holding a lock.
     const token = pid + 1, views = h.views;
     forceUnlockHeldBy(views.i32, h.base + H_LOCK, token);
@@ -179,19 +192,19 @@ export class Heap implements MallocContext {
   // ----- views ------------------------------------------------------------------------
 
   /** The buffer that holds the heap (all of its objects and all of its metadata). */
-  get buffer(): ArrayBufferLike { this.h.views.refresh(); return this.h.views.buffer; }
+  get buffer(): ArrayBufferLike { this.h.views.sync(); return this.h.views.buffer; }
   /** Byte view of the whole buffer; index = pointer. */
-  get u8(): Uint8Array { this.h.views.refresh(); return this.h.views.u8; }
+  get u8(): Uint8Array { this.h.views.sync(); return this.h.views.u8; }
   /** 16-bit view; index = pointer >>> 1. */
-  get u16(): Uint16Array { this.h.views.refresh(); return this.h.views.u16; }
+  get u16(): Uint16Array { this.h.views.sync(); return this.h.views.u16; }
   /** 32-bit view; index = pointer >>> 2. */
-  get u32(): Uint32Array { this.h.views.refresh(); return this.h.views.u32; }
+  get u32(): Uint32Array { this.h.views.sync(); return this.h.views.u32; }
   /** Signed 32-bit view (for Atomics); index = pointer >>> 2. */
-  get i32(): Int32Array { this.h.views.refresh(); return this.h.views.i32; }
+  get i32(): Int32Array { this.h.views.sync(); return this.h.views.i32; }
   /** 64-bit float view; index = pointer >>> 3. */
-  get f64(): Float64Array { this.h.views.refresh(); return this.h.views.f64; }
-  /** A DataView over the whole buffer. */
-  get view(): DataView { return new DataView(this.buffer); }
+  get f64(): Float64Array { this.h.views.sync(); return this.h.views.f64; }
+  /** A DataView over the whole buffer (as long as it is now). */
+  get view(): DataView { return new DataView(this.buffer, 0, this.u8.length); }
   /** The reservation in bytes. */
   get reserve(): number { return this.h.mem.reserve; }
 
@@ -205,7 +218,6 @@ export class Heap implements MallocContext {
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
-    if (this.h.views.memory !== null) this.h.views.refresh();
     return mallocgc(this, size, opts === undefined || opts.noscan !== false ? 1 : 0, false);
   }
 
@@ -227,7 +239,7 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number): void {
-    if (this.h.views.memory !== null) this.h.views.refresh();
+    this.h.views.sync();
     freeObject(this, p);
   }
 
@@ -237,6 +249,7 @@ export class Heap implements MallocContext {
    * realloc(0, size) is malloc(size); realloc(p, 0) frees p and returns zerobase.
    */
   realloc(p: number, size: number): number {
+    this.h.views.sync();
     if (p === 0) return this.malloc(size);
     if ((size >>> 0) !== size && !(Number.isSafeInteger(size) && size >= 0)) {
       throw new InvalidSizeError(`realloc: size must be a non-negative integer number of bytes, got ${String(size)}`);
@@ -257,11 +270,13 @@ export class Heap implements MallocContext {
 
   /** Bytes usable at p (the object's slot size). @throws InvalidPointerError */
   usableSize(p: number): number {
+    this.h.views.sync();
     return usableSize(this, p);
   }
 
   /** Size of the slot that holds the object at p, as Go's span elemsize. @throws InvalidPointerError */
   slotSize(p: number): number {
+    this.h.views.sync();
     const s = findObject(this.h, p, 'slotSize');
     return this.h.views.u32[(s + S_ELEMSIZE) >>> 2];
   }
@@ -286,6 +301,7 @@ export class Heap implements MallocContext {
     this.gc();
     const h = this.h, mem = h.mem;
     lock(h.views.i32, h.base + H_LOCK, h.lockToken);
+    h.views.sync();
     try {
       const released = h.pages.scavenge(Infinity);
       mem.statAdd(STAT_HEAP_FREE, -released);
@@ -308,6 +324,7 @@ export class Heap implements MallocContext {
    * the calling context's mcache, so every object it allocated is counted.
    */
   readMemStats(): MemStats {
+    this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
     return computeMemStats(this.h);
   }
@@ -320,6 +337,7 @@ export class Heap implements MallocContext {
 
   /** Check every piece of allocator metadata against a recount; throws HeapCorruptionError on the first difference. */
   check(): void {
+    this.h.views.sync();
     checkHeap(this.h);
   }
 }
@@ -335,10 +353,10 @@ function acquireP(h: MHeap, want: number, status: number): number {
     if (p === 0 || Atomics.compareExchange(i32, (p + P_STATUS) >>> 2, P_RESERVED, status) !== P_RESERVED) {
       throw new ArgError(`Heap.attach: P ${want} was not reserved for this worker (already attached, or reclaimed)`);
     }
-    Atomics.add(i32, (p + P_EPOCH) >>> 2, 1);
     return want;
   }
   lock(i32, h.base + H_LOCK, h.lockToken);
+  h.views.sync();
   try {
     const max = h.maxprocs;
     for (let pid = 0; pid < max; pid++) {

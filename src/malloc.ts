@@ -35,7 +35,7 @@ import type { MHeap } from './mheap.js';
 import { pageSize } from './mem.js';
 import {
   S_ALLOCBITS, S_ALLOCCOUNT, S_DIVMUL, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIMIT, S_NEEDZERO,
-  S_NFREED, S_NPAGES, S_SPANCLASS, S_START, S_STATE, S_TINYMASKS, mSpanInUse, nextFreeFast,
+  S_NPAGES, S_SPANCLASS, S_START, S_STATE, S_SWEEPGEN, S_TINYMASKS, mSpanInUse, nextFreeFast,
 } from './mspan.js';
 import { ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT } from './mstats.js';
 import {
@@ -125,14 +125,15 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     v = nextFree(h, c, tinySpanClass, ctx.emptymspan);
     refilled = true;
   }
-  const s = u32[(c + MC_ALLOC + 4 * tinySpanClass) >>> 2];
-  u32[v >>> 2] = 0; u32[(v >>> 2) + 1] = 0; u32[(v >>> 2) + 2] = 0; u32[(v >>> 2) + 3] = 0;
-  startTinyBlock(u32, views.u16, s, v);
+  const u32n = views.u32; // nextFree may have grown the buffer
+  const s = u32n[(c + MC_ALLOC + 4 * tinySpanClass) >>> 2];
+  u32n[v >>> 2] = 0; u32n[(v >>> 2) + 1] = 0; u32n[(v >>> 2) + 2] = 0; u32n[(v >>> 2) + 3] = 0;
+  startTinyBlock(u32n, views.u16, s, v);
   // Keep whichever block has more room left.
-  if (size < u32[(c + MC_TINYOFFSET) >>> 2] || u32[(c + MC_TINY) >>> 2] === 0 || views.u16[mask] === 0) {
-    u32[(c + MC_TINY) >>> 2] = v;
-    u32[(c + MC_TINYOFFSET) >>> 2] = size;
-    u32[(c + MC_TINYMASK) >>> 2] = u32[(s + S_TINYMASKS) >>> 2] + 2 * ((v - u32[(s + S_START) >>> 2]) >>> 4);
+  if (size < u32n[(c + MC_TINYOFFSET) >>> 2] || u32n[(c + MC_TINY) >>> 2] === 0 || views.u16[mask] === 0) {
+    u32n[(c + MC_TINY) >>> 2] = v;
+    u32n[(c + MC_TINYOFFSET) >>> 2] = size;
+    u32n[(c + MC_TINYMASK) >>> 2] = u32n[(s + S_TINYMASKS) >>> 2] + 2 * ((v - u32n[(s + S_START) >>> 2]) >>> 4);
   }
   if (refilled && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
@@ -168,10 +169,14 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   f64[h.pstats + ST_LARGE_ALLOC] += nbytes;
   f64[h.pstats + ST_LARGE_ALLOC_COUNT] += 1;
   f64[h.pstats + ST_HEAP_LIVE] += nbytes;
-  // On the swept full list, where sweeping will find it (Go does the same).
+  // On the swept full list, where sweeping will find it (Go does the same). Under the
+  // mcentral lock sweepgen cannot advance, so the span's sweepgen and its set agree.
   const c = centralOf(h.central, spc);
   lock(views.i32, c + C_LOCK, h.lockToken);
-  setPush(u32, c, spc, fullSwept(h.sweepgen), s);
+  views.sync();
+  const sg = h.sweepgen;
+  views.u32[(s + S_SWEEPGEN) >>> 2] = sg;
+  setPush(views.u32, c, spc, fullSwept(sg), s);
   unlock(views.i32, c + C_LOCK);
   if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) views.u8.fill(0, base, base + nbytes);
   if (gcTriggerTest(h)) gcStart(ctx, false);
@@ -246,7 +251,6 @@ export function freeObject(ctx: MallocContext, p: number): void {
   const bit = 1 << (idx & 31);
   const old = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5), bit);
   if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
-  Atomics.add(views.i32, (s + S_NFREED) >>> 2, 1);
   views.f64[h.pstats + ST_FREED_UNSWEPT] += u32[(s + S_ELEMSIZE) >>> 2];
 }
 

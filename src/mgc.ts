@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { finishSweep, startSweepCycle } from './mgcsweep.js';
+import { finishSweep, startSweepCycle, startSweepers, stopSweepers } from './mgcsweep.js';
 import { releaseAll } from './mcache.js';
 import type { MallocContext } from './malloc.js';
 import type { MHeap } from './mheap.js';
@@ -29,7 +29,6 @@ import {
 } from './mstats.js';
 import { lock, unlock } from './lock_futex.js';
 import { C_LOCK, centralOf } from './mcentral.js';
-import { H_GCLOCK } from './mheap.js';
 import { numSpanClasses } from './sizeclasses.js';
 
 /** Go: defaultHeapMinimum. */
@@ -91,21 +90,28 @@ export function heapGoalFor(marked: number, gcPercent: number): number {
 export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo {
   const h = ctx.h, views = h.views, f64 = views.f64, st = h.stats;
   const t0 = now();
-  lock(views.i32, h.base + H_GCLOCK, h.lockToken);
+  lock(views.i32, h.gcLockOff, h.lockToken);
+  h.views.sync();
   try {
-    finishSweep(h);
+    // Go stops the world here. goheap holds off every other sweeper, finishes the old
+    // cycle's sweep, and advances the sweep generation while holding every mcentral lock,
+    // so no span is being swept or moved between sets meanwhile. Spans cached by other Ps
+    // become stale and are swept when those Ps give them back.
+    stopSweepers(h);
+    try {
+      finishSweep(h, true);
+      for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
+      startSweepCycle(h);
+      for (let spc = 0; spc < numSpanClasses; spc++) unlock(views.i32, centralOf(h.central, spc) + C_LOCK);
+    } finally {
+      startSweepers(h);
+    }
     const heapBefore = heapAllocBytes(h);
-    // Go stops the world here; goheap holds every mcentral lock while the sweep generation
-    // advances, so no span changes sets meanwhile. Spans cached by other Ps become stale
-    // and are swept when those Ps give them back.
-    for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
-    startSweepCycle(h);
-    for (let spc = 0; spc < numSpanClasses; spc++) unlock(views.i32, centralOf(h.central, spc) + C_LOCK);
     releaseAll(h, ctx.mcache, ctx.emptymspan);
     if (forced) finishSweep(h);
     return endCycle(ctx, forced, heapBefore, t0);
   } finally {
-    unlock(views.i32, h.base + H_GCLOCK);
+    unlock(views.i32, h.gcLockOff);
   }
 }
 

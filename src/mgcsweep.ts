@@ -25,13 +25,13 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import {
-  C_LOCK, centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setPop, setPush,
-  tryAcquireSweep,
+  C_LOCK, centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setHead, setPop, setPush,
+  acquireSweep,
 } from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import {
   S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_NEEDZERO,
-  S_NELEMS, S_NFREED, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
+  S_NELEMS, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
   refillAllocCache,
 } from './mspan.js';
 import {
@@ -80,7 +80,6 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
     throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
   }
   u32[(s + S_ALLOCCOUNT) >>> 2] = nalloc;
-  Atomics.sub(i32, (s + S_NFREED) >>> 2, taken);
   u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
   Atomics.store(i32, (s + S_FREEINDEX) >>> 2, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
@@ -102,31 +101,103 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
   }
   const c = centralOf(h.central, spc);
   lock(views.i32, c + C_LOCK, h.lockToken);
-  setPush(u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
+  views.sync();
+  setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
   unlock(views.i32, c + C_LOCK);
   return false;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sweepers and GC cycles (Go: sweepLocker / sweep.active). A GC may only advance sweepgen
+// when no span is being swept, or a sweep that began in the old cycle would finish in the
+// new one. So every sweep registers in the sweepers word first; a GC sets the word's
+// pending bit, waits for the count to drain, sweeps what is left itself, advances
+// sweepgen, and clears the bit.
+// ---------------------------------------------------------------------------------------
+const SWEEP_PENDING = 0x80000000 | 0;
+
+/** Register a sweep; false (and nothing registered) while a GC is advancing sweepgen. */
+export function sweepBegin(h: MHeap): boolean {
+  const i32 = h.views.i32, i = h.sweepersWord;
+  for (;;) {
+    const v = Atomics.load(i32, i);
+    if ((v & SWEEP_PENDING) !== 0) return false;
+    if (Atomics.compareExchange(i32, i, v, v + 1) === v) return true;
+  }
+}
+
+/** Register a sweep, waiting for a GC that is advancing sweepgen. Hold no lock when calling. */
+export function sweepBeginWait(h: MHeap): void {
+  const i32 = h.views.i32, i = h.sweepersWord;
+  while (!sweepBegin(h)) {
+    const v = Atomics.load(i32, i);
+    if ((v & SWEEP_PENDING) !== 0 && i32.buffer instanceof SharedArrayBuffer) {
+      try { Atomics.wait(i32, i, v, 1); } catch { /* cannot block here: spin */ }
+    }
+  }
+}
+
+/** End a sweep registered with sweepBegin. */
+export function sweepEnd(h: MHeap): void {
+  const i32 = h.views.i32, i = h.sweepersWord;
+  if ((Atomics.sub(i32, i, 1) & ~SWEEP_PENDING) === 1) Atomics.notify(i32, i);
+}
+
+/** Stop new sweeps and wait for running ones to finish (GC lock held, no other lock). */
+export function stopSweepers(h: MHeap): void {
+  const i32 = h.views.i32, i = h.sweepersWord;
+  Atomics.or(i32, i, SWEEP_PENDING);
+  for (;;) {
+    const v = Atomics.load(i32, i);
+    if ((v & ~SWEEP_PENDING) === 0) return;
+    if (i32.buffer instanceof SharedArrayBuffer) {
+      try { Atomics.wait(i32, i, v, 1); } catch { /* spin */ }
+    }
+  }
+}
+
+/** Let sweeps start again. */
+export function startSweepers(h: MHeap): void {
+  const i32 = h.views.i32, i = h.sweepersWord;
+  Atomics.and(i32, i, ~SWEEP_PENDING);
+  Atomics.notify(i32, i);
 }
 
 /**
  * Sweep one unswept span of any class (Go: sweepone). Returns the number of pages it
  * freed to the heap (0 if none), or -1 when nothing is left to sweep in this cycle (and
- * then marks the sweep done).
+ * then marks the sweep done) or a GC is advancing sweepgen. `owner`: the caller is that
+ * GC, which sweeps while other sweepers are held off.
  */
-export function sweepone(h: MHeap): number {
+export function sweepone(h: MHeap, owner = false): number {
+  if (!owner && !sweepBegin(h)) return -1;
+  try {
+    return sweeponeLocked(h);
+  } finally {
+    if (!owner) sweepEnd(h);
+  }
+}
+
+function sweeponeLocked(h: MHeap): number {
   const views = h.views, u32 = views.u32;
   const sg = h.sweepgen;
-  for (let spc = 0; spc < numSpanClasses; spc++) {
+  // Unswept sets only lose spans during a cycle, so an empty one can be skipped without
+  // its lock, and the classes already found empty are not looked at again (Go:
+  // mheap.sweepCentralIndex... here the same idea with one cursor per cycle).
+  for (let spc = h.sweepCursor; spc < numSpanClasses; spc++) {
     const c = centralOf(h.central, spc);
-    for (;;) {
+    while (setHead(u32, c, fullUnswept(sg)) !== 0 || setHead(u32, c, partialUnswept(sg)) !== 0) {
       lock(views.i32, c + C_LOCK, h.lockToken);
-      let s = setPop(u32, c, fullUnswept(sg));
-      if (s === 0) s = setPop(u32, c, partialUnswept(sg));
+      views.sync();
+      let s = setPop(views.u32, c, fullUnswept(sg));
+      if (s === 0) s = setPop(views.u32, c, partialUnswept(sg));
       unlock(views.i32, c + C_LOCK);
       if (s === 0) break;
-      if (!tryAcquireSweep(views.i32, s, sg)) continue;
-      const npages = u32[(s + S_NPAGES) >>> 2];
+      acquireSweep(views.i32, s, sg);
+      const npages = views.u32[(s + S_NPAGES) >>> 2];
       return sweepSpan(h, s, false) ? npages : 0;
     }
+    h.sweepCursor = spc + 1;
   }
   h.sweepDone = true;
   return -1;
@@ -147,8 +218,8 @@ export function reclaim(h: MHeap, npages: number): void {
 }
 
 /** Sweep everything left unswept in this cycle (Go: finishsweep_m). */
-export function finishSweep(h: MHeap): void {
-  while (sweepone(h) >= 0) { /* keep sweeping */ }
+export function finishSweep(h: MHeap, owner = false): void {
+  while (sweepone(h, owner) >= 0) { /* keep sweeping */ }
 }
 
 /**
@@ -158,5 +229,6 @@ export function finishSweep(h: MHeap): void {
  */
 export function startSweepCycle(h: MHeap): void {
   h.sweepgen = (h.sweepgen + 2) >>> 0;
+  h.sweepCursor = 0;
   h.sweepDone = false;
 }

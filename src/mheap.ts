@@ -111,11 +111,12 @@ export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
  *    560      4    gcLock          serialises GC cycles (sweepgen changes)
  *    564      4    nprocs          P slots ever used (allp[0..nprocs) may be non-zero)
  *    568      4    maxprocs        most Ps this heap allows (<= 64)
- *    572      4    (pad)
+ *    572      4    sweepers        sweeps in progress; bit 31: a GC is waiting to advance sweepgen
  *    576   8704    central[136]    mcentral per span class (mcentral.ts)
- *   9280   5312    heapStats       statistics block (mstats.ts)
- *  14592    256    allp[64]        P struct address per P id (0 = free slot)
- *  14848           end
+ *   9280   4224    heapStats       global statistics block (mstats.ts)
+ *   H_ALLP   256    allp[64]        P struct address per P id (0 = free slot)
+ *   +256      4    sweepCursor     first span class that may still have unswept spans
+ *   +260     12    (pad)
  */
 export const H_LOCK = 0;
 const H_SWEEPGEN = 4;
@@ -138,10 +139,13 @@ const H_TINYMASKALLOC = 528;
 export const H_GCLOCK = 560;
 const H_NPROCS = 564;
 const H_MAXPROCS = 568;
+/** Offset of the active-sweepers word (Go: sweep.active). */
+export const H_SWEEPERS = 572;
 export const H_CENTRAL = 576;
 export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
 export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
-export const MHEAP_HEADER_SIZE = H_ALLP + 4 * maxProcs;
+const H_SWEEP_CURSOR = H_ALLP + 4 * maxProcs;
+export const MHEAP_HEADER_SIZE = H_SWEEP_CURSOR + 16;
 
 /**
  * Handle onto the heap. Holds views and the handles of its parts; all state is in the
@@ -337,6 +341,7 @@ export class MHeap {
   alloc(npages: number, spc: number): number {
     if (!this.sweepDone) reclaim(this, npages);
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
+    this.views.sync();
     try {
       return this.allocSpan(npages, spanAllocHeap, spc);
     } finally {
@@ -347,6 +352,7 @@ export class MHeap {
   /** Allocate a manually managed span (stacks) (Go: mheap.allocManual). 0 = out of memory. */
   allocManual(npages: number, typ: number): number {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
+    this.views.sync();
     try {
       return this.allocSpan(npages, typ, 0);
     } finally {
@@ -357,6 +363,7 @@ export class MHeap {
   /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
   freeSpan(s: number): void {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
+    this.views.sync();
     try {
       this.freeSpanLocked(s);
     } finally {
@@ -563,6 +570,24 @@ export class MHeap {
   setP(pid: number, p: number): void {
     this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2] = p;
     if (pid >= this.nprocs) this.views.u32[(this.base + H_NPROCS) >>> 2] = pid + 1;
+  }
+
+  /** First span class whose unswept sets may be non-empty (mgcsweep.ts). */
+  get sweepCursor(): number {
+    return Atomics.load(this.views.i32, (this.base + H_SWEEP_CURSOR) >>> 2);
+  }
+  set sweepCursor(v: number) {
+    Atomics.store(this.views.i32, (this.base + H_SWEEP_CURSOR) >>> 2, v);
+  }
+
+  /** i32 index of the sweepers word (mgcsweep.ts). */
+  get sweepersWord(): number {
+    return (this.base + H_SWEEPERS) >>> 2;
+  }
+
+  /** Byte offset of the GC lock word (mgc.ts). */
+  get gcLockOff(): number {
+    return this.base + H_GCLOCK;
   }
 
   /** Number of P slots ever used. */

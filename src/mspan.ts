@@ -48,7 +48,7 @@
  *    76     elemsize              slot size (npages * 8192 for a large span)
  *    80     limit                 end of the usable part
  *    84     freeIndexForScan      freeindex as last published
- *    88     nfreed                objects freed since the last sweep (freedBits popcount)
+ *    88     (pad)
  *    92     tinyMasks             tiny span only: address of one u16 per 16-byte block whose
  *                                 bits mark the offsets where live tiny objects start
  */
@@ -75,7 +75,6 @@ export const S_ACBC = 72;
 export const S_ELEMSIZE = 76;
 export const S_LIMIT = 80;
 export const S_FREEINDEX_SCAN = 84;
-export const S_NFREED = 88;
 export const S_TINYMASKS = 92;
 
 /** Span states (Go: mSpanState). */

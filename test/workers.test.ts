@@ -1,0 +1,128 @@
+// One heap, many workers: real worker_threads allocating, freeing their own and each
+// other's objects, with every object's pattern verified; a worker terminated mid-run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Heap } from '../src/index.js';
+import { spawnHeapWorker } from '../src/node.js';
+import { MEM_READY } from '../src/mem.js';
+import type { Worker } from 'node:worker_threads';
+
+const MiB = 1 << 20;
+const workerFile = new URL('./fixtures/ts-worker.mjs', import.meta.url);
+const entry = new URL('./fixtures/stress-worker.ts', import.meta.url).href;
+const RING_CAP = 1024;
+
+function rings(n: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(4 * n * (2 + 3 * RING_CAP));
+}
+
+function drainRings(heap: Heap, sab: SharedArrayBuffer, n: number): number {
+  const i32 = new Int32Array(sab);
+  const stride = 2 + 3 * RING_CAP;
+  let freed = 0;
+  for (let r = 0; r < n; r++) {
+    const b = r * stride;
+    for (let h = i32[b]; h < i32[b + 1]; h++) {
+      const e = b + 2 + 3 * (h % RING_CAP);
+      const p = i32[e], size = i32[e + 1], id = i32[e + 2] >>> 0;
+      if (size >= 4) assert.equal(heap.u32[p >>> 2] === undefined ? -1 : (heap.u8[p] | (heap.u8[p + 1] << 8) | (heap.u8[p + 2] << 16) | (heap.u8[p + 3] << 24)) >>> 0, id);
+      heap.free(p);
+      freed++;
+    }
+  }
+  return freed;
+}
+
+function run(w: Worker): Promise<{ held: Array<[number, number, number]>; ops: number; remoteFrees: number }> {
+  return new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+for (const nworkers of [2, 4]) {
+  test(`${nworkers} workers x 1,000,000 ops of mixed sizes with cross-worker frees: nothing lost, nothing handed out twice`, { timeout: 120_000 }, async () => {
+    const heap = Heap.create({ reserve: 1024 * MiB });
+    const sab = rings(nworkers);
+    const workers = Array.from({ length: nworkers }, (_, id) => spawnHeapWorker(heap, workerFile, { execArgv: [],
+      workerData: { entry, id, nworkers, ops: 1_000_000, rings: sab, ringCap: RING_CAP, seed: 1234 + id * 7919, forever: false, keep: 100 },
+    }));
+    const exits = workers.map((w) => new Promise((r) => w.once('exit', r)));
+    const results = await Promise.all(workers.map(run));
+    await Promise.all(exits);
+    for (const r of results) {
+      assert.ok(r.ops >= 1_000_000);
+      assert.ok(r.remoteFrees > 10_000, `frees of objects other workers allocated: ${r.remoteFrees}`);
+    }
+    drainRings(heap, sab, nworkers);
+    heap.gc();
+    heap.check();
+    // HeapAlloc == the bytes of the objects still held (tiny objects share 16-byte blocks).
+    let expected = 0;
+    const tinyBlocks = new Set<number>();
+    const seen = new Set<number>();
+    for (const r of results) {
+      for (const [p, size, id] of r.held) {
+        assert.ok(!seen.has(p), `object ${p} held twice`);
+        seen.add(p);
+        if (size >= 4) assert.equal((heap.u8[p] | (heap.u8[p + 1] << 8) | (heap.u8[p + 2] << 16) | (heap.u8[p + 3] << 24)) >>> 0, id);
+        const slot = heap.slotSize(p);
+        if (slot === 16 && size < 16) tinyBlocks.add(p & ~15); else expected += slot;
+      }
+    }
+    expected += 16 * tinyBlocks.size;
+    const ms = heap.readMemStats();
+    assert.equal(ms.HeapAlloc, expected);
+    assert.equal(ms.HeapIdle + ms.HeapInuse, ms.HeapSys);
+    assert.equal(ms.Sys, heap.h.mem.mapped);
+    // All held objects freed -> nothing left.
+    for (const r of results) for (const [p] of r.held) heap.free(p);
+    heap.gc();
+    assert.equal(heap.readMemStats().HeapAlloc, 0);
+    heap.check();
+  });
+}
+
+test('a worker terminated mid-run is reclaimed: its P is free again, check() passes, the heap keeps working', { timeout: 60_000 }, async () => {
+  const heap = Heap.create({ reserve: 512 * MiB, maxProcs: 3 });
+  const sab = rings(2);
+  const w = spawnHeapWorker(heap, workerFile, { execArgv: [],
+    workerData: { entry, id: 0, nworkers: 1, ops: 0, rings: sab, ringCap: RING_CAP, seed: 99, forever: true, keep: 0 },
+  });
+  await new Promise((r) => setTimeout(r, 700));
+  const exited = new Promise((r) => w.once('exit', r));
+  await w.terminate();
+  await exited;
+  await new Promise((r) => setImmediate(r));
+  heap.check();
+  // The dead worker's P is reusable: two more contexts fit (maxProcs 3 = main + 2).
+  const d1 = heap.share(), d2 = heap.share();
+  const a = Heap.attach(d1), b = Heap.attach(d2);
+  const p = a.malloc(100), q = b.malloc(200000);
+  b.free(p);
+  a.free(q);
+  a.detach();
+  b.detach();
+  heap.gc();
+  heap.check();
+  const ms = heap.readMemStats();
+  assert.equal(ms.HeapIdle + ms.HeapInuse, ms.HeapSys);
+  for (let i = 0; i < 10000; i++) heap.free(heap.malloc(i % 500 + 1));
+  heap.check();
+});
+
+test('attach in the same thread: each Heap handle is its own P; buffer growth by one is seen by all', () => {
+  const heap = Heap.create({ reserve: 256 * MiB, maxProcs: 2 });
+  const other = Heap.attach(heap.share());
+  assert.notEqual(other.pid, heap.pid);
+  assert.throws(() => Heap.attach(heap.share()), /all 2 Ps are in use/);
+  const big = other.malloc(64 * MiB);
+  assert.equal(heap.h.mem.stateOf(big + 64 * MiB - 1), MEM_READY);
+  heap.u8[big + 64 * MiB - 1] = 42;
+  assert.equal(other.u8[big + 64 * MiB - 1], 42);
+  heap.free(big);
+  other.detach();
+  assert.throws(() => Heap.attach({ buffer: null, memory: null, heapBase: 0, pid: -1, epoch: 0 }), /only heaps over shared memory/);
+  heap.gc();
+  heap.check();
+});
