@@ -12,7 +12,7 @@ import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
 import {
   MCACHE_SIZE, P_EPOCH, P_IDLE, P_MCACHE, P_RESERVED, P_RUNNING, P_SIZE, P_STATUS, initMCache,
-  releaseAll, repairCachedSpans,
+  inFlightAllocs, releaseAll, repairCachedSpans,
 } from './mcache.js';
 import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor, type GCCycleInfo } from './mgc.js';
@@ -326,7 +326,7 @@ export class Heap implements MallocContext {
   readMemStats(): MemStats {
     this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
-    return computeMemStats(this.h);
+    return computeMemStats(this.h, inFlightAllocs(this.h, this.pid));
   }
 
   /** Go's runtime/metrics /memory/classes/... values (and a few /gc/ ones), after a flush like readMemStats. */

@@ -21,8 +21,9 @@ import {
   S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
   S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex, refillAllocCache,
 } from './mspan.js';
-import { P_STATS_SIZE, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
-import { numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
+import { P_MCACHE, P_RUNNING, P_STATUS } from './runtime2.js';
+import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import { LIST_MCACHE } from './mcentral.js';
 import { pageSize } from './mem.js';
 
@@ -51,28 +52,7 @@ export const MC_PID = 20;
 export const MC_ALLOC = 32;
 export const MC_STACKCACHE = 576;
 
-/**
- * P struct (64 + P_STATS_SIZE bytes, persistentalloc'd, other_sys; reused by later
- * contexts once its owner detaches or is reclaimed):
- *
- *   offset  size   field
- *     0      4     status     P_IDLE / P_RUNNING / P_RESERVED (i32, Atomics)
- *     4      4     mcache     address of this P's mcache
- *     8      4     epoch      bumped each time the P is handed to a new context
- *    12     52     (pad to 64)
- *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
- */
-export const P_STATUS = 0;
-export const P_MCACHE = 4;
-export const P_EPOCH = 8;
-export const P_STATS = 64;
-export const P_SIZE = P_STATS + P_STATS_SIZE;
-/** Free: any context may take it. */
-export const P_IDLE = 0;
-/** Owned by an attached context. */
-export const P_RUNNING = 1;
-/** Set aside for a worker that is being started (spawnHeapWorker). */
-export const P_RESERVED = 2;
+export { P_STATUS, P_MCACHE, P_EPOCH, P_STATS, P_SIZE, P_IDLE, P_RUNNING, P_RESERVED } from './runtime2.js';
 
 /**
  * Initialise a fresh mcache at address c for P pid (Go: allocmcache): every slot
@@ -207,4 +187,28 @@ export function positionAllocCache(u32: Uint32Array, s: number): void {
   const lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
   if (sh >= 32) { u32[(s + S_CACHE_LO) >>> 2] = hi >>> (sh - 32); u32[(s + S_CACHE_HI) >>> 2] = 0; }
   else { u32[(s + S_CACHE_LO) >>> 2] = (lo >>> sh) | (hi << (32 - sh)); u32[(s + S_CACHE_HI) >>> 2] = hi >>> sh; }
+}
+
+/**
+ * Allocations other Ps have made from their cached spans and not yet settled: per size
+ * class, and tiny allocations at index 0. Go's ReadMemStats stops the world and flushes
+ * every mcache; goheap cannot stop other workers, so it reads what their caches hold
+ * instead (each number is one that P had at some moment during the read).
+ */
+export function inFlightAllocs(h: MHeap, selfPid: number): Float64Array {
+  const u32 = h.views.u32, i32 = h.views.i32;
+  const out = new Float64Array(NUM_SIZE_CLASSES);
+  const empty = h.emptymspan;
+  for (let pid = 0; pid < h.nprocs; pid++) {
+    const p = h.pOf(pid);
+    if (pid === selfPid || p === 0 || Atomics.load(i32, (p + P_STATUS) >>> 2) !== P_RUNNING) continue;
+    const c = u32[(p + P_MCACHE) >>> 2];
+    for (let spc = 2; spc < numSpanClasses; spc++) {
+      const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+      if (s === empty) continue;
+      out[spc >>> 1] += u32[(s + S_ALLOCCOUNT) >>> 2] - u32[(s + S_ACBC) >>> 2];
+    }
+    out[0] += u32[(c + MC_TINYALLOCS) >>> 2];
+  }
+  return out;
 }

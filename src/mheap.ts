@@ -36,7 +36,7 @@ import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
 import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc, PERSISTENT_SIZE } from './mfixalloc.js';
 import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
-import { P_STATS } from './mcache.js';
+import { P_STATS } from './runtime2.js';
 import {
   OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
   STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,

@@ -157,16 +157,21 @@ export const memStatsFields = [
   'NumGC', 'NumForcedGC', 'GCCPUFraction', 'EnableGC', 'DebugGC', 'BySize',
 ] as const;
 
-/** Compute MemStats from the counters (Go: readmemstats_m). The caller flushed its mcache. */
-export function computeMemStats(h: MHeap): MemStats {
+/**
+ * Compute MemStats from the counters (Go: readmemstats_m). The caller has flushed its own
+ * mcache; `flight` holds the other Ps' unsettled allocations (mcache.inFlightAllocs).
+ */
+export function computeMemStats(h: MHeap, flight: Float64Array): MemStats {
   const f64 = h.views.f64, st = h.stats, mem = h.mem;
-  const totalAlloc = totalAllocBytes(h), totalFree = totalFreeBytes(h);
-  const tiny = sumP(h, ST_TINY_ALLOC_COUNT);
+  let totalAlloc = totalAllocBytes(h);
+  const totalFree = totalFreeBytes(h);
+  for (let c = 1; c < NUM_SIZE_CLASSES; c++) totalAlloc += flight[c] * class_to_size[c];
+  const tiny = sumP(h, ST_TINY_ALLOC_COUNT) + flight[0];
   let nMalloc = sumP(h, ST_LARGE_ALLOC_COUNT) + tiny;
   let nFree = sumP(h, ST_LARGE_FREE_COUNT) + tiny;
   const BySize: MemStatsBySize[] = [];
   for (let c = 0; c < NUM_SIZE_CLASSES; c++) {
-    const a = sumP(h, ST_SMALL_ALLOC + c), fr = sumP(h, ST_SMALL_FREE + c);
+    const a = sumP(h, ST_SMALL_ALLOC + c) + (c > 0 ? flight[c] : 0), fr = sumP(h, ST_SMALL_FREE + c);
     nMalloc += a;
     nFree += fr;
     if (c < 61) BySize.push({ Size: class_to_size[c], Mallocs: a, Frees: fr });

@@ -116,6 +116,13 @@ test('attach in the same thread: each Heap handle is its own P; buffer growth by
   const other = Heap.attach(heap.share());
   assert.notEqual(other.pid, heap.pid);
   assert.throws(() => Heap.attach(heap.share()), /all 2 Ps are in use/);
+  // readMemStats from one context counts what another context's mcache holds, unflushed.
+  for (let i = 0; i < 1000; i++) other.malloc(24);
+  for (let i = 0; i < 100; i++) other.malloc(3);
+  const ms0 = heap.readMemStats();
+  assert.equal(ms0.Mallocs, 1100);
+  assert.equal(ms0.HeapAlloc, 1000 * 24 + 20 * 16, '3-byte tiny objects: 5 per 16-byte block');
+  assert.equal(ms0.HeapObjects, 1020);
   const big = other.malloc(64 * MiB);
   assert.equal(heap.h.mem.stateOf(big + 64 * MiB - 1), MEM_READY);
   heap.u8[big + 64 * MiB - 1] = 42;

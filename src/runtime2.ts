@@ -1,0 +1,34 @@
+/**
+ * runtime2.ts — the P struct (Go: type p in src/runtime/runtime2.go).
+ *
+ * A P is what an allocating context owns: its mcache and its own statistics block. The
+ * creating thread gets P 0; each worker that attaches gets the first free P. P structs
+ * live in the heap header's allp table and are reused when their context detaches or is
+ * reclaimed.
+ *
+ * @module
+ */
+import { P_STATS_SIZE } from './mstats.js';
+
+/**
+ * P struct (64 + P_STATS_SIZE bytes, persistentalloc'd, other_sys; reused by later
+ * contexts once its owner detaches or is reclaimed):
+ *
+ *   offset  size   field
+ *     0      4     status     P_IDLE / P_RUNNING / P_RESERVED (i32, Atomics)
+ *     4      4     mcache     address of this P's mcache
+ *     8      4     epoch      bumped each time the P is handed to a new context
+ *    12     52     (pad to 64)
+ *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
+ */
+export const P_STATUS = 0;
+export const P_MCACHE = 4;
+export const P_EPOCH = 8;
+export const P_STATS = 64;
+export const P_SIZE = P_STATS + P_STATS_SIZE;
+/** Free: any context may take it. */
+export const P_IDLE = 0;
+/** Owned by an attached context. */
+export const P_RUNNING = 1;
+/** Set aside for a worker that is being started (spawnHeapWorker). */
+export const P_RESERVED = 2;
