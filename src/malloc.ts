@@ -228,30 +228,62 @@ export function findObject(h: MHeap, p: number, op: string): number {
   return s;
 }
 
-/** Free the object at p (see findObject for the checks). free(0) and free(zerobase) do nothing. */
+/**
+ * Free the object at p. free(0) and free(zerobase) do nothing. The common case (a live
+ * small or large object) is checked and freed in one pass; anything unusual (tiny
+ * objects, bad pointers) goes through findObject, which throws the precise error.
+ */
 export function freeObject(ctx: MallocContext, p: number): void {
   const h = ctx.h;
   if (p === 0 || p === h.zerobase) return;
+  const views = h.views, u32 = views.u32;
+  if ((p >>> 0) === p && p < h.reserve) {
+    const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
+    const s = a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2];
+    if (s !== 0 && u32[(s + S_STATE) >>> 2] === mSpanInUse && u32[(s + S_SPANCLASS) >>> 2] !== tinySpanClass) {
+      const start = u32[(s + S_START) >>> 2];
+      const off = p - start;
+      const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
+      const idx = objIndex(off, u32[(s + S_DIVMUL) >>> 2]);
+      if (off >= 0 && idx * elemsize === off && p < u32[(s + S_LIMIT) >>> 2]) {
+        const w = idx >>> 5, bit = 1 << (idx & 31);
+        // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another
+        // worker rewrites allocBits and then stores freeindex = 0; a plain read that says
+        // "not allocated" is confirmed with an atomic load, which sees the bits that go
+        // with the freeindex it returns.
+        const aw = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + w;
+        if ((u32[aw] & bit) !== 0 || idx < u32[(s + S_FREEINDEX) >>> 2] ||
+            idx < Atomics.load(views.i32, (s + S_FREEINDEX) >>> 2) || (u32[aw] & bit) !== 0) {
+          // Any worker may free any object: the freed bit is set atomically, and its old
+          // value settles a race between two frees of the same object.
+          const old = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + w, bit);
+          if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+          views.f64[h.pstats + ST_FREED_UNSWEPT] += elemsize;
+          return;
+        }
+      }
+    }
+  }
+  freeSlow(h, p);
+}
+
+/** free for tiny objects, and the precise error for a bad pointer. */
+function freeSlow(h: MHeap, p: number): void {
   const s = findObject(h, p, 'free');
   const views = h.views, u32 = views.u32;
   const start = u32[(s + S_START) >>> 2];
-  let idx: number;
-  if (u32[(s + S_SPANCLASS) >>> 2] === tinySpanClass) {
-    idx = (p - start) >>> 4;
-    const mi = (u32[(s + S_TINYMASKS) >>> 2] >>> 1) + idx;
-    const bit = 1 << ((p - start) & 15);
-    const old = Atomics.and(views.u16, mi, ~bit);
-    if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
-    if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
-  } else {
-    idx = objIndex(p - start, u32[(s + S_DIVMUL) >>> 2]);
-  }
-  // Any worker may free any object: the freed bit is set atomically, and the bit's old
-  // value settles a race between two frees of the same object.
-  const bit = 1 << (idx & 31);
-  const old = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5), bit);
-  if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
-  views.f64[h.pstats + ST_FREED_UNSWEPT] += u32[(s + S_ELEMSIZE) >>> 2];
+  if (u32[(s + S_SPANCLASS) >>> 2] !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
+  const idx = (p - start) >>> 4;
+  const mi = (u32[(s + S_TINYMASKS) >>> 2] >>> 1) + idx;
+  const bit = 1 << ((p - start) & 15);
+  const old = Atomics.and(views.u16, mi, ~bit);
+  if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
+  if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
+  // The block's last object: the block itself is freed.
+  const b = 1 << (idx & 31);
+  const oldw = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5), b);
+  if ((oldw & b) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
+  views.f64[h.pstats + ST_FREED_UNSWEPT] += 16;
 }
 
 /**

@@ -163,6 +163,10 @@ export class MHeap {
   readonly central: number;
   /** f64 index of the global statistics block (for views.f64). */
   readonly stats: number;
+  /** Byte offset of the arena index (u32 heapArena address per 64 MiB). */
+  readonly arenas: number;
+  /** The reservation in bytes (mem.reserve, kept here for the free path). */
+  readonly reserve: number;
   /** P id this handle's context runs as (-1 before it has one). */
   pid = -1;
   /** f64 index of this context's per-P statistics block. */
@@ -184,6 +188,8 @@ export class MHeap {
     this.tinymaskalloc = new FixAlloc(mem, this.persistent, base + H_TINYMASKALLOC);
     this.central = base + H_CENTRAL;
     this.stats = (base + H_STATS) >>> 3;
+    this.arenas = base + H_ARENAS;
+    this.reserve = mem.reserve;
   }
 
   /** Create the heap's metadata in a fresh OS layer (Go: mallocinit + mheap.init). */
