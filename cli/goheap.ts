@@ -1,0 +1,489 @@
+/**
+ * goheap.ts — the `goheap` command: run a built-in workload, replay an allocation
+ * scenario, print the size class table.
+ *
+ *   npx tsx cli/goheap.ts run            (or: node cli/bin.mjs run, npx goheap run, npm start)
+ *
+ * `main(argv)` returns the exit code: 0 ok, 1 failure, 2 usage error. Errors go to stderr
+ * as "goheap <command>: <cause>" followed by "  fix: <what to do>".
+ *
+ * @module
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { GoHeapError, InvalidArgumentError, OutOfMemoryError } from '../src/index.js';
+import { sizeClassTableText } from '../src/sizeclasses.js';
+import { CliError, UsageError, parseArgs, parseBytes, parseCount, parseGOGC, parseSeconds, suggest } from './args.js';
+import { group, human, shortCount } from './format.js';
+import { plotSVG } from './plot.js';
+import { runScenario, ScenarioError } from './replay.js';
+import { gctraceLine, memStatsReport } from './report.js';
+import { runWorkload, type RunOptions, type RunResult } from './run.js';
+import { defaultWorkload, workloads } from './workloads.js';
+
+/** The package version, from package.json (cli/ in a checkout, dist/cli/ when built). */
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'goheap' && typeof pkg.version === 'string') return pkg.version;
+    } catch { /* try the next */ }
+  }
+  return 'unknown';
+}
+
+/** An output stream as the CLI uses it (process.stdout, or a collector in tests). */
+export interface Out {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Where output goes (replaceable for tests). */
+export interface Streams {
+  stdout: Out;
+  stderr: Out;
+}
+
+const HELP_TOP = `goheap — Go 1.19's memory allocator, rebuilt in TypeScript
+
+Usage:
+  goheap <command> [options]
+
+Commands:
+  run [WORKLOAD]          run a built-in workload; print gctrace lines and a MemStats report
+  replay SCENARIO.json    replay an allocation scenario; print MemStats per checkpoint (JSON)
+  sizeclasses             print Go's size class table
+  help [COMMAND]          show the help of a command
+
+Options:
+  -h, --help              show this help (every command has its own: goheap run --help)
+  -v, --version           print the version
+
+Examples:
+  goheap run                                  the demo: workload 'mix', a few seconds
+  goheap run churn --ops 5m --plot heap.svg   5 million operations, and a chart of the heap
+  goheap run fragment --gogc off --json       GC only when the workload asks, JSON output
+  goheap replay scenarios/mixed-workload.json --out result.json
+  goheap sizeclasses
+
+Exit status: 0 ok, 1 failure, 2 usage error.
+`;
+
+function helpRun(): string {
+  const names = [...workloads.values()];
+  const wl = names.map((w) => wrap(`${w.summary} (${w.name === defaultWorkload ? 'the default workload; ' : ''}default --ops ${group(w.defaultOps)})`, 76)
+    .map((line, i) => `  ${(i === 0 ? w.name : '').padEnd(10)} ${line}`).join('\n')).join('\n');
+  return `Usage:
+  goheap run [WORKLOAD] [options]
+
+Run a built-in workload on a new heap: one gctrace line per GC cycle (like Go's
+GODEBUG=gctrace=1), then the final runtime.MemStats, grouped as in Go's documentation, in
+KiB/MiB with the exact byte counts. On a terminal, a progress bar is drawn on stderr.
+
+Workloads:
+${wl}
+
+Options:
+  --ops N            operations to run (malloc and free calls; suffixes k, m: 500k, 2m)
+  --duration SEC     run for SEC seconds instead of a number of operations
+  --seed S           seed of the workload's random choices (default 1); the same seed and
+                     --ops give the same numbers on every run
+  --reserve BYTES    address space to reserve for the heap (default 1g; 256m, 2g, at most 4g)
+  --gogc N|off       GOGC: start a cycle when the heap has grown N% over the live heap
+                     (default: $GOGC if set, else 100); off = only the workload's gc() calls
+  --workers N        contexts allocating at once (only 1 is supported yet)
+  --json             print one JSON document on stdout (options, gc cycles, samples,
+                     final MemStats) instead of the human output; no progress bar
+  --plot FILE.svg    write an SVG chart of HeapSys, HeapInuse, HeapAlloc, HeapIdle and
+                     HeapReleased over the run (x axis: operations, or seconds with
+                     --duration)
+  --quiet            no progress bar and no gctrace lines: print only the report
+  -h, --help         show this help
+
+gctrace line:
+  gc 7 @1.204s 3%: 0.41 ms clock, 23->24->12 MB, 24 MB goal, 1 P (forced)
+  cycle number; seconds since the start; share of the time spent in GC cycles; wall time
+  of the cycle; HeapAlloc at the start -> at the end of the cycle -> live bytes (MB =
+  2^20 bytes, rounded down, as Go prints them); the next heap goal (NextGC); Ps taking
+  part; "(forced)" for cycles the workload asked for (gc(), freeOSMemory()).
+  (Go writes these lines to stderr; goheap writes them to stdout, with the report.)
+
+Examples:
+  goheap run
+  goheap run churn --duration 10 --plot churn.svg
+  goheap run large --gogc 50 --seed 7
+  goheap run mix --ops 20000 --json > run.json
+`;
+}
+
+/** Split text into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) { lines.push(line); line = word; }
+    else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+const HELP_REPLAY = `Usage:
+  goheap replay SCENARIO.json [--out FILE] [--reserve BYTES] [--no-warmup]
+
+Run an allocation scenario on a new heap with GC off (GOGC=off, like the Go runner
+goref/replay) and print, as JSON, runtime.MemStats at every checkpoint and the deltas
+between consecutive checkpoints. SCENARIO.json may be '-' for stdin. Like the Go runner,
+the heap is warmed up first: it has grown once and all its idle memory is released
+(HeapIdle == HeapReleased) when the first op runs.
+
+Scenario:
+  {"name": "demo", "ops": [
+    {"op": "checkpoint", "label": "before"},
+    {"op": "alloc", "size": 16, "count": 32768, "pointers": false, "keep": "a"},
+    {"op": "checkpoint", "label": "after-alloc"},
+    {"op": "free", "set": "a", "freeEvery": 2},
+    {"op": "gc"},
+    {"op": "checkpoint", "label": "after-gc"}]}
+
+Ops:
+  checkpoint  label             read MemStats; labels are unique
+  alloc       size, count,      count (default 1) mallocs of size bytes; noscan unless
+              pointers, keep    pointers is true; kept in set 'keep' in order, or freed at
+                                once when there is no keep
+  free        set, freeEvery    free every object of the set and empty it; with freeEvery k,
+                                free the objects at positions 0, k, 2k, ... only
+  gc                            heap.gc() (runtime.GC)
+  releaseOS                     heap.freeOSMemory() (debug.FreeOSMemory)
+  stack, stackRelease           goroutine stacks: not supported yet (exit 1)
+  Any op may have a "note". Errors name the op by its index in "ops" (from 0).
+
+Output:
+  {"name", "checkpoints": [{"label", "memstats": {every MemStats field but the PauseNs and
+  PauseEnd rings; BySize: [{Size, Mallocs, Frees}]}}], "deltas": [{"from", "to", "fields":
+  {HeapAlloc, HeapInuse, HeapIdle, HeapReleased, HeapSys, HeapObjects, Mallocs, Frees,
+  TotalAlloc, StackInuse, StackSys, MSpanInuse, Sys}, "bySize": [{"class", "size",
+  "Mallocs", "Frees"}] (classes that changed)}]}
+
+Options:
+  --out FILE         write the JSON to FILE instead of stdout
+  --reserve BYTES    address space to reserve for the heap (default 1g, at most 4g)
+  --no-warmup        start from a fresh heap (HeapSys 0) instead of a warmed-up one
+  -h, --help         show this help
+
+Examples:
+  goheap replay scenarios/frag-16-free-every-2nd-gc.json
+  goheap replay scenarios/mixed-workload.json --out mixed.json
+`;
+
+const HELP_SIZECLASSES = `Usage:
+  goheap sizeclasses
+
+Print Go 1.19's size class table, as in the comment at the top of Go's
+runtime/sizeclasses.go: for each of the 67 classes, the object size, the span size, the
+objects per span, the tail waste, the worst-case waste and the minimum alignment; then
+the alignment summary. goheap computes the table with Go's algorithm (mksizeclasses.go).
+
+Options:
+  -h, --help         show this help
+`;
+
+const HELP_HELP = `Usage:
+  goheap help [COMMAND]
+
+Show the help of goheap, or of COMMAND (run, replay, sizeclasses).
+`;
+
+const HELPS: Record<string, () => string> = {
+  run: helpRun,
+  replay: () => HELP_REPLAY,
+  sizeclasses: () => HELP_SIZECLASSES,
+  help: () => HELP_HELP,
+};
+
+/**
+ * Run the goheap command with `argv` (without "node" and the script) and return the exit
+ * code. Never calls process.exit.
+ */
+export async function main(argv: readonly string[], io: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let cmd = 'goheap';
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined) { io.stdout.write(HELP_TOP); return 0; }
+    if (first === '-h' || first === '--help') { io.stdout.write(HELP_TOP); return 0; }
+    if (first === '-v' || first === '--version') { io.stdout.write(`goheap ${version()} (Go 1.19 allocator; Node ${process.versions.node})\n`); return 0; }
+    if (first.startsWith('-')) throw new UsageError(`goheap: unknown option '${first}' before the command`, "write the command first, e.g. 'goheap run --ops 1m'; see 'goheap --help'");
+    if (!(first in HELPS)) {
+      throw new UsageError(`goheap: unknown command '${first}'`, suggest(first, Object.keys(HELPS))?.replace(/\?$/, "? ('goheap --help' lists the commands)") ?? "'goheap --help' lists the commands");
+    }
+    cmd = `goheap ${first}`;
+    if (rest.includes('-h') || rest.includes('--help')) { io.stdout.write(HELPS[first]!()); return 0; }
+    switch (first) {
+      case 'help': return cmdHelp(rest, io);
+      case 'sizeclasses': return cmdSizeclasses(rest, io);
+      case 'replay': return cmdReplay(rest, io);
+      case 'run': return await cmdRun(rest, io);
+    }
+    return 0;
+  } catch (e) {
+    return reportError(cmd, e, io);
+  }
+}
+
+function reportError(cmd: string, e: unknown, io: Streams): number {
+  if (e instanceof CliError) {
+    io.stderr.write(`${e.message.startsWith('goheap') ? '' : cmd + ': '}${e.message}\n`);
+    if (e.fix !== undefined) io.stderr.write(`  fix: ${e.fix}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+  if (e instanceof ScenarioError) {
+    io.stderr.write(`${cmd}: ${e.message}\n`);
+    if (e.fix !== undefined) io.stderr.write(`  fix: ${e.fix}\n`);
+    return 1;
+  }
+  if (e instanceof OutOfMemoryError) {
+    io.stderr.write(`${cmd}: out of memory: ${e.message}\n  fix: give the heap a larger reservation with --reserve (at most 4g)\n`);
+    return 1;
+  }
+  if (e instanceof GoHeapError) {
+    io.stderr.write(`${cmd}: ${e.name}: ${e.message}\n  fix: this is a goheap bug if the input was valid; please report it with the command line\n`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr.write(`${cmd}: internal error: ${err.stack ?? err.message}\n  fix: please report this with the command line\n`);
+  return 1;
+}
+
+function noArgs(cmd: string, positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`${cmd}: unexpected argument '${positionals[0]}'`, `'${cmd}' takes no arguments; see '${cmd} --help'`);
+}
+
+function cmdHelp(argv: readonly string[], io: Streams): number {
+  const { positionals } = parseArgs('goheap help', argv, {});
+  if (positionals.length === 0) { io.stdout.write(HELP_TOP); return 0; }
+  if (positionals.length > 1) throw new UsageError(`goheap help: expected one command, got ${positionals.length}`, "write e.g. 'goheap help run'");
+  const h = HELPS[positionals[0]!];
+  if (h === undefined) throw new UsageError(`goheap help: unknown command '${positionals[0]}'`, `the commands are ${Object.keys(HELPS).join(', ')}`);
+  io.stdout.write(h());
+  return 0;
+}
+
+function cmdSizeclasses(argv: readonly string[], io: Streams): number {
+  const { positionals } = parseArgs('goheap sizeclasses', argv, {});
+  noArgs('goheap sizeclasses', positionals);
+  io.stdout.write(sizeClassTableText());
+  return 0;
+}
+
+// ----- replay ---------------------------------------------------------------------------
+
+function cmdReplay(argv: readonly string[], io: Streams): number {
+  const cmd = 'goheap replay';
+  const { options, positionals } = parseArgs(cmd, argv, { out: { type: 'string', short: 'o' }, reserve: { type: 'string' }, 'no-warmup': { type: 'boolean' } });
+  if (positionals.length === 0) throw new UsageError(`${cmd}: missing the scenario file`, `write '${cmd} SCENARIO.json' (see '${cmd} --help' for the format)`);
+  if (positionals.length > 1) throw new UsageError(`${cmd}: expected one scenario file, got ${positionals.length}: ${positionals.join(' ')}`, 'replay one scenario per command');
+  const file = positionals[0]!;
+  const reserve = options.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', options.reserve as string)) : undefined;
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`${cmd}: cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'check the path; the repository has examples in scenarios/' : undefined);
+  }
+  let scenario: unknown;
+  try {
+    scenario = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${cmd}: '${file}' is not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax (see goheap replay --help for the format)');
+  }
+  let result;
+  try {
+    result = runScenario(scenario, { reserve, warmup: options['no-warmup'] !== true });
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new ScenarioError(`${file}: ${e.message}`, e.opIndex, e.fix);
+    if (e instanceof InvalidArgumentError) throw new UsageError(`${cmd}: ${e.message}`, 'choose another --reserve');
+    throw e;
+  }
+  const json = JSON.stringify(result, null, 2) + '\n';
+  if (options.out !== undefined) {
+    writeOut(cmd, options.out as string, json);
+    io.stderr.write(`${cmd}: wrote ${result.checkpoints.length} checkpoints and ${result.deltas.length} deltas of '${result.name}' to ${options.out}\n`);
+  } else {
+    io.stdout.write(json);
+  }
+  return 0;
+}
+
+function writeOut(cmd: string, file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new CliError(`${cmd}: cannot write '${file}': ${(e as Error).message}`, 'check that the directory exists and is writable');
+  }
+}
+
+function checkReserve(cmd: string, bytes: number): number {
+  if (bytes > 2 ** 32) throw new UsageError(`${cmd}: --reserve ${human(bytes)} is more than 4 GiB, the most a buffer can grow to in Node`, 'write --reserve 4g or less');
+  if (bytes % 65536 !== 0) throw new UsageError(`${cmd}: --reserve must be a multiple of 64 KiB, got ${bytes}`, `write e.g. --reserve ${Math.ceil(bytes / 65536) * 64}k`);
+  return bytes;
+}
+
+// ----- run ------------------------------------------------------------------------------
+
+async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
+  const cmd = 'goheap run';
+  const { options: o, positionals } = parseArgs(cmd, argv, {
+    ops: { type: 'string', short: 'n' },
+    duration: { type: 'string', short: 'd' },
+    seed: { type: 'string' },
+    reserve: { type: 'string' },
+    gogc: { type: 'string' },
+    workers: { type: 'string' },
+    json: { type: 'boolean' },
+    plot: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (positionals.length > 1) throw new UsageError(`${cmd}: expected at most one workload, got ${positionals.join(' ')}`, `run one workload at a time: ${[...workloads.keys()].join(', ')}`);
+  const name = positionals[0] ?? defaultWorkload;
+  const w = workloads.get(name);
+  if (w === undefined) {
+    throw new UsageError(`${cmd}: unknown workload '${name}'`, `${suggest(name, [...workloads.keys()]) ?? ''} the workloads are ${[...workloads.keys()].join(', ')}`.trim());
+  }
+  if (o.ops !== undefined && o.duration !== undefined) throw new UsageError(`${cmd}: --ops and --duration both given`, 'give one of them: a number of operations or a number of seconds');
+  if (o.workers !== undefined) {
+    const n = parseCount(cmd, '--workers', o.workers as string);
+    if (n > 1) throw new UsageError(`${cmd}: --workers ${n}: running a workload on several workers is not supported yet`, 'leave out --workers (one context allocates)');
+  }
+  let gogc = 100;
+  const envGOGC = process.env.GOGC;
+  if (envGOGC !== undefined && envGOGC !== '') gogc = parseGOGC(cmd, 'GOGC (environment)', envGOGC);
+  if (o.gogc !== undefined) gogc = parseGOGC(cmd, '--gogc', o.gogc as string);
+  const opts: RunOptions = {
+    workload: name,
+    ops: o.ops !== undefined ? parseCount(cmd, '--ops', o.ops as string) : w.defaultOps,
+    duration: o.duration !== undefined ? parseSeconds(cmd, '--duration', o.duration as string) : undefined,
+    seed: o.seed !== undefined ? parseCount(cmd, '--seed', o.seed as string, 0) : 1,
+    reserve: o.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', o.reserve as string)) : 1 << 30,
+    gogc,
+  };
+  const json = o.json === true, quiet = o.quiet === true;
+  const plot = o.plot as string | undefined;
+  if (plot !== undefined && plot === '') throw new UsageError(`${cmd}: --plot needs a file name`, 'write e.g. --plot heap.svg');
+
+  const humanOut = !json;
+  const bar = humanOut && !quiet && io.stderr.isTTY === true ? new ProgressBar(io.stderr, w.name, opts) : null;
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  let result: RunResult;
+  try {
+    result = await runWorkload(opts, {
+      onGC: humanOut && !quiet ? (ev, t) => {
+        bar?.clear();
+        io.stdout.write(gctraceLine(ev, t.pauseTotalNs, t.elapsed) + '\n');
+        bar?.redraw();
+      } : undefined,
+      onProgress: bar !== null ? (p) => bar.update(p) : undefined,
+      shouldStop: () => stop,
+    });
+  } catch (e) {
+    bar?.clear();
+    if (e instanceof InvalidArgumentError) throw new UsageError(`${cmd}: ${e.message}`, 'choose another --reserve (a multiple of 64 KiB, at most 4g)');
+    if (e instanceof OutOfMemoryError) {
+      throw new CliError(`${cmd}: the heap ran out of its ${human(opts.reserve)} reservation: ${e.message}`, `run with a larger --reserve (e.g. --reserve ${opts.reserve * 2 <= 2 ** 32 ? human(opts.reserve * 2).replace(' GiB', 'g').replace(' MiB', 'm') : '4g'})`);
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  bar?.clear();
+
+  if (plot !== undefined) {
+    writeOut(cmd, plot, plotSVG({
+      title: `goheap run ${result.workload} — heap over time`,
+      subtitle: `${group(result.opsDone)} ops in ${result.elapsed.toFixed(2)} s · seed ${opts.seed} · GOGC=${opts.gogc < 0 ? 'off' : opts.gogc} · ${result.gcs.length} GC cycles (${result.gcs.filter((g) => g.forced).length} forced)${result.interrupted ? ' · interrupted' : ''}`,
+      samples: result.samples,
+      gcs: result.gcs,
+      xAxis: opts.duration === undefined ? 'ops' : 'time',
+    }));
+  }
+  if (json) {
+    io.stdout.write(JSON.stringify(runJSON(result, plot), null, 2) + '\n');
+  } else {
+    if (!quiet && result.gcs.length > 0) io.stdout.write('\n');
+    const rate = result.opsDone / Math.max(result.elapsed, 1e-9);
+    io.stdout.write(memStatsReport(result.memstats, {
+      heading: `goheap run ${result.workload}: ${group(result.opsDone)} operations in ${result.elapsed.toFixed(2)} s ` +
+        `(${shortCount(Math.round(rate))} ops/s), seed ${opts.seed}, GOGC=${opts.gogc < 0 ? 'off' : opts.gogc}, ` +
+        `reserve ${human(opts.reserve)}${result.interrupted ? ' — INTERRUPTED' : ''}`,
+    }));
+    if (plot !== undefined) io.stdout.write(`\nplot: ${plot} (${result.samples.length} samples)\n`);
+  }
+  return result.interrupted ? 130 : 0;
+}
+
+
+
+/** The --json document of `goheap run`. */
+function runJSON(r: RunResult, plot: string | undefined): unknown {
+  return {
+    workload: r.workload,
+    options: { ops: r.options.duration === undefined ? r.options.ops : null, duration: r.options.duration ?? null, seed: r.options.seed, reserve: r.options.reserve, gogc: r.options.gogc < 0 ? 'off' : r.options.gogc, workers: 1 },
+    opsDone: r.opsDone,
+    elapsedSec: r.elapsed,
+    interrupted: r.interrupted,
+    plot: plot ?? null,
+    gcs: r.gcs.map((g) => ({
+      cycle: g.cycle, forced: g.forced, atSec: g.at, opsDone: g.opsDone,
+      heapBefore: g.heapBefore, heapAfter: g.heapAfter, heapMarked: g.heapMarked,
+      goal: Number.isFinite(g.goal) ? g.goal : null, pauseNs: g.pauseNs,
+    })),
+    samples: r.samples,
+    memstats: r.memstats,
+  };
+}
+
+/** A one-line progress bar on a terminal (stderr), redrawn in place. */
+class ProgressBar {
+  private last = '';
+  private shown = false;
+  constructor(private readonly out: Streams['stderr'], private readonly name: string, private readonly opts: RunOptions) {}
+
+  update(p: { fraction: number; opsDone: number; elapsed: number; heapAlloc: number; numGC: number }): void {
+    const cols = Math.max(40, (this.out.columns || 80) - 1);
+    const pct = `${Math.floor(p.fraction * 100)}`.padStart(3) + '%';
+    const tail = this.opts.duration !== undefined
+      ? ` ${pct}  ${p.elapsed.toFixed(1)}/${this.opts.duration}s  ${shortCount(p.opsDone)} ops  heap ${human(p.heapAlloc)}  gc ${p.numGC}`
+      : ` ${pct}  ${shortCount(p.opsDone)}/${shortCount(this.opts.ops)} ops  ${p.elapsed.toFixed(1)}s  heap ${human(p.heapAlloc)}  gc ${p.numGC}`;
+    const head = `${this.name} `;
+    const width = Math.max(10, Math.min(40, cols - head.length - 62)); // fixed: the tail varies
+    const full = Math.floor(p.fraction * width);
+    const line = `${head}[${'#'.repeat(full)}${'-'.repeat(width - full)}]${tail}`.slice(0, cols);
+    this.last = line;
+    this.redraw();
+  }
+
+  redraw(): void {
+    if (this.last === '') return;
+    this.out.write(`\r${this.last}\x1b[K`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.shown) return;
+    this.out.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+// Run when executed directly (npx tsx cli/goheap.ts ...); bin.mjs imports main instead.
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+  process.exitCode = await main(process.argv.slice(2));
+}
