@@ -22,7 +22,7 @@
  */
 
 /**
- * mspan struct layout (96 bytes, every field a u32 at byte offset):
+ * mspan struct layout (every field a u32 at byte offset; padded to MSPAN_SIZE):
  *
  *   offset  field                 meaning
  *   ------  --------------------  --------------------------------------------------------
@@ -52,7 +52,12 @@
  *    92     tinyMasks             tiny span only: address of one u16 per 16-byte block whose
  *                                 bits mark the offsets where live tiny objects start
  */
-export const MSPAN_SIZE = 96;
+/**
+ * Bytes of an mspan struct. Our fields need 96; the struct is padded to 144 bytes, the
+ * size Go 1.19's mspan has on 64-bit platforms (measured: MSpanInuse grows by 144 per span
+ * on the real runtime), so that MSpanInuse and MSpanSys report the same numbers as Go.
+ */
+export const MSPAN_SIZE = 144;
 export const S_NEXT = 0;
 export const S_PREV = 4;
 export const S_LIST = 8;
