@@ -13,72 +13,14 @@ import {
   LEVEL_ENTRIES,
   SUMMARY_LEVELS,
   chunkBase,
-  type PageAllocOS,
 } from '../src/mpagealloc.js';
 import {
-  pageBitsClearRange,
-  pageBitsSetRange,
-  pallocDataAllocRange,
-  pallocDataFindScavengeCandidate,
   PD_SCAV_W,
-  PAGE_BITS_WORDS,
 } from '../src/mpallocbits.js';
 import { pageCacheAlloc, PAGE_CACHE_SIZE, pageCacheEmpty } from '../src/mpagecache.js';
 import { HeapCorruptionError } from '../src/errors.js';
 
-// ---- helpers (Go's export_test.go NewPageAlloc & co.) -----------------------------------
-
-const B = 0x100; // BaseChunkIdx on 32-bit platforms (address 1 GiB)
-type Range = [number, number];
-type ChunkMap = Array<[number, Range[]]>; // [chunk index, ranges]
-
-const PA_BASE = 64;
-
-class StubOS implements PageAllocOS {
-  calls: Array<[number, number]> = [];
-  sysUnused(v: number, n: number): void {
-    this.calls.push([v, n]);
-  }
-}
-
-function newPageAlloc(chunks: ChunkMap, scav?: ChunkMap): PageAlloc {
-  const views = { u32: new Uint32Array((PA_BASE + PageAlloc.layoutSize(1024) + 64) / 4) };
-  const pa = PageAlloc.init(views, PA_BASE, 1024, new StubOS());
-  const scavOf = new Map(scav ?? []);
-  for (const [ci, alloc] of chunks) {
-    const addr = chunkBase(ci);
-    pa.grow(addr, PALLOC_CHUNK_BYTES);
-    const u32 = views.u32;
-    const cw = pa.chunkWord(ci);
-    pageBitsClearRange(u32, cw + PD_SCAV_W, 0, P);
-    for (const [i, n] of scavOf.get(ci) ?? []) if (n > 0) pageBitsSetRange(u32, cw + PD_SCAV_W, i, n);
-    for (const [i, n] of alloc) if (n > 0) pallocDataAllocRange(u32, cw, i, n);
-    if (pallocDataFindScavengeCandidate(u32, cw, P - 1, 1, 1) !== 0) pa.scavIndexMark(addr, addr + PALLOC_CHUNK_BYTES);
-    pa.update(addr, P, false, false);
-  }
-  return pa;
-}
-
-function PB(ci: number, i: number): number {
-  return chunkBase(ci) + i * PAGE_SIZE;
-}
-
-function chunkWords(pa: PageAlloc, ci: number, scav: boolean): number[] {
-  const w = pa.chunkWord(ci) + (scav ? PD_SCAV_W : 0);
-  return [...pa.views.u32.subarray(w, w + PAGE_BITS_WORDS)];
-}
-
-/** Go's checkPageAlloc, plus a full summary check of both. */
-function checkPageAlloc(got: PageAlloc, want: PageAlloc, label = ''): void {
-  assert.equal(got.start, want.start, `${label}: start`);
-  assert.equal(got.end, want.end, `${label}: end`);
-  for (let ci = got.start; ci < got.end; ci++) {
-    assert.deepEqual(chunkWords(got, ci, false), chunkWords(want, ci, false), `${label}: chunk ${ci} alloc bits`);
-    assert.deepEqual(chunkWords(got, ci, true), chunkWords(want, ci, true), `${label}: chunk ${ci} scavenged bits`);
-  }
-  got.check();
-  want.check();
-}
+import { B, StubOS, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap } from './helpers/pagealloc.js';
 
 // ---- Geometry and layout --------------------------------------------------------------
 

@@ -1,15 +1,7 @@
 // Go 1.19 mpagecache_test.go vectors (re-expressed, 32-bit geometry: BaseChunkIdx = 0x100).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PageAlloc, PALLOC_CHUNK_PAGES as P, PALLOC_CHUNK_BYTES, PAGE_SIZE, chunkBase, type PageAllocOS } from '../src/mpagealloc.js';
-import {
-  pageBitsClearRange,
-  pageBitsSetRange,
-  pallocDataAllocRange,
-  pallocDataFindScavengeCandidate,
-  PD_SCAV_W,
-  PAGE_BITS_WORDS,
-} from '../src/mpallocbits.js';
+import { PALLOC_CHUNK_PAGES as P, PAGE_SIZE } from '../src/mpagealloc.js';
 import {
   pageCacheAlloc,
   pageCacheEmpty,
@@ -23,61 +15,13 @@ import {
   PC_SCAV_HI,
 } from '../src/mpagecache.js';
 
-// ---- helpers (same as Go's export_test.go NewPageAlloc; see mpagealloc.test.ts) ---------
-
-const B = 0x100;
-type Range = [number, number];
-type ChunkMap = Array<[number, Range[]]>;
-const PA_BASE = 64;
-const noOS: PageAllocOS = { sysUnused() {} };
-
-function newPageAlloc(chunks: ChunkMap, scav?: ChunkMap): PageAlloc {
-  const views = { u32: new Uint32Array((PA_BASE + PageAlloc.layoutSize(1024) + PAGE_CACHE_SIZE + 64) / 4) };
-  const pa = PageAlloc.init(views, PA_BASE, 1024, noOS);
-  const scavOf = new Map(scav ?? []);
-  for (const [ci, alloc] of chunks) {
-    const addr = chunkBase(ci);
-    pa.grow(addr, PALLOC_CHUNK_BYTES);
-    const u32 = views.u32;
-    const cw = pa.chunkWord(ci);
-    pageBitsClearRange(u32, cw + PD_SCAV_W, 0, P);
-    for (const [i, n] of scavOf.get(ci) ?? []) if (n > 0) pageBitsSetRange(u32, cw + PD_SCAV_W, i, n);
-    for (const [i, n] of alloc) if (n > 0) pallocDataAllocRange(u32, cw, i, n);
-    if (pallocDataFindScavengeCandidate(u32, cw, P - 1, 1, 1) !== 0) pa.scavIndexMark(addr, addr + PALLOC_CHUNK_BYTES);
-    pa.update(addr, P, false, false);
-  }
-  return pa;
-}
-
-function PB(ci: number, i: number): number {
-  return chunkBase(ci) + i * PAGE_SIZE;
-}
-
-function chunkWords(pa: PageAlloc, ci: number, scav: boolean): number[] {
-  const w = pa.chunkWord(ci) + (scav ? PD_SCAV_W : 0);
-  return [...pa.views.u32.subarray(w, w + PAGE_BITS_WORDS)];
-}
-
-function checkPageAlloc(got: PageAlloc, want: PageAlloc, label = ''): void {
-  assert.equal(got.start, want.start, `${label}: start`);
-  assert.equal(got.end, want.end, `${label}: end`);
-  for (let ci = got.start; ci < got.end; ci++) {
-    assert.deepEqual(chunkWords(got, ci, false), chunkWords(want, ci, false), `${label}: chunk ${ci} alloc bits`);
-    assert.deepEqual(chunkWords(got, ci, true), chunkWords(want, ci, true), `${label}: chunk ${ci} scavenged bits`);
-  }
-  got.check();
-  want.check();
-}
+import { B, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap, cacheOf } from './helpers/pagealloc.js';
 
 const lo = (x: bigint) => Number(x & 0xffffffffn);
 const hi = (x: bigint) => Number((x >> 32n) & 0xffffffffn);
 const ONES = (1n << 64n) - 1n;
 const PS = PAGE_SIZE;
 
-/** Byte offset of a page cache struct placed right after the PageAlloc in its buffer. */
-function cacheOf(_pa: PageAlloc): number {
-  return PA_BASE + PageAlloc.layoutSize(1024);
-}
 
 function setCache(views: { u32: Uint32Array }, pc: number, base: number, cache: bigint, scav: bigint): void {
   pageCacheSet(views, pc, base, lo(cache), hi(cache), lo(scav), hi(scav));
