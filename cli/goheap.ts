@@ -18,7 +18,8 @@ import { group, human, shortCount } from './format.js';
 import { plotSVG } from './plot.js';
 import { runScenario, ScenarioError } from './replay.js';
 import { gctraceLine, memStatsReport } from './report.js';
-import { runWorkload, type RunOptions, type RunResult } from './run.js';
+import { MAX_WORKERS, runWorkers, runWorkload, type RunOptions, type RunResult } from './run.js';
+import { maxProcs } from '../src/mheap.js';
 import { defaultWorkload, workloads } from './workloads.js';
 
 /** The package version, from package.json (cli/ in a checkout, dist/cli/ when built). */
@@ -64,6 +65,7 @@ Examples:
   goheap run                                  the demo: workload 'mix', a few seconds
   goheap run churn --ops 5m --plot heap.svg   5 million operations, and a chart of the heap
   goheap run fragment --gogc off --json       GC only when the workload asks, JSON output
+  goheap run churn --workers 4                4 worker threads allocating on one heap
   goheap replay scenarios/mixed-workload.json --out result.json
   goheap sizeclasses
 
@@ -92,9 +94,16 @@ Options:
   --reserve BYTES    address space to reserve for the heap (default 1g; 256m, 2g, at most 4g)
   --gogc N|off       GOGC: start a cycle when the heap has grown N% over the live heap
                      (default: $GOGC if set, else 100); off = only the workload's gc() calls
-  --workers N        contexts allocating at once (only 1 is supported yet)
+  --workers N        run the workload on N worker threads (1..${MAX_WORKERS}) sharing one heap, each
+                     with its own instance of the workload and seed S + its index (w0 gets
+                     S); --ops is the total, split between them (--duration: each runs
+                     for SEC). gctrace lines name the worker that ran the cycle (w0, w1,
+                     ...); the report gives each worker's operations and ops/s. Not
+                     deterministic. Without --workers, the main thread runs the workload
+                     (deterministic)
   --json             print one JSON document on stdout (options, gc cycles, samples,
-                     final MemStats) instead of the human output; no progress bar
+                     final MemStats, per-worker counts) instead of the human output; no
+                     progress bar
   --plot FILE.svg    write an SVG chart of HeapSys, HeapInuse, HeapAlloc, HeapIdle and
                      HeapReleased over the run (x axis: operations, or seconds with
                      --duration)
@@ -106,7 +115,8 @@ gctrace line:
   cycle number; seconds since the start; share of the time spent in GC cycles; wall time
   of the cycle; HeapAlloc at the start -> at the end of the cycle -> live bytes (MB =
   2^20 bytes, rounded down, as Go prints them); the next heap goal (NextGC); Ps taking
-  part; "(forced)" for cycles the workload asked for (gc(), freeOSMemory()).
+  part; "(forced)" for cycles the workload asked for (gc(), freeOSMemory()); with
+  --workers, "(w1)": the worker that ran the cycle, and the share is of N × the wall time.
   (Go writes these lines to stderr; goheap writes them to stdout, with the report.)
 
 Examples:
@@ -114,6 +124,7 @@ Examples:
   goheap run churn --duration 10 --plot churn.svg
   goheap run large --gogc 50 --seed 7
   goheap run mix --ops 20000 --json > run.json
+  goheap run churn --workers 2 --ops 1m
 `;
 }
 
@@ -352,9 +363,14 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     throw new UsageError(`${cmd}: unknown workload '${name}'`, `${suggest(name, [...workloads.keys()]) ?? ''} the workloads are ${[...workloads.keys()].join(', ')}`.trim());
   }
   if (o.ops !== undefined && o.duration !== undefined) throw new UsageError(`${cmd}: --ops and --duration both given`, 'give one of them: a number of operations or a number of seconds');
+  let workers: number | undefined;
   if (o.workers !== undefined) {
-    const n = parseCount(cmd, '--workers', o.workers as string);
-    if (n > 1) throw new UsageError(`${cmd}: --workers ${n}: running a workload on several workers is not supported yet`, 'leave out --workers (one context allocates)');
+    const text = o.workers as string;
+    workers = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+    if (!(workers >= 1 && workers <= MAX_WORKERS)) {
+      throw new UsageError(`${cmd}: --workers must be an integer from 1 to ${MAX_WORKERS}, got '${text}'`, `write e.g. --workers 2 (worker threads; leave --workers out to run on the main thread)`);
+    }
+    if (workers >= maxProcs) throw new UsageError(`${cmd}: --workers ${workers}: the heap has ${maxProcs} Ps and the main thread holds one`, `write --workers ${maxProcs - 1} or less`);
   }
   let gogc = 100;
   const envGOGC = process.env.GOGC;
@@ -367,7 +383,11 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     seed: o.seed !== undefined ? parseCount(cmd, '--seed', o.seed as string, 0) : 1,
     reserve: o.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', o.reserve as string)) : 1 << 30,
     gogc,
+    workers,
   };
+  if (workers !== undefined && opts.duration === undefined && opts.ops < workers) {
+    throw new UsageError(`${cmd}: --ops ${opts.ops} is fewer than --workers ${workers}: the operations are split between the workers`, `give at least one operation per worker, e.g. --ops ${workers * 1000}`);
+  }
   const json = o.json === true, quiet = o.quiet === true;
   const plot = o.plot as string | undefined;
   if (plot !== undefined && plot === '') throw new UsageError(`${cmd}: --plot needs a file name`, 'write e.g. --plot heap.svg');
@@ -382,10 +402,10 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   process.on('SIGINT', onSigint);
   let result: RunResult;
   try {
-    result = await runWorkload(opts, {
+    result = await (workers !== undefined ? runWorkers : runWorkload)(opts, {
       onGC: humanOut && !quiet ? (ev, t) => {
         bar?.clear();
-        io.stdout.write(gctraceLine(ev, t.pauseTotalNs, t.elapsed) + '\n');
+        io.stdout.write(gctraceLine(ev, t.pauseTotalNs, t.elapsed, workers ?? 1) + '\n');
         bar?.redraw();
       } : undefined,
       onProgress: bar !== null ? (p) => bar.update(p) : undefined,
@@ -406,7 +426,7 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   if (plot !== undefined) {
     writeOut(cmd, plot, plotSVG({
       title: `goheap run ${result.workload} — heap over time`,
-      subtitle: `${group(result.opsDone)} ops in ${result.elapsed.toFixed(2)} s · seed ${opts.seed} · GOGC=${opts.gogc < 0 ? 'off' : opts.gogc} · ${result.gcs.length} GC cycles (${result.gcs.filter((g) => g.forced).length} forced)${result.interrupted ? ' · interrupted' : ''}`,
+      subtitle: `${group(result.opsDone)} ops in ${result.elapsed.toFixed(2)} s${workers !== undefined ? ` on ${workers} worker${workers > 1 ? 's' : ''}` : ''} · seed ${opts.seed}${workers !== undefined && workers > 1 ? `–${opts.seed + workers - 1}` : ''} · GOGC=${opts.gogc < 0 ? 'off' : opts.gogc} · ${result.gcs.length} GC cycles (${result.gcs.filter((g) => g.forced).length} forced)${result.interrupted ? ' · interrupted' : ''}`,
       samples: result.samples,
       gcs: result.gcs,
       xAxis: opts.duration === undefined ? 'ops' : 'time',
@@ -417,11 +437,19 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   } else {
     if (!quiet && result.gcs.length > 0) io.stdout.write('\n');
     const rate = result.opsDone / Math.max(result.elapsed, 1e-9);
-    io.stdout.write(memStatsReport(result.memstats, {
-      heading: `goheap run ${result.workload}: ${group(result.opsDone)} operations in ${result.elapsed.toFixed(2)} s ` +
-        `(${shortCount(Math.round(rate))} ops/s), seed ${opts.seed}, GOGC=${opts.gogc < 0 ? 'off' : opts.gogc}, ` +
+    const on = result.workers !== undefined ? ` on ${result.workers.length} worker${result.workers.length > 1 ? 's' : ''}` : '';
+    const seeds = result.workers !== undefined && result.workers.length > 1 ? `seeds ${opts.seed}–${opts.seed + result.workers.length - 1}` : `seed ${opts.seed}`;
+    const report = memStatsReport(result.memstats, {
+      heading: `goheap run ${result.workload}: ${group(result.opsDone)} operations${on} in ${result.elapsed.toFixed(2)} s ` +
+        `(${shortCount(Math.round(rate))} ops/s), ${seeds}, GOGC=${opts.gogc < 0 ? 'off' : opts.gogc}, ` +
         `reserve ${human(opts.reserve)}${result.interrupted ? ' — INTERRUPTED' : ''}`,
-    }));
+    });
+    if (result.workers === undefined) io.stdout.write(report);
+    else {
+      // The heading, then the workers, then the rest of the report.
+      const nl = report.indexOf('\n');
+      io.stdout.write(report.slice(0, nl + 1) + '\n' + workersTable(result) + report.slice(nl + 1));
+    }
     if (plot !== undefined) io.stdout.write(`\nplot: ${plot} (${result.samples.length} samples)\n`);
   }
   return result.interrupted ? 130 : 0;
@@ -429,19 +457,43 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
 
 
 
+/** Operations per second, rounded (0 for a run too short to time). */
+function opsPerSec(ops: number, sec: number): number {
+  return sec > 0 ? Math.round(ops / sec) : 0;
+}
+
+/** With --workers: one line per worker (operations, time, ops/s, GC cycles it ran) and the total. */
+function workersTable(r: RunResult): string {
+  const ws = r.workers!;
+  const rows = ws.map((w) => [`w${w.id}`, `seed ${w.seed}`, `${group(w.opsDone)} ops`, `${w.elapsed.toFixed(2)} s`, `${shortCount(opsPerSec(w.opsDone, w.elapsed))} ops/s`, `${w.gcCycles} GC cycle${w.gcCycles === 1 ? '' : 's'}`]);
+  rows.push(['total', '', `${group(r.opsDone)} ops`, `${r.elapsed.toFixed(2)} s`, `${shortCount(opsPerSec(r.opsDone, r.elapsed))} ops/s`, `${r.gcs.length} GC cycle${r.gcs.length === 1 ? '' : 's'}`]);
+  const width = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]): string => '  ' + row.map((cell, c) => (c === 0 || c === 1 || c === 5 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('  ').trimEnd();
+  const how = r.options.duration !== undefined ? `each runs for --duration ${r.options.duration} s` : `--ops ${group(r.options.ops)} split between them`;
+  const out = [`Workers (${ws.length} thread${ws.length === 1 ? '' : 's'} sharing the heap; ${how})`];
+  for (const row of rows) out.push(line(row));
+  return out.join('\n') + '\n';
+}
+
 /** The --json document of `goheap run`. */
 function runJSON(r: RunResult, plot: string | undefined): unknown {
   return {
     workload: r.workload,
-    options: { ops: r.options.duration === undefined ? r.options.ops : null, duration: r.options.duration ?? null, seed: r.options.seed, reserve: r.options.reserve, gogc: r.options.gogc < 0 ? 'off' : r.options.gogc, workers: 1 },
+    options: { ops: r.options.duration === undefined ? r.options.ops : null, duration: r.options.duration ?? null, seed: r.options.seed, reserve: r.options.reserve, gogc: r.options.gogc < 0 ? 'off' : r.options.gogc, workers: r.workers?.length ?? 1 },
     opsDone: r.opsDone,
     elapsedSec: r.elapsed,
+    opsPerSec: opsPerSec(r.opsDone, r.elapsed),
     interrupted: r.interrupted,
     plot: plot ?? null,
+    workers: r.workers === undefined ? null : r.workers.map((w) => ({
+      id: w.id, seed: w.seed, ops: w.ops, opsDone: w.opsDone, elapsedSec: w.elapsed,
+      opsPerSec: opsPerSec(w.opsDone, w.elapsed), gcCycles: w.gcCycles,
+    })),
     gcs: r.gcs.map((g) => ({
       cycle: g.cycle, forced: g.forced, atSec: g.at, opsDone: g.opsDone,
       heapBefore: g.heapBefore, heapAfter: g.heapAfter, heapMarked: g.heapMarked,
       goal: Number.isFinite(g.goal) ? g.goal : null, pauseNs: g.pauseNs,
+      ...(g.worker !== undefined ? { worker: g.worker } : {}),
     })),
     samples: r.samples,
     memstats: r.memstats,

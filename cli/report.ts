@@ -13,8 +13,13 @@
  *   23->24->12 MB heap (HeapAlloc) when the cycle started -> when it ended -> live
  *                 (heapMarked: allocated and not freed). Like Go, whole MB (bytes >> 20)
  *   24 MB goal    the next heap goal (NextGC); "no goal (GOGC=off)" when GOGC is off
- *   1 P           Ps (contexts) taking part: 1 until workers exist
+ *   1 P           Ps (contexts) allocating: 1, or the number of workers with --workers
  *   (forced)      the cycle was forced by gc() / freeOSMemory(), not by the pacer
+ *   (w1)          with --workers: the worker that ran the cycle (its allocation reached
+ *                 the goal, or it called gc())
+ *
+ * With --workers N the share is Go's: GC time over N × the wall time (Go divides by
+ * GOMAXPROCS), since the other workers keep allocating while one runs a cycle.
  *
  * Go's "ms cpu" times and its "MB stacks" / "MB globals" fields are left out: goheap has
  * no concurrent mark, no stacks yet and no globals to scan.
@@ -29,11 +34,11 @@ import type { GCEvent } from './run.js';
 /** One gctrace line for a GC cycle (see the module comment for the format). */
 export function gctraceLine(ev: GCEvent, pauseTotalNs: number, elapsedSec: number, procs = 1): string {
   const mb = (b: number): number => Math.floor(b / (1 << 20));
-  const pct = elapsedSec > 0 ? Math.round((pauseTotalNs / 1e9 / elapsedSec) * 100) : 0;
+  const pct = elapsedSec > 0 ? Math.round((pauseTotalNs / 1e9 / (elapsedSec * procs)) * 100) : 0;
   const goal = Number.isFinite(ev.goal) ? `${mb(ev.goal)} MB goal` : 'no goal (GOGC=off)';
   const clock = (ev.pauseNs / 1e6).toFixed(ev.pauseNs < 1e7 ? 2 : 1);
   return `gc ${ev.cycle} @${ev.at.toFixed(3)}s ${pct}%: ${clock} ms clock, ` +
-    `${mb(ev.heapBefore)}->${mb(ev.heapAfter)}->${mb(ev.heapMarked)} MB, ${goal}, ${procs} P${ev.forced ? ' (forced)' : ''}`;
+    `${mb(ev.heapBefore)}->${mb(ev.heapAfter)}->${mb(ev.heapMarked)} MB, ${goal}, ${procs} P${ev.forced ? ' (forced)' : ''}${ev.worker !== undefined ? ` (w${ev.worker})` : ''}`;
 }
 
 type Kind = 'bytes' | 'count' | 'ns' | 'time' | 'bool' | 'fraction';

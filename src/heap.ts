@@ -155,6 +155,7 @@ export class Heap implements MallocContext {
     if (this.detached) return;
     const h = this.h;
     releaseAll(h, this.mcache, this.emptymspan);
+    h.flushMSpanCache(this.pid);
     this.detached = true;
     releaseP(h, this.pid);
   }
@@ -185,6 +186,7 @@ export class Heap implements MallocContext {
     const c = views.u32[(p + P_MCACHE) >>> 2];
     repairCachedSpans(h, c, this.emptymspan);
     releaseAll(h, c, this.emptymspan);
+    h.flushMSpanCache(pid);
     releaseP(h, pid);
     return true;
   }
@@ -289,7 +291,7 @@ export class Heap implements MallocContext {
    * HeapAlloc equals the live bytes afterwards, and empty spans are back in the heap.
    */
   gc(): GCCycleInfo {
-    return gcStart(this, true);
+    return gcStart(this, true)!;
   }
 
   /**

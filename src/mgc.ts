@@ -87,12 +87,15 @@ export function heapGoalFor(marked: number, gcPercent: number): number {
  * A forced cycle (gc()) sweeps everything before returning; an automatic one leaves the
  * sweeping to the allocation paths, as Go's background/proportional sweep does.
  */
-export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo {
-  const h = ctx.h, views = h.views, f64 = views.f64, st = h.stats;
-  const t0 = now();
+export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo | null {
+  const h = ctx.h, views = h.views;
   lock(views.i32, h.gcLockOff, h.lockToken);
   h.views.sync();
+  const t0 = now();
   try {
+    // Another worker may have run the cycle while we waited for the lock (Go re-tests the
+    // trigger after taking work.startSema for the same reason).
+    if (!forced && !gcTriggerTest(h)) return null;
     // Go stops the world here. goheap holds off every other sweeper, finishes the old
     // cycle's sweep, and advances the sweep generation while holding every mcentral lock,
     // so no span is being swept or moved between sets meanwhile. Spans cached by other Ps

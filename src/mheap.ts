@@ -36,7 +36,7 @@ import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
 import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc, PERSISTENT_SIZE } from './mfixalloc.js';
 import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
-import { P_STATS } from './runtime2.js';
+import { P_MSPANCACHE_BUF, P_MSPANCACHE_LEN, P_STATS, mspanCacheCap, mspanCacheRefill } from './runtime2.js';
 import {
   OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
   STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
@@ -385,7 +385,7 @@ export class MHeap {
   allocSpan(npages: number, typ: number, spc: number): number {
     const mem = this.mem, views = this.views;
     // Metadata first: if any of it cannot be had, nothing has changed yet.
-    const s = this.spanalloc.alloc();
+    const s = this.allocMSpanLocked();
     views.u8.fill(0, s, s + MSPAN_SIZE); // Go: mspan.init
     let bits = 0, masks = 0, nelems = 0, elemsize = 0;
     try {
@@ -398,14 +398,14 @@ export class MHeap {
       }
     } catch (e) {
       if (bits !== 0) this.bitsAlloc(nelems).free(bits);
-      this.spanalloc.free(s);
+      this.freeMSpanLocked(s);
       throw e;
     }
     const base = this.allocPages(npages);
     if (base === 0) {
       if (masks !== 0) this.tinymaskalloc.free(masks);
       if (bits !== 0) this.bitsAlloc(nelems).free(bits);
-      this.spanalloc.free(s);
+      this.freeMSpanLocked(s);
       return 0;
     }
     const scav = this.pages.scav;
@@ -461,6 +461,63 @@ export class MHeap {
   }
 
   /**
+   * An mspan struct for a new span (Go: allocMSpanLocked): from this P's mspan cache,
+   * which is refilled with 64 structs from the span fixalloc when empty. (That is why Go's
+   * MSpanInuse grows in steps of 64 structs, and ours does too.) Heap lock held.
+   */
+  private allocMSpanLocked(): number {
+    const p = this.pOf(this.pid);
+    if (p === 0) return this.spanalloc.alloc();
+    let n = this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2];
+    if (n === 0) {
+      for (; n < mspanCacheRefill; n++) {
+        const s = this.spanalloc.alloc(); // may grow the buffer: re-read views below
+        this.views.u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2] = s;
+      }
+    }
+    n--;
+    this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2] = n;
+    return this.views.u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2];
+  }
+
+  /** Give back an mspan struct: to this P's cache if it has room, else to the fixalloc. */
+  private freeMSpanLocked(s: number): void {
+    const p = this.pOf(this.pid);
+    const u32 = this.views.u32;
+    const n = p === 0 ? mspanCacheCap : u32[(p + P_MSPANCACHE_LEN) >>> 2];
+    if (n < mspanCacheCap) {
+      u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2] = s;
+      u32[(p + P_MSPANCACHE_LEN) >>> 2] = n + 1;
+    } else {
+      this.spanalloc.free(s);
+    }
+  }
+
+  /** Return every struct in P pid's mspan cache to the fixalloc (a P going away). */
+  flushMSpanCache(pid: number): void {
+    const p = this.pOf(pid);
+    lock(this.views.i32, this.base + H_LOCK, this.lockToken);
+    this.views.sync();
+    try {
+      const u32 = this.views.u32;
+      for (let n = u32[(p + P_MSPANCACHE_LEN) >>> 2]; n > 0; n--) this.spanalloc.free(u32[(p + P_MSPANCACHE_BUF + 4 * (n - 1)) >>> 2]);
+      u32[(p + P_MSPANCACHE_LEN) >>> 2] = 0;
+    } finally {
+      unlock(this.views.i32, this.base + H_LOCK);
+    }
+  }
+
+  /** mspan structs held by P mspan caches (they count in MSpanInuse, as in Go). */
+  cachedMSpans(): number {
+    let n = 0;
+    for (let pid = 0; pid < this.nprocs; pid++) {
+      const p = this.pOf(pid);
+      if (p !== 0) n += this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2];
+    }
+    return n;
+  }
+
+  /**
    * Bitmap fixalloc for a span of nelems slots: the smallest power-of-two size (16..256
    * bytes) that holds its alloc and freed bitmaps together.
    */
@@ -497,7 +554,7 @@ export class MHeap {
     this.pages.free(base, npages, false);
     this.setSpans(base, npages, 0);
     u32[(s + S_STATE) >>> 2] = mSpanDead;
-    this.spanalloc.free(s);
+    this.freeMSpanLocked(s);
   }
 
   /** Point the page -> span table of npages pages at base to s. */

@@ -20,12 +20,19 @@ import { P_STATS_SIZE } from './mstats.js';
  *     8      4     epoch      bumped each time the P is handed to a new context
  *    12     52     (pad to 64)
  *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
+ *  1216      4     mspancache.len   mspan structs cached (Go: p.mspancache)
+ *  1220    512     mspancache.buf   up to 128 mspan struct addresses
  */
 export const P_STATUS = 0;
 export const P_MCACHE = 4;
 export const P_EPOCH = 8;
 export const P_STATS = 64;
-export const P_SIZE = P_STATS + P_STATS_SIZE;
+export const P_MSPANCACHE_LEN = P_STATS + P_STATS_SIZE;
+export const P_MSPANCACHE_BUF = P_MSPANCACHE_LEN + 4;
+/** Capacity of a P's mspan cache, and how many structs a refill takes (Go: 128 and 64). */
+export const mspanCacheCap = 128;
+export const mspanCacheRefill = 64;
+export const P_SIZE = P_MSPANCACHE_BUF + 4 * mspanCacheCap;
 /** Free: any context may take it. */
 export const P_IDLE = 0;
 /** Owned by an attached context. */

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { memStatsFields } from '../src/index.js';
 import { runScenario, ScenarioError, type ReplayResult } from '../cli/replay.js';
 import { main } from '../cli/goheap.js';
+import { gctraceLine } from '../cli/report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'cli', 'bin.mjs');
@@ -122,7 +123,11 @@ test('main: usage errors exit 2 with the cause and a fix on stderr', async () =>
   const cases: [string[], RegExp][] = [
     [['run', '--opps', '10'], /unknown option '--opps'\n {2}fix: did you mean '--ops'\?/],
     [['run', 'nosuch'], /unknown workload 'nosuch'[\s\S]*churn, mix, large, fragment/],
-    [['run', '--workers', '4'], /--workers 4: running a workload on several workers is not supported yet\n {2}fix: /],
+    [['run', '--workers', '0'], /--workers must be an integer from 1 to 16, got '0'\n {2}fix: /],
+    [['run', '--workers', 'abc'], /--workers must be an integer from 1 to 16, got 'abc'\n {2}fix: /],
+    [['run', '--workers', '17'], /--workers must be an integer from 1 to 16, got '17'\n {2}fix: /],
+    [['run', '--workers', '2.5'], /--workers must be an integer from 1 to 16/],
+    [['run', '--workers', '4', '--ops', '3'], /--ops 3 is fewer than --workers 4/],
     [['run', '--reserve', '5g'], /more than 4 GiB/],
     [['run', '--reserve', '100000'], /multiple of 64 KiB/],
     [['run', '--gogc', 'fast'], /--gogc must be a percentage/],
@@ -202,6 +207,44 @@ test('main: run prints gctrace lines, then the report grouped as in Go\'s docs',
   assert.doesNotMatch(q.stdout, /^gc /m);
   assert.match(q.stdout, /GOGC=off/);
   assert.match(q.stdout, /NumGC +0 /);
+});
+
+test('main: run churn --workers 2 --ops 50000 --json: per-worker counts, consistent MemStats', async () => {
+  const r = await inProcess(['run', 'churn', '--workers', '2', '--ops', '50000', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const doc = JSON.parse(r.stdout) as {
+    options: { workers: number; ops: number }; opsDone: number; elapsedSec: number; opsPerSec: number;
+    workers: { id: number; seed: number; ops: number; opsDone: number; elapsedSec: number; opsPerSec: number; gcCycles: number }[];
+    gcs: { cycle: number; worker: number }[]; samples: { ops: number }[]; memstats: Record<string, number>;
+  };
+  assert.equal(doc.options.workers, 2);
+  assert.equal(doc.workers.length, 2);
+  assert.deepEqual(doc.workers.map((w) => [w.id, w.seed, w.ops, w.opsDone]), [[0, 1, 25000, 25000], [1, 2, 25000, 25000]], '--ops is split between the workers; seed + index');
+  assert.equal(doc.opsDone, 50000);
+  for (const w of doc.workers) assert.ok(w.elapsedSec > 0 && w.opsPerSec > 0 && w.elapsedSec <= doc.elapsedSec + 0.05, JSON.stringify(w));
+  assert.ok(doc.opsPerSec > 0);
+  const ms = doc.memstats;
+  for (const f of memStatsFields) assert.ok(f in ms, `memstats has ${f}`);
+  assert.equal(ms.HeapIdle! + ms.HeapInuse!, ms.HeapSys);
+  assert.equal(ms.Sys, ms.HeapSys! + ms.StackSys! + ms.MSpanSys! + ms.MCacheSys! + ms.BuckHashSys! + ms.GCSys! + ms.OtherSys!);
+  // churn fills its window of 65,536 objects first: 25,000 ops per worker are all mallocs (16-512 B, none tiny).
+  assert.equal(ms.Mallocs, 50000);
+  assert.equal(ms.Frees, 0);
+  assert.equal(ms.HeapObjects, 50000);
+  assert.ok(ms.NumGC! >= 0);
+  assert.equal(ms.NumGC, doc.gcs.length, 'every cycle a worker ran was reported');
+  assert.deepEqual(doc.gcs.map((g) => g.cycle).sort((a, b) => a - b), doc.gcs.map((_, i) => i + 1));
+  for (const g of doc.gcs) assert.ok(g.worker === 0 || g.worker === 1);
+  assert.equal(doc.workers[0]!.gcCycles + doc.workers[1]!.gcCycles, doc.gcs.length);
+  assert.ok(doc.samples.length >= 2);
+  assert.equal(doc.samples.at(-1)!.ops, 50000);
+});
+
+test('gctraceLine: with --workers, N P and the worker that ran the cycle', () => {
+  const ev = { cycle: 3, forced: false, heapBefore: 12 << 20, heapAfter: 13 << 20, heapMarked: 6 << 20, goal: 26 << 20, pauseNs: 190_000, at: 0.512, opsDone: 1000, worker: 1 };
+  assert.equal(gctraceLine(ev, 10e6, 0.5, 2), 'gc 3 @0.512s 1%: 0.19 ms clock, 12->13->6 MB, 26 MB goal, 2 P (w1)');
+  assert.equal(gctraceLine({ ...ev, worker: undefined, forced: true }, 10e6, 0.5), 'gc 3 @0.512s 2%: 0.19 ms clock, 12->13->6 MB, 26 MB goal, 1 P (forced)');
 });
 
 // ----- runScenario: exact deltas -------------------------------------------------------
