@@ -24,8 +24,9 @@
  *                                            after them. freeEvery 1 = free all
  *   {"op":"gc"}                              heap.gc() (runtime.GC)
  *   {"op":"releaseOS"}                       heap.freeOSMemory() (debug.FreeOSMemory)
- *   {"op":"stack","goroutines":N,"depth":D}, {"op":"stackRelease"}
- *                                            goroutine stacks: not supported by goheap yet
+ *   {"op":"stack","goroutines":N,"depth":D}    N stacks of D bytes (heap.stackAlloc), as N
+ *                                            goroutines whose stacks grew to D bytes
+ *   {"op":"stackRelease"}                    free every stack
  *
  * Every op may carry a "note" string. A SET freed must have been kept into by an earlier
  * alloc. Unknown keys are errors (the Go runner rejects unknown fields too).
@@ -159,7 +160,6 @@ export function validateScenario(x: unknown): Scenario {
   if (!Array.isArray(sc.ops)) throw new ScenarioError(`the scenario needs "ops", an array of operations, got ${describe(sc.ops)}`);
   const labels = new Set<string>();
   const sets = new Set<string>();
-  let stackOp = -1;
   sc.ops.forEach((raw: unknown, i: number) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError(`op ${i}: an op must be an object like {"op": "alloc", ...}, got ${describe(raw)}`, i);
     const o = raw as Record<string, unknown>;
@@ -216,23 +216,13 @@ export function validateScenario(x: unknown): Scenario {
           const d = int('depth', 2048, 1 << 24);
           if ((d & (d - 1)) !== 0) throw new ScenarioError(`${where}: "depth" must be a power of two in [2048, 16777216], got ${d}`, i);
         }
-        if (stackOp < 0) stackOp = i;
         break;
       case 'stackRelease':
-        if (stackOp < 0) stackOp = i;
         break;
       default:
     }
   });
   if (labels.size === 0) throw new ScenarioError('the scenario has no checkpoint', -1, 'add {"op": "checkpoint", "label": "..."} ops; deltas are taken between consecutive checkpoints');
-  if (stackOp >= 0) {
-    const kind = (sc.ops[stackOp] as { op: string }).op;
-    throw new ScenarioError(
-      `op ${stackOp} ("${kind}"): goroutine stacks are not supported by goheap yet (stackAlloc does not exist)`,
-      stackOp,
-      'remove the stack and stackRelease ops, or replay the scenario on real Go with goref/replay',
-    );
-  }
   return sc as unknown as Scenario;
 }
 
@@ -281,6 +271,7 @@ export function runScenario(scenario: unknown, opts: ReplayOptions = {}): Replay
     heap.freeOSMemory();
   }
   const sets = new Map<string, number[]>();
+  const stacks: Array<[number, number]> = [];
   const checkpoints: ReplayResult['checkpoints'] = [];
   sc.ops.forEach((op, i) => {
     try {
@@ -319,8 +310,15 @@ export function runScenario(scenario: unknown, opts: ReplayOptions = {}): Replay
         case 'releaseOS':
           heap.freeOSMemory();
           break;
+        case 'stack':
+          for (let g = 0; g < op.goroutines; g++) stacks.push([heap.stackAlloc(op.depth), op.depth]);
+          break;
+        case 'stackRelease':
+          for (const [p, n] of stacks) heap.stackFree(p, n);
+          stacks.length = 0;
+          break;
         default:
-          throw new ScenarioError(`op ${i} ("${op.op}"): not supported`, i);
+          throw new ScenarioError(`op ${i} ("${(op as { op: string }).op}"): not supported`, i);
       }
     } catch (e) {
       if (e instanceof OutOfMemoryError) {

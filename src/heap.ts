@@ -8,6 +8,7 @@
  * @module
  */
 import { checkHeap } from './check.js';
+import { stackalloc, stackfree } from './stack.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
 import {
@@ -281,6 +282,22 @@ export class Heap implements MallocContext {
     this.h.views.sync();
     const s = findObject(this.h, p, 'slotSize');
     return this.h.views.u32[(s + S_ELEMSIZE) >>> 2];
+  }
+
+  // ----- stacks -----------------------------------------------------------------------
+
+  /**
+   * Allocate a stack of n bytes (a power of two, at least 2048), e.g. the shadow stack of a
+   * wasm thread; returns its lowest address. Counted in StackInuse/StackSys (Go: stackalloc).
+   * @throws InvalidSizeError, OutOfMemoryError
+   */
+  stackAlloc(n: number): number {
+    return stackalloc(this.h, n);
+  }
+
+  /** Free a stack from stackAlloc; n must be its size (Go: stackfree). @throws InvalidPointerError, DoubleFreeError */
+  stackFree(p: number, n: number): void {
+    stackfree(this.h, p, n);
   }
 
   // ----- GC, scavenger ----------------------------------------------------------------

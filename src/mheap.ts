@@ -117,6 +117,7 @@ export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
  *   H_ALLP   256    allp[64]        P struct address per P id (0 = free slot)
  *   +256      4    sweepCursor     first span class that may still have unswept spans
  *   +260     12    (pad)
+ *   +272     16    stackpool[4]    first span with free slots, per stack order (stack.ts)
  */
 export const H_LOCK = 0;
 const H_SWEEPGEN = 4;
@@ -145,7 +146,9 @@ export const H_CENTRAL = 576;
 export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
 export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
 const H_SWEEP_CURSOR = H_ALLP + 4 * maxProcs;
-export const MHEAP_HEADER_SIZE = H_SWEEP_CURSOR + 16;
+/** Offset of the stack pool list heads (stack.ts). */
+export const H_STACKPOOL = H_SWEEP_CURSOR + 16;
+export const MHEAP_HEADER_SIZE = H_STACKPOOL + 16;
 
 /**
  * Handle onto the heap. Holds views and the handles of its parts; all state is in the
@@ -349,7 +352,7 @@ export class MHeap {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {
-      return this.allocSpan(npages, spanAllocHeap, spc);
+      return this.allocSpanLocked(npages, spanAllocHeap, spc);
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
@@ -360,7 +363,7 @@ export class MHeap {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {
-      return this.allocSpan(npages, typ, 0);
+      return this.allocSpanLocked(npages, typ, 0);
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
@@ -382,7 +385,7 @@ export class MHeap {
    * class spc) or spanAllocStack (a manual span). The caller holds the heap lock.
    * Returns the span, or 0 when the reservation cannot hold it (nothing changed then).
    */
-  allocSpan(npages: number, typ: number, spc: number): number {
+  allocSpanLocked(npages: number, typ: number, spc: number): number {
     const mem = this.mem, views = this.views;
     // Metadata first: if any of it cannot be had, nothing has changed yet.
     const s = this.allocMSpanLocked();
@@ -641,6 +644,16 @@ export class MHeap {
   }
   set sweepCursor(v: number) {
     Atomics.store(this.views.i32, (this.base + H_SWEEP_CURSOR) >>> 2, v);
+  }
+
+  /** Byte offset of the stack pool's list heads (stack.ts). */
+  get stackpool(): number {
+    return this.base + H_STACKPOOL;
+  }
+
+  /** Byte offset of the heap lock word. */
+  get lockOff(): number {
+    return this.base + H_LOCK;
   }
 
   /** i32 index of the sweepers word (mgcsweep.ts). */

@@ -1,0 +1,150 @@
+/**
+ * stack.ts — stacks (Go: src/runtime/stack.go), for the shadow stacks of wasm threads,
+ * fibers and coroutines.
+ *
+ * Stacks are power-of-two blocks of at least 2 KiB carved from *manual* spans: spans the
+ * heap lends out and that the sweeper never sees. Their bytes leave HeapSys/HeapInuse and
+ * count in StackInuse/StackSys instead, whole spans at a time, as in Go.
+ *
+ *   small stacks (2, 4, 8, 16 KiB: orders 0..3)  come from the stack pool: per order, a
+ *       list of 32 KiB spans cut into slots of that size, each span keeping its free
+ *       slots on a list threaded through their first word (mspan.manualFreeList). A span
+ *       whose last slot is freed goes back to the heap.
+ *   large stacks (32 KiB and more)                get a span of their own.
+ *
+ * Differences from Go: there is no per-P stack cache (stackcache) and no deferral of
+ * frees to the end of a GC (goheap has no concurrent mark); the pool is protected by the
+ * heap lock instead of a lock per order.
+ *
+ * @module
+ */
+import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeError } from './errors.js';
+import { lock, unlock } from './lock_futex.js';
+import { pageSize } from './mem.js';
+import { spanAllocStack, type MHeap } from './mheap.js';
+import {
+  S_ALLOCCOUNT, S_ELEMSIZE, S_MANUAL_FREE, S_NEXT, S_PREV, S_START, S_STATE, mSpanManual,
+} from './mspan.js';
+
+/** Go: _FixedStack, the smallest stack. */
+export const fixedStack = 2048;
+/** Go: _NumStackOrders (2, 4, 8, 16 KiB). */
+export const numStackOrders = 4;
+/** Go: _StackCacheSize: the size of a stack pool span. */
+export const stackPoolSpanBytes = 32 << 10;
+
+/** Allocate a stack of n bytes (a power of two >= 2048); returns its lowest address. */
+export function stackalloc(h: MHeap, n: number): number {
+  if (!Number.isSafeInteger(n) || n < fixedStack || (n & (n - 1)) !== 0 || n > h.reserve) {
+    throw new InvalidSizeError(`stackAlloc: size must be a power of two of at least ${fixedStack} bytes, got ${String(n)}`);
+  }
+  lock(h.views.i32, h.lockOff, h.lockToken);
+  h.views.sync();
+  try {
+    if (n < stackPoolSpanBytes) return stackpoolalloc(h, 31 - Math.clz32(n / fixedStack));
+    const s = h.allocSpanLocked(n / pageSize, spanAllocStack, 0);
+    if (s === 0) throw new OutOfMemoryError(`out of memory: no room for a ${n}-byte stack`);
+    const u32 = h.views.u32;
+    u32[(s + S_ELEMSIZE) >>> 2] = n;
+    u32[(s + S_ALLOCCOUNT) >>> 2] = 1;
+    return u32[(s + S_START) >>> 2];
+  } finally {
+    unlock(h.views.i32, h.lockOff);
+  }
+}
+
+/** Free the stack of n bytes at p. */
+export function stackfree(h: MHeap, p: number, n: number): void {
+  lock(h.views.i32, h.lockOff, h.lockToken);
+  h.views.sync();
+  try {
+    const s = (p >>> 0) === p && p < h.reserve ? h.spanOf(p) : 0;
+    const u32 = h.views.u32;
+    if (s === 0 || u32[(s + S_STATE) >>> 2] !== mSpanManual) throw new InvalidPointerError(`stackFree: ${String(p)} is not a stack`);
+    const elemsize = u32[(s + S_ELEMSIZE) >>> 2], start = u32[(s + S_START) >>> 2];
+    if (n !== elemsize) throw new InvalidSizeError(`stackFree: the stack at ${p} has ${elemsize} bytes, not ${n}`);
+    if ((p - start) % elemsize !== 0) throw new InvalidPointerError(`stackFree: ${p} is inside a stack, not at its start`);
+    if (n >= stackPoolSpanBytes) {
+      u32[(s + S_ALLOCCOUNT) >>> 2] = 0;
+      h.freeSpanLocked(s);
+      return;
+    }
+    for (let x = u32[(s + S_MANUAL_FREE) >>> 2]; x !== 0; x = u32[x >>> 2]) {
+      if (x === p) throw new DoubleFreeError(`stackFree: the stack at ${p} was already freed`);
+    }
+    stackpoolfree(h, s, p, 31 - Math.clz32(n / fixedStack));
+  } finally {
+    unlock(h.views.i32, h.lockOff);
+  }
+}
+
+/** A slot of order `order` from the pool (Go: stackpoolalloc). Heap lock held. */
+function stackpoolalloc(h: MHeap, order: number): number {
+  const head = h.stackpool + 4 * order;
+  let u32 = h.views.u32;
+  let s = u32[head >>> 2];
+  if (s === 0) {
+    s = h.allocSpanLocked(stackPoolSpanBytes / pageSize, spanAllocStack, 0);
+    if (s === 0) throw new OutOfMemoryError('out of memory: no room for a stack pool span');
+    u32 = h.views.u32;
+    const size = fixedStack << order, start = u32[(s + S_START) >>> 2];
+    u32[(s + S_ELEMSIZE) >>> 2] = size;
+    let list = 0;
+    for (let i = stackPoolSpanBytes / size - 1; i >= 0; i--) {
+      const x = start + i * size;
+      u32[x >>> 2] = list;
+      list = x;
+    }
+    u32[(s + S_MANUAL_FREE) >>> 2] = list;
+    listInsert(u32, head, s);
+  }
+  const x = u32[(s + S_MANUAL_FREE) >>> 2];
+  u32[(s + S_MANUAL_FREE) >>> 2] = u32[x >>> 2];
+  u32[x >>> 2] = 0;
+  u32[(s + S_ALLOCCOUNT) >>> 2]++;
+  if (u32[(s + S_MANUAL_FREE) >>> 2] === 0) listRemove(u32, head, s);
+  return x;
+}
+
+/** Return slot x of span s to the pool (Go: stackpoolfree). Heap lock held. */
+function stackpoolfree(h: MHeap, s: number, x: number, order: number): void {
+  const head = h.stackpool + 4 * order;
+  const u32 = h.views.u32;
+  if (u32[(s + S_MANUAL_FREE) >>> 2] === 0) listInsert(u32, head, s);
+  u32[x >>> 2] = u32[(s + S_MANUAL_FREE) >>> 2];
+  u32[(s + S_MANUAL_FREE) >>> 2] = x;
+  if (--u32[(s + S_ALLOCCOUNT) >>> 2] === 0) {
+    listRemove(u32, head, s);
+    u32[(s + S_MANUAL_FREE) >>> 2] = 0;
+    h.freeSpanLocked(s);
+  }
+}
+
+function listInsert(u32: Uint32Array, head: number, s: number): void {
+  const first = u32[head >>> 2];
+  u32[(s + S_PREV) >>> 2] = 0;
+  u32[(s + S_NEXT) >>> 2] = first;
+  if (first !== 0) u32[(first + S_PREV) >>> 2] = s;
+  u32[head >>> 2] = s;
+}
+
+function listRemove(u32: Uint32Array, head: number, s: number): void {
+  const next = u32[(s + S_NEXT) >>> 2], prev = u32[(s + S_PREV) >>> 2];
+  if (prev === 0) u32[head >>> 2] = next; else u32[(prev + S_NEXT) >>> 2] = next;
+  if (next !== 0) u32[(next + S_PREV) >>> 2] = prev;
+  u32[(s + S_NEXT) >>> 2] = 0;
+  u32[(s + S_PREV) >>> 2] = 0;
+}
+
+/** Stack spans on the pool lists, per order (for check()). */
+export function stackpoolSpans(h: MHeap): number[][] {
+  const u32 = h.views.u32;
+  const out: number[][] = [];
+  for (let o = 0; o < numStackOrders; o++) {
+    const l: number[] = [];
+    for (let s = u32[(h.stackpool + 4 * o) >>> 2]; s !== 0; s = u32[(s + S_NEXT) >>> 2]) l.push(s);
+    out.push(l);
+  }
+  return out;
+}
+
