@@ -152,18 +152,18 @@ test('main: usage errors exit 2 with the cause and a fix on stderr', async () =>
   }
 });
 
-test('main: replay failures exit 1 (stacks not supported, bad op, missing file); --out writes the file', async () => {
+test('main: replay failures exit 1 (bad stack depth, bad op, missing file); --out writes the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'goheap-cli-'));
   try {
     const stacks = join(dir, 'stacks.json');
-    writeFileSync(stacks, JSON.stringify({ name: 's', ops: [{ op: 'checkpoint', label: 'a' }, { op: 'stack', goroutines: 2, depth: 8192 }, { op: 'checkpoint', label: 'b' }] }));
+    writeFileSync(stacks, JSON.stringify({ name: 's', ops: [{ op: 'checkpoint', label: 'a' }, { op: 'stack', goroutines: 2, depth: 3000 }, { op: 'checkpoint', label: 'b' }] }));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ name: 'b', ops: [{ op: 'checkpoint', label: 'a' }, { op: 'alloc', size: 0, count: 1 }] }));
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{"name": "x", ops: []}');
     const r1 = await inProcess(['replay', stacks]);
     assert.equal(r1.code, 1);
-    assert.match(r1.stderr, /op 1 \("stack"\): goroutine stacks are not supported by goheap yet[\s\S]*fix: /);
+    assert.match(r1.stderr, /op 1 \("stack"\): "depth" must be a power of two/);
     const r2 = await inProcess(['replay', bad]);
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /op 1 \("alloc"\): "size" must be an integer in \[1, 4294967296\], got 0/);
@@ -333,7 +333,7 @@ test('runScenario: free without gc changes nothing (freed objects wait for the s
   }
 });
 
-test('runScenario: validation names the op; stacks are not supported yet', () => {
+test('runScenario: validation names the op; stack ops allocate N stacks of D bytes', () => {
   const bad = (ops: unknown[], re: RegExp, index: number): void => {
     assert.throws(() => runScenario({ name: 'x', ops }), (e: unknown) => e instanceof ScenarioError && re.test(e.message) && e.opIndex === index);
   };
@@ -346,8 +346,10 @@ test('runScenario: validation names the op; stacks are not supported yet', () =>
   bad([cp('a'), { op: 'malloc', size: 8 }], /^op 1: unknown op "malloc"$/, 1);
   bad([{ op: 'alloc', size: 8, keep: 'x' }, cp('a'), { op: 'free', set: 'x', freeEvery: 0 }], /^op 2 \("free"\): "freeEvery" must be an integer in \[1, /, 2);
   bad([{ op: 'alloc', size: 8 }], /no checkpoint/, -1);
-  bad([cp('a'), { op: 'stack', goroutines: 4, depth: 8192 }, { op: 'stackRelease' }], /^op 1 \("stack"\): goroutine stacks are not supported by goheap yet/, 1);
-  bad([cp('a'), { op: 'stackRelease' }], /^op 1 \("stackRelease"\): goroutine stacks are not supported/, 1);
+  bad([cp('a'), { op: 'stack', goroutines: 4, depth: 3000 }], /^op 1 \("stack"\): "depth" must be a power of two/, 1);
+  const st = runScenario({ name: 's', ops: [cp('a'), { op: 'stack', goroutines: 4, depth: 8192 }, cp('b'), { op: 'stackRelease' }, cp('c')] });
+  assert.equal(st.deltas[0]!.fields.StackInuse, 32768, 'four 8 KiB stacks fill one 32 KiB pool span');
+  assert.equal(st.deltas[1]!.fields.StackInuse, -32768, 'released: the span goes back to the heap');
   assert.throws(() => runScenario({ ops: [] }), /needs a "name"/);
   assert.throws(() => runScenario([]), /must be a JSON object/);
 });
