@@ -1,0 +1,3 @@
+module goheap/goref
+
+go 1.19
