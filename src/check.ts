@@ -33,7 +33,7 @@ import { maxProcs, type MHeap } from './mheap.js';
 import {
   MSPAN_SIZE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS,
   S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
-  S_TINYMASKS, mSpanInUse, mSpanManual, popcount32,
+  S_TINYMASKS, mSpanInUse, mSpanManual,
 } from './mspan.js';
 import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';

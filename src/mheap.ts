@@ -34,7 +34,7 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
-import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc, PERSISTENT_SIZE } from './mfixalloc.js';
+import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc } from './mfixalloc.js';
 import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
 import { P_MSPANCACHE_BUF, P_MSPANCACHE_LEN, P_STATS, mspanCacheCap, mspanCacheRefill } from './runtime2.js';
 import {
@@ -313,7 +313,7 @@ export class MHeap {
    * page allocator as free and scavenged. Returns false when the reservation is full.
    */
   grow(npage: number): boolean {
-    const u32 = this.views.u32, mem = this.mem, b = this.base;
+    const u32 = this.views.u32, b = this.base;
     const ask = align(npage, pallocChunkPages) * pageSize;
     let cur = u32[(b + H_CUR_BASE) >>> 2], end = u32[(b + H_CUR_END) >>> 2];
     if (end - cur < ask) {
