@@ -9,6 +9,7 @@
  */
 import { checkHeap } from './check.js';
 import { stackalloc, stackfree } from './stack.js';
+import { reclaimSweeps } from './mgcsweep.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
 import {
@@ -184,6 +185,7 @@ export class Heap implements MallocContext {
     forceUnlockHeldBy(views.i32, h.base + H_LOCK, token);
     forceUnlockHeldBy(views.i32, h.base + H_GCLOCK, token);
     for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
+    reclaimSweeps(h, pid);
     const c = views.u32[(p + P_MCACHE) >>> 2];
     repairCachedSpans(h, c, this.emptymspan);
     releaseAll(h, c, this.emptymspan);

@@ -119,7 +119,7 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
     if (s === emptymspan) continue;
     settleSpan(h, c, s, spc);
     // Take back the pacer's overestimate for the slots that were never used.
-    if (u32[(s + S_SWEEPGEN) >>> 2] !== ((sg + 1) >>> 0)) {
+    if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 3) >>> 0)) {
       f64[h.pstats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
     }
     u32[slot] = emptymspan;
@@ -135,6 +135,14 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
 }
 
 /**
+ * Flush the mcache if a GC cycle ran since it was last flushed (Go: prepareForSweep, which
+ * Go runs on every P at the end of each GC; goheap runs it on the P's next slow path).
+ */
+export function prepareForSweep(h: MHeap, c: number, emptymspan: number): void {
+  if (h.views.u32[(c + MC_FLUSHGEN) >>> 2] !== h.sweepgen) releaseAll(h, c, emptymspan);
+}
+
+/**
  * The slow path of small allocation (Go: mcache.nextFree): the next free slot of the
  * cached span of class spc, refilling the cache when the span is full. Returns the
  * object's address; throws OutOfMemoryError.
@@ -144,6 +152,7 @@ export function nextFree(h: MHeap, c: number, spc: number, emptymspan: number): 
   let s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
   let i = nextFreeIndex(u32, s);
   if (i === u32[(s + S_NELEMS) >>> 2]) {
+    prepareForSweep(h, c, emptymspan);
     s = refill(h, c, spc, emptymspan);
     u32 = h.views.u32;
     i = nextFreeIndex(u32, s);

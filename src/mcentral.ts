@@ -181,7 +181,8 @@ export function cacheSpan(h: MHeap, spc: number): number {
 /**
  * Give a span back from an mcache (Go: mcentral.uncacheSpan). A span cached before the
  * current sweep phase began is stale and is swept now; otherwise it goes to the swept
- * partial or full set.
+ * partial or full set. (Go flushes every mcache at each GC, so a span is at most one
+ * cycle stale; goheap cannot stop an idle worker, so a span may be several cycles stale.)
  */
 export function uncacheSpan(h: MHeap, s: number): void {
   const views = h.views;
@@ -190,7 +191,9 @@ export function uncacheSpan(h: MHeap, s: number): void {
     const u32 = views.u32;
     const sg = h.sweepgen;
     const spc = u32[(s + S_SPANCLASS) >>> 2];
-    if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 1) >>> 0)) {
+    // Cached since before this cycle (sg+1), or since before an earlier one while other
+    // Ps ran two cycles: stale either way, and swept now. Only sg+3 is "swept, cached".
+    if (u32[(s + S_SWEEPGEN) >>> 2] !== ((sg + 3) >>> 0)) {
       u32[(s + S_SWEEPGEN) >>> 2] = (sg - 1) >>> 0;
       sweepSpan(h, s, false);
       return;

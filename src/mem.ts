@@ -104,13 +104,16 @@ export const sysStatNames = [
 //     8      4    npages       pages in the reservation (reserve / 8192)
 //    12      4    tableOff     byte offset of the state table (1 byte per page)
 //    16      4    noneHint     lowest page index that may be None (sysAlloc search start)
-//    20      4    lengthPages  the buffer's current byteLength / 8192 (views re-made when it changes)
+//    20      4    (pad)
 //    24      4    backendKind  BACKEND_* id
 //    28      4    (pad)
 //    32     32    stateBytes   f64[4]: bytes per state None, Reserved, Prepared, Ready
 //    64      8    mappedReady  f64: bytes in the Ready state
 //    72     80    sysStats     f64[NUM_SYS_STATS]
-//   152           end of header (then the state table at tableOff, 8-aligned)
+//   152     40    (pad to a cache line)
+//   192      4    lengthPages  the buffer's current byteLength / 8192 (read on every free;
+//                               alone in its cache line, written only when the buffer grows)
+//   256           end of header (then the state table at tableOff)
 // ---------------------------------------------------------------------------------------
 const H_MAGIC = 0;
 const H_VERSION = 4;
@@ -118,12 +121,12 @@ const H_NPAGES = 8;
 const H_TABLE_OFF = 12;
 const H_NONE_HINT = 16;
 /** Offset of the lengthPages word: the buffer's byteLength in 8 KiB pages. */
-export const H_LENGTH_PAGES = 20;
+export const H_LENGTH_PAGES = 192;
 const H_BACKEND = 24;
 const H_STATE_BYTES = 32;
 const H_MAPPED_READY = 64;
 const H_SYS_STATS = 72;
-const H_END = H_SYS_STATS + 8 * NUM_SYS_STATS;
+const H_END = 256;
 
 const MAGIC = 0x50484f47;
 const VERSION = 1;

@@ -133,7 +133,8 @@ export class FixAlloc {
     }
     if (u32[(o + F_NCHUNK) >>> 2] < size) {
       const nalloc = u32[(o + F_NALLOC) >>> 2];
-      const c = this.persistent.alloc(nalloc, 8, u32[(o + F_STAT) >>> 2]);
+      // Chunks start on a cache line, so objects of 64-byte multiples never share one.
+      const c = this.persistent.alloc(nalloc, 64, u32[(o + F_STAT) >>> 2]);
       u32[(o + F_CHUNK) >>> 2] = c;
       u32[(o + F_NCHUNK) >>> 2] = nalloc;
     }

@@ -29,8 +29,9 @@ import {
   acquireSweep,
 } from './mcentral.js';
 import type { MHeap } from './mheap.js';
+import { P_SWEEPING, P_SWEEPSPAN } from './runtime2.js';
 import {
-  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_NEEDZERO,
+  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_LIST, S_NEEDZERO,
   S_NELEMS, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
   refillAllocCache,
 } from './mspan.js';
@@ -50,6 +51,8 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
   if (u32[(s + S_STATE) >>> 2] !== mSpanInUse || u32[(s + S_SWEEPGEN) >>> 2] !== ((sg - 1) >>> 0)) {
     throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[(s + S_STATE) >>> 2]} with sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]} (heap ${sg})`);
   }
+  const pp = h.pOf(h.pid);
+  if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, s);
   const spc = u32[(s + S_SPANCLASS) >>> 2];
   const sizeclass = spanClassSizeclass(spc);
   const nelems = u32[(s + S_NELEMS) >>> 2];
@@ -94,73 +97,108 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
       f64[h.pstats + ST_LARGE_FREE] += elemsize;
     }
   }
-  if (preserve) return false;
+  if (preserve) {
+    if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+    return false;
+  }
   if (nalloc === 0) {
     h.freeSpan(s);
-    return true;
+  } else {
+    const c = centralOf(h.central, spc);
+    lock(views.i32, c + C_LOCK, h.lockToken);
+    views.sync();
+    setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
+    unlock(views.i32, c + C_LOCK);
   }
-  const c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK, h.lockToken);
-  views.sync();
-  setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
-  unlock(views.i32, c + C_LOCK);
-  return false;
+  if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+  return nalloc === 0;
 }
 
 // ---------------------------------------------------------------------------------------
 // Sweepers and GC cycles (Go: sweepLocker / sweep.active). A GC may only advance sweepgen
 // when no span is being swept, or a sweep that began in the old cycle would finish in the
-// new one. So every sweep registers in the sweepers word first; a GC sets the word's
-// pending bit, waits for the count to drain, sweeps what is left itself, advances
-// sweepgen, and clears the bit.
+// new one. Every sweep registers in its P's `sweeping` count first; a GC sets the pending
+// bit of the heap's sweepers word, waits until no P is sweeping, sweeps what is left
+// itself, advances sweepgen, and clears the bit. The counts are per P so that reclaimP can
+// take back the share of a worker that died in the middle of a sweep.
 // ---------------------------------------------------------------------------------------
 const SWEEP_PENDING = 0x80000000 | 0;
 
 /** Register a sweep; false (and nothing registered) while a GC is advancing sweepgen. */
 export function sweepBegin(h: MHeap): boolean {
-  const i32 = h.views.i32, i = h.sweepersWord;
-  for (;;) {
-    const v = Atomics.load(i32, i);
-    if ((v & SWEEP_PENDING) !== 0) return false;
-    if (Atomics.compareExchange(i32, i, v, v + 1) === v) return true;
+  const i32 = h.views.i32, g = h.sweepersWord;
+  if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) return false;
+  const mine = (h.pOf(h.pid) + P_SWEEPING) >>> 2;
+  Atomics.add(i32, mine, 1);
+  // Seen together with the GC's store of the pending bit (both sequentially consistent):
+  // either the GC sees our count, or we see its bit.
+  if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) {
+    Atomics.sub(i32, mine, 1);
+    Atomics.notify(i32, g);
+    return false;
   }
+  return true;
 }
 
 /** Register a sweep, waiting for a GC that is advancing sweepgen. Hold no lock when calling. */
 export function sweepBeginWait(h: MHeap): void {
-  const i32 = h.views.i32, i = h.sweepersWord;
+  const i32 = h.views.i32, g = h.sweepersWord;
   while (!sweepBegin(h)) {
-    const v = Atomics.load(i32, i);
+    const v = Atomics.load(i32, g);
     if ((v & SWEEP_PENDING) !== 0 && i32.buffer instanceof SharedArrayBuffer) {
-      try { Atomics.wait(i32, i, v, 1); } catch { /* cannot block here: spin */ }
+      try { Atomics.wait(i32, g, v, 1); } catch { /* cannot block here: spin */ }
     }
   }
 }
 
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
-  const i32 = h.views.i32, i = h.sweepersWord;
-  if ((Atomics.sub(i32, i, 1) & ~SWEEP_PENDING) === 1) Atomics.notify(i32, i);
+  const i32 = h.views.i32;
+  if (Atomics.sub(i32, (h.pOf(h.pid) + P_SWEEPING) >>> 2, 1) === 1) Atomics.notify(i32, h.sweepersWord);
 }
 
-/** Stop new sweeps and wait for running ones to finish (GC lock held, no other lock). */
+/** Stop new sweeps and wait until no P is sweeping (GC lock held, no other lock). */
 export function stopSweepers(h: MHeap): void {
-  const i32 = h.views.i32, i = h.sweepersWord;
-  Atomics.or(i32, i, SWEEP_PENDING);
+  const i32 = h.views.i32, g = h.sweepersWord;
+  Atomics.or(i32, g, SWEEP_PENDING);
   for (;;) {
-    const v = Atomics.load(i32, i);
-    if ((v & ~SWEEP_PENDING) === 0) return;
+    let busy = false;
+    for (let pid = 0; pid < h.nprocs && !busy; pid++) {
+      const p = h.pOf(pid);
+      if (p !== 0 && Atomics.load(i32, (p + P_SWEEPING) >>> 2) !== 0) busy = true;
+    }
+    if (!busy) return;
     if (i32.buffer instanceof SharedArrayBuffer) {
-      try { Atomics.wait(i32, i, v, 1); } catch { /* spin */ }
+      try { Atomics.wait(i32, g, Atomics.load(i32, g), 1); } catch { /* spin */ }
     }
   }
 }
 
 /** Let sweeps start again. */
 export function startSweepers(h: MHeap): void {
-  const i32 = h.views.i32, i = h.sweepersWord;
-  Atomics.and(i32, i, ~SWEEP_PENDING);
-  Atomics.notify(i32, i);
+  const i32 = h.views.i32, g = h.sweepersWord;
+  Atomics.and(i32, g, ~SWEEP_PENDING);
+  Atomics.notify(i32, g);
+}
+
+/**
+ * Take back the sweep of P pid, whose context died: finish sweeping the span it was in
+ * the middle of (sweeping is idempotent until its last steps), then clear its count.
+ */
+export function reclaimSweeps(h: MHeap, pid: number): void {
+  const p = h.pOf(pid), i32 = h.views.i32;
+  const s = Atomics.load(i32, (p + P_SWEEPSPAN) >>> 2);
+  if (s !== 0 && h.views.u32[(s + S_SWEEPGEN) >>> 2] === ((h.sweepgen - 1) >>> 0) && h.views.u32[(s + S_LIST) >>> 2] === 0) {
+    sweepBeginWait(h);
+    try {
+      sweepSpan(h, s, false);
+    } finally {
+      sweepEnd(h);
+    }
+  }
+  Atomics.store(i32, (p + P_SWEEPSPAN) >>> 2, 0);
+  Atomics.store(i32, (p + P_SWEEPING) >>> 2, 0);
+  Atomics.notify(i32, h.sweepersWord);
 }
 
 /**

@@ -82,8 +82,12 @@ const A_SPANS = 0;
 const A_PAGE_IN_USE = 32768;
 const A_ZEROED_BASE = 33792;
 
-/** Sizes of the gcBits fixallocs: alloc+freed bitmap pairs of 16..256 bytes. */
-const GCBITS_CLASSES = 5;
+/**
+ * Sizes of the gcBits fixallocs: alloc+freed bitmap pairs of 64, 128 and 256 bytes. At
+ * least a cache line each, so that frees in spans of different workers (an atomic OR on
+ * the freed bits) never contend for one line.
+ */
+const GCBITS_CLASSES = 3;
 /** Bytes of the tiny-block masks of a tiny span: one u16 per 16-byte block. */
 export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
 
@@ -92,56 +96,60 @@ export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
  *
  *   offset  size   field
  *   ------  -----  -------------------------------------------------------------
- *      0      4    lock            heap lock word
- *      4      4    sweepgen        bumped by 2 each GC
- *      8      4    arenaHint       where the next arena reservation is tried
- *     12      4    curArenaBase    reserved, not yet grown part of the current arena
- *     16      4    curArenaEnd
- *     20      4    pageAllocOff    address of the page allocator's state
- *     24      4    maxChunks       chunks the page allocator covers
- *     28      4    sweepDone       1 when no span is left unswept this cycle
+ *      0      4    sweepgen        bumped by 2 each GC
+ *      4      4    arenaHint       where the next arena reservation is tried
+ *      8      4    curArenaBase    reserved, not yet grown part of the current arena
+ *     12      4    curArenaEnd
+ *     16      4    pageAllocOff    address of the page allocator's state
+ *     20      4    maxChunks       chunks the page allocator covers
+ *     24      4    sweepDone       1 when no span is left unswept this cycle
+ *     28      4    nprocs          P slots ever used (allp[0..nprocs) may be non-zero)
  *     32      8    persistentalloc state
  *     40      4    emptymspan      address of the empty span (nelems 0) of empty mcache slots
  *     44      4    zerobase        the address every zero-size allocation returns (Go: zerobase)
- *     48    256    arenas[64]      heapArena address per 64 MiB of address space
- *    304     32    spanalloc       fixalloc of mspan structs (mspan_sys)
- *    336     32    cachealloc      fixalloc of mcache structs (mcache_sys)
- *    368    160    gcbitsalloc[5]  fixallocs of span bitmaps, 16..256 bytes (gcMiscSys)
- *    528     32    tinymaskalloc   fixalloc of tiny-block masks (gcMiscSys)
- *    560      4    gcLock          serialises GC cycles (sweepgen changes)
- *    564      4    nprocs          P slots ever used (allp[0..nprocs) may be non-zero)
- *    568      4    maxprocs        most Ps this heap allows (<= 64)
- *    572      4    sweepers        sweeps in progress; bit 31: a GC is waiting to advance sweepgen
- *    576   8704    central[136]    mcentral per span class (mcentral.ts)
+ *     48      4    maxprocs        most Ps this heap allows (<= 64)
+ *     52     12    (pad)
+ *     64    256    arenas[64]      heapArena address per 64 MiB of address space (read on every free)
+ *    320     32    spanalloc       fixalloc of mspan structs (mspan_sys)
+ *    352     32    cachealloc      fixalloc of mcache structs (mcache_sys)
+ *    384     96    gcbitsalloc[3]  fixallocs of span bitmaps, 64/128/256 bytes (gcMiscSys)
+ *    480     32    tinymaskalloc   fixalloc of tiny-block masks (gcMiscSys)
+ *    512      4    lock            heap lock word           } the words every worker writes
+ *    516      4    gcLock          serialises GC cycles     } share one cache line, away
+ *    520      4    sweepers        sweeps in progress; bit  } from the read-mostly words
+ *                                  31: a GC is advancing sweepgen
+ *    524     52    (pad to 576)
+ *    576   8704    central[136]    mcentral per span class (mcentral.ts), one cache line each
  *   9280   4224    heapStats       global statistics block (mstats.ts)
  *   H_ALLP   256    allp[64]        P struct address per P id (0 = free slot)
  *   +256      4    sweepCursor     first span class that may still have unswept spans
  *   +260     12    (pad)
  *   +272     16    stackpool[4]    first span with free slots, per stack order (stack.ts)
  */
-export const H_LOCK = 0;
-const H_SWEEPGEN = 4;
-const H_ARENA_HINT = 8;
-const H_CUR_BASE = 12;
-const H_CUR_END = 16;
-const H_PAGEALLOC = 20;
-const H_MAXCHUNKS = 24;
-const H_SWEEP_DONE = 28;
+const H_SWEEPGEN = 0;
+const H_ARENA_HINT = 4;
+const H_CUR_BASE = 8;
+const H_CUR_END = 12;
+const H_PAGEALLOC = 16;
+const H_MAXCHUNKS = 20;
+const H_SWEEP_DONE = 24;
+const H_NPROCS = 28;
 const H_PERSISTENT = 32;
 const H_EMPTYSPAN = 40;
 /** Offset of the zerobase word: heap base + H_ZEROBASE is the zero-size object. */
 export const H_ZEROBASE = 44;
-const H_ARENAS = 48;
-const H_SPANALLOC = 304;
-const H_CACHEALLOC = 336;
-const H_GCBITSALLOC = 368;
-const H_TINYMASKALLOC = 528;
+const H_MAXPROCS = 48;
+const H_ARENAS = 64;
+const H_SPANALLOC = 320;
+const H_CACHEALLOC = 352;
+const H_GCBITSALLOC = 384;
+const H_TINYMASKALLOC = 480;
+/** Offset of the heap lock word. */
+export const H_LOCK = 512;
 /** Offset of the GC lock word. */
-export const H_GCLOCK = 560;
-const H_NPROCS = 564;
-const H_MAXPROCS = 568;
+export const H_GCLOCK = 516;
 /** Offset of the active-sweepers word (Go: sweep.active). */
-export const H_SWEEPERS = 572;
+export const H_SWEEPERS = 520;
 export const H_CENTRAL = 576;
 export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
 export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
@@ -212,7 +220,7 @@ export class MHeap {
     u32[(base + H_ARENA_HINT) >>> 2] = align(bootEnd + mem.reserve / 16, pallocChunkBytes);
     FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
     FixAlloc.init(mem, base + H_CACHEALLOC, mcacheSize, STAT_MCACHE_SYS, true);
-    for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 16 << i, STAT_GC_MISC_SYS, true);
+    for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 64 << i, STAT_GC_MISC_SYS, true);
     FixAlloc.init(mem, base + H_TINYMASKALLOC, TINY_MASKS_SIZE, STAT_GC_MISC_SYS, true);
     const h = new MHeap(mem, base);
     // emptymspan: all fields zero (nelems 0, allocCache 0), so every allocation from it
@@ -521,12 +529,12 @@ export class MHeap {
   }
 
   /**
-   * Bitmap fixalloc for a span of nelems slots: the smallest power-of-two size (16..256
-   * bytes) that holds its alloc and freed bitmaps together.
+   * Bitmap fixalloc for a span of nelems slots: the smallest of 64, 128, 256 bytes that
+   * holds its alloc and freed bitmaps together.
    */
   private bitsAlloc(nelems: number): FixAlloc {
     const pair = 2 * gcBitsBytes(nelems);
-    return this.gcbitsalloc[32 - Math.clz32(pair - 1) - 4];
+    return this.gcbitsalloc[Math.max(0, 32 - Math.clz32(pair - 1) - 6)];
   }
 
   /**

@@ -18,7 +18,10 @@ import { P_STATS_SIZE } from './mstats.js';
  *     0      4     status     P_IDLE / P_RUNNING / P_RESERVED (i32, Atomics)
  *     4      4     mcache     address of this P's mcache
  *     8      4     epoch      bumped each time the P is handed to a new context
- *    12     52     (pad to 64)
+ *    12      4     sweeping   sweeps this P has in progress (Go: sweep.active, per P so that
+ *                             a dead worker's share can be taken back)
+ *    16      4     sweepSpan  the span this P is sweeping (0 = none), for reclaimP
+ *    20     44     (pad to 64)
  *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
  *  1216      4     mspancache.len   mspan structs cached (Go: p.mspancache)
  *  1220    512     mspancache.buf   up to 128 mspan struct addresses
@@ -26,6 +29,8 @@ import { P_STATS_SIZE } from './mstats.js';
 export const P_STATUS = 0;
 export const P_MCACHE = 4;
 export const P_EPOCH = 8;
+export const P_SWEEPING = 12;
+export const P_SWEEPSPAN = 16;
 export const P_STATS = 64;
 export const P_MSPANCACHE_LEN = P_STATS + P_STATS_SIZE;
 export const P_MSPANCACHE_BUF = P_MSPANCACHE_LEN + 4;

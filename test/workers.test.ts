@@ -133,3 +133,29 @@ test('attach in the same thread: each Heap handle is its own P; buffer growth by
   heap.gc();
   heap.check();
 });
+
+test('a span cached by an idle P while other Ps run two GC cycles is still swept (found by the browser test)', () => {
+  const a = Heap.create({ reserve: 64 * MiB });
+  const b = Heap.attach(a.share());
+  a.malloc(100);
+  const q = a.malloc(100);
+  a.free(q);
+  b.gc();
+  b.gc();
+  a.gc();
+  assert.equal(a.readMemStats().HeapAlloc, 112, 'q (112-byte slot) was reclaimed');
+  a.check();
+});
+
+test('a worker that died in the middle of a sweep does not block the next GC', async () => {
+  const { sweepBegin } = await import('../src/mgcsweep.js');
+  const heap = Heap.create({ reserve: 64 * MiB });
+  const d = heap.share(true);
+  const w = Heap.attach(d);
+  for (let i = 0; i < 1000; i++) w.free(w.malloc(100));
+  assert.equal(sweepBegin(w.h), true, 'the worker registers a sweep and "dies"');
+  assert.equal(heap.reclaimP(d.pid, d.epoch), true);
+  heap.gc(); // would wait forever for the dead worker's sweep
+  heap.check();
+  assert.equal(heap.readMemStats().HeapAlloc, 0);
+});
