@@ -37,8 +37,9 @@ export const allocatorInfo: Record<AllocatorName, string> = {
 export class GoHeapAllocator implements Allocator {
   readonly name = 'goheap';
   readonly heap: Heap;
-  constructor(reserve = 1 << 30) {
-    this.heap = Heap.create({ reserve });
+  /** A new heap of `reserve` bytes, or (in an (e) worker) a Heap already attached to a shared one. */
+  constructor(reserve: number | Heap = 1 << 30) {
+    this.heap = typeof reserve === 'number' ? Heap.create({ reserve }) : reserve;
   }
   malloc(size: number): number { return this.heap.malloc(size); }
   free(p: number): void { this.heap.free(p); }

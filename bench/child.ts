@@ -16,14 +16,16 @@ import {
   BumpAllocator, GoHeapAllocator, ThingAllocator, TlsfAllocator, Uint8ArrayAllocator, type AllocatorName,
 } from './allocators.js';
 import { readRss, type Allocator, type AllocatorStats, type RunResult } from './common.js';
+import { runMultiWorker } from './mw.js';
 import {
-  INPUT_MASK, fillWindow, liveBytes, makeInputs, runPairs, runWindowFifo, runWindowRandom,
-  workloads, type WorkloadInputs, type WorkloadSpec,
+  INPUT_MASK, allWorkloads, fillWindow, liveBytes, makeInputs, runPairs, runWindowFifo, runWindowRandom,
+  type WorkloadInputs, type WorkloadSpec,
 } from './workloads.js';
 
 /** What run.ts passes to a child. */
 export interface ChildArgs {
-  allocator: AllocatorName;
+  /** An allocator, or (e) only: 'copy' (the producer/consumer baseline without allocator). */
+  allocator: AllocatorName | 'copy';
   workload: string;
   run: number;
   /** Divide the op counts by this (--quick). */
@@ -62,6 +64,8 @@ function jsDriver(a: Allocator, spec: WorkloadSpec, inp: WorkloadInputs): Driver
         run(start, n) { runWindowRandom(a, slots, sizes, victims, w + start, n); },
         stats,
       };
+    default:
+      throw new Error(`${spec.kind}: not a single-thread workload`);
   }
 }
 
@@ -95,6 +99,8 @@ function wasmDriver(t: TlsfAllocator, spec: WorkloadSpec, inp: WorkloadInputs): 
         run(start, n) { x.runWindowRandom(slots, sizes, victims, INPUT_MASK, w + start, n); },
         stats,
       };
+    default:
+      throw new Error(`${spec.kind}: not a single-thread workload`);
   }
 }
 
@@ -107,15 +113,16 @@ function makeAllocator(args: ChildArgs, spec: WorkloadSpec): Allocator {
     // A small ring for small objects, so the wrap-around branch is taken during warm-up.
     case 'bump': return new BumpAllocator(spec.sizes === 'large64k-4m' ? 256 << 20 : 16 << 20);
     case 'uint8array': return new Uint8ArrayAllocator(Math.max(spec.window, 1));
+    case 'copy': throw new Error('copy: only for e-prodcons');
   }
 }
 
 interface PhaseResult { ops: number; ns: number; batches: number; best: number; batchSize: number; capped: boolean }
 
-function main(): void {
+async function main(): Promise<void> {
   const t0 = performance.now();
   const args = JSON.parse(process.argv[2]) as ChildArgs;
-  const spec = workloads.find((w) => w.id === args.workload);
+  const spec = allWorkloads.find((w) => w.id === args.workload);
   if (spec === undefined) throw new Error(`unknown workload ${args.workload}`);
   const result: RunResult = {
     allocator: args.allocator, workload: spec.id, run: args.run, ok: false,
@@ -123,6 +130,13 @@ function main(): void {
     fillMs: 0, peakLive: 0, endLive: 0, peakReserved: 0, peakCommitted: 0, peakRssDelta: 0, wallMs: 0,
   };
   try {
+    if (spec.group === 'e') {
+      await runMultiWorker(args.allocator, spec, args.scale, result);
+      result.ok = true;
+      result.wallMs = performance.now() - t0;
+      process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+      return;
+    }
     const inp = makeInputs(spec);
     const g = globalThis as { gc?: () => void };
     if (g.gc) g.gc();
@@ -192,4 +206,4 @@ function main(): void {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
-main();
+await main();

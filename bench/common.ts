@@ -71,6 +71,9 @@ export interface RunResult {
   peakRssDelta: number;
   goheap?: GoHeapEndStats;
   wallMs: number;
+  /** (e) multi-worker workloads: worker threads, and each worker's own ns per op (its measured phase). */
+  workers?: number;
+  perWorkerNsPerOp?: number[];
   /** Hash of src/ when the run started (set by run.ts). */
   srcHash?: string;
 }

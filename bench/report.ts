@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { allocatorInfo, allocatorNames, type AllocatorName } from './allocators.js';
 import { fmtBytes, median, type RunResult } from './common.js';
 import { benchDir } from './peers/as-build.js';
-import { loadGoCensus, workloads, type WorkloadSpec } from './workloads.js';
+import { loadGoCensus, multiWorkerWorkloads, workloads, type WorkloadSpec } from './workloads.js';
 import { viewVariants, type ViewVariant } from './views.js';
 import { why } from './why.js';
+import { BUMP_OPS_FACTOR as BUMP_FACTOR, RING_CAP as RING_ENTRIES } from './mw.js';
 
 export interface ResultsFile {
   meta: {
@@ -35,6 +36,13 @@ export interface ResultsFile {
     measureCapMs?: number;
     loadAvgBefore?: string;
     loadAvgAfter?: string;
+    /** Partial runs (--workload / --alloc) merged into this file after the suite above (see run.ts). */
+    merged?: {
+      date: string; command: string; quick: boolean; runs: number; durationS: number;
+      git?: string; loadAvgBefore?: string; loadAvgAfter?: string;
+      /** The "workload|allocator" cases this run replaced. */
+      cases: string[];
+    }[];
   };
   results: RunResult[];
   /** bench/views.ts: ns per typed-array element access, per view kind, one entry per run. */
@@ -259,6 +267,10 @@ export function renderReport(file: ResultsFile): string {
     out.push(`| goheap source | commit ${m.git}${hashes.length > 1 ? ` — **src/ changed ${hashes.length - 1} time(s) while the suite ran (it was being edited); goheap's runs mix ${hashes.length} versions of the code, which widens its min – max**` : ''} |`);
   }
   if (m.loadAvgBefore !== undefined) out.push(`| load average (1/5/15 min) | ${m.loadAvgBefore} before, ${m.loadAvgAfter ?? 'n/a'} after — anything above ~1 means other processes shared the 2 cores and the numbers are noisier |`);
+  for (const mg of m.merged ?? []) {
+    const ws = [...new Set(mg.cases.map((c) => c.split('|')[0]))];
+    out.push(`| merged in | ${ws.map((w) => '`' + w + '`').join(', ')} from a later partial run: \`${mg.command}\` on ${mg.date}, ${mg.runs} run(s) per case, ${(mg.durationS / 60).toFixed(1)} min, commit ${mg.git ?? '?'}, load average ${mg.loadAvgBefore ?? 'n/a'} before, ${mg.loadAvgAfter ?? 'n/a'} after${mg.quick ? ' — **a `--quick` run: those numbers are not meant to be quoted**' : ''} |`);
+  }
   out.push(`| peers | @thi.ng/malloc ${m.versions['@thi.ng/malloc']}, assemblyscript ${m.versions.assemblyscript} (\`asc ${m.ascFlags}\`) |`);
   out.push('');
   out.push('## Summary');
@@ -304,6 +316,13 @@ export function renderReport(file: ResultsFile): string {
     out.push(`**Why.** ${why.workload(s, w)}`);
     out.push('');
   }
+  if (multiWorkerWorkloads.some((w) => [...s.keys()].some((k) => k.startsWith(`${w.id}|`)))) out.push(mwSection(s));
+  else {
+    out.push('## (e) multi-worker workloads');
+    out.push('');
+    out.push('Not in these results: run `npm run bench -- --workload e-churn-1w,e-churn-2w,e-prodcons` (it merges into bench/results.json).');
+    out.push('');
+  }
   if (file.views !== undefined && file.views.length > 0) {
     out.push('## Appendix: what one typed-array access costs');
     out.push('');
@@ -314,10 +333,6 @@ export function renderReport(file: ResultsFile): string {
     out.push(why.views(file.views));
     out.push('');
   }
-  out.push('## (e) multi-worker workloads');
-  out.push('');
-  out.push('Not measured yet: they wait for goheap\'s worker support (`Heap.attach`). The hook is in `bench/workloads.ts` (`multiWorkerWorkloads`): per-worker churn with 1 and 2 workers, and producer/consumer (one worker allocates, another frees).');
-  out.push('');
   const failed = file.results.filter((r) => !r.ok);
   if (failed.length > 0) {
     out.push('## Failed runs');
@@ -331,6 +346,76 @@ export function renderReport(file: ResultsFile): string {
       for (const l of (r.error ?? '').split('\n')) out.push(`  ${l}`);
       out.push('  ```');
     }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** Aggregate ops per second, human-readable. */
+function fmtRate(nsPerOp: number): string {
+  if (!Number.isFinite(nsPerOp) || nsPerOp <= 0) return '—';
+  const r = 1e9 / nsPerOp;
+  return r >= 1e9 ? `${(r / 1e9).toFixed(2)} G/s` : r >= 1e6 ? `${(r / 1e6).toFixed(2)} M/s` : `${(r / 1e3).toFixed(1)} k/s`;
+}
+
+/** "(k of n runs failed)" when some failed. */
+function failNote(c: CaseSummary | undefined): string {
+  return c !== undefined && c.failed.length > 0 ? ` (${c.failed.length} of ${c.runs.length} runs failed)` : '';
+}
+
+/** goheap's HeapAlloc after gc() and GC cycles at the end of an (e) run (every object was freed, so HeapAlloc must be 0). */
+function mwEndStats(c: CaseSummary | undefined): string {
+  if (c === undefined || c.ok.length === 0 || c.ok[0].goheap === undefined) return '—';
+  const gs = (k: keyof NonNullable<RunResult['goheap']>) => median(c.ok.map((r) => r.goheap![k]));
+  return `${fmtBytes(gs('HeapAllocAfterGC'))} / ${fmtBytes(gs('HeapInuse'))} / ${fmtInt(gs('NumGC'))}`;
+}
+
+function mwSection(s: Map<string, CaseSummary>): string {
+  const out: string[] = [];
+  out.push('## (e) multi-worker workloads (issue #4)');
+  out.push('');
+  out.push('goheap only: none of the peers can be shared between threads, so each multi-worker case is compared with a baseline that uses no shared allocator (see below). Workers are `worker_threads` in one child process per run (`bench/mw.ts`, `bench/mw-worker.ts`); goheap\'s workers are started with `spawnHeapWorker` and attach to one heap created in the child\'s main thread, each with its own P and mcache. Every worker first warms up (same loop, not timed) and then waits on a start barrier (`Atomics.wait` on a SharedArrayBuffer); the main thread records t0 and releases them all with one `Atomics.notify`, then sleeps in its event loop. The time of a run is wall time from t0 to the last worker\'s finish (`process.hrtime.bigint()`, one monotonic clock for all threads), so it includes the barrier\'s wake-up latency (tens of µs) and any imbalance between the workers.');
+  out.push('');
+  const c1 = multiWorkerWorkloads.find((w) => w.kind === 'mw-churn' && w.workers === 1);
+  const c2 = multiWorkerWorkloads.find((w) => w.kind === 'mw-churn' && w.workers === 2);
+  if (c1 !== undefined && c2 !== undefined) {
+    out.push('### e: per-worker churn, 1 vs 2 workers');
+    out.push('');
+    out.push(`Each worker runs the 1k-window FIFO of (b) — ${fmtInt(c1.window)} live objects of 16–128 B, each op frees the oldest and allocates one — on its own slots for a fixed number of ops (goheap: ${fmtInt(c1.measureOps)} per worker after ${fmtInt(c1.warmupOps)} of warm-up; bump: ${BUMP_FACTOR}× as many, since it is 20–50× faster and a run must last long enough for the barrier\'s latency not to count). **ops/s = total ops of all workers ÷ wall time** (one op = one free + one malloc). goheap: all workers share one heap. bump: each worker has its own bump allocator over its own typed array — nothing is shared, so its scaling is what this machine itself gives two threads (2 cores, other processes running).`);
+    out.push('');
+    out.push('| allocator | 1 worker: ops/s (median) | min – max | 2 workers: ops/s (median) | min – max | **scaling** 2 ÷ 1 worker | 2 workers: each worker\'s own ns/op (medians) | goheap end: HeapAlloc after gc / HeapInuse / GC cycles (2 workers) |');
+    out.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    for (const a of ['goheap', 'bump']) {
+      const x1 = s.get(`${c1.id}|${a}`), x2 = s.get(`${c2.id}|${a}`);
+      if (x1 === undefined && x2 === undefined) continue;
+      const ok1 = x1 !== undefined && x1.ok.length > 0, ok2 = x2 !== undefined && x2.ok.length > 0;
+      const per = ok2 ? [0, 1].map((i) => fmtNs(median(x2!.ok.map((r) => r.perWorkerNsPerOp?.[i] ?? NaN)))).join(' / ') : '—';
+      const sc = ok1 && ok2 ? `${(x1!.med / x2!.med).toFixed(2)}×` : '—';
+      out.push(`| ${a === 'goheap' ? '**goheap**' : a} | ${ok1 ? fmtRate(x1!.med) : 'failed'}${failNote(x1)} | ${ok1 ? `${fmtRate(x1!.max)} – ${fmtRate(x1!.min)}` : ''} | ${ok2 ? fmtRate(x2!.med) : 'failed'}${failNote(x2)} | ${ok2 ? `${fmtRate(x2!.max)} – ${fmtRate(x2!.min)}` : ''} | ${sc} | ${per} | ${a === 'goheap' ? mwEndStats(x2) : ''} |`);
+    }
+    out.push('');
+    out.push(`Scaling is the ratio of the medians; the goal of issue #4 is ≥ 1.8× on this 2-core machine. In ns per op (aggregate wall ÷ total ops): goheap ${fmtNs(s.get(`${c1.id}|goheap`)?.med ?? NaN)} with 1 worker, ${fmtNs(s.get(`${c2.id}|goheap`)?.med ?? NaN)} with 2.`);
+    out.push('');
+    out.push(`**Why.** ${why.mwChurn(s, c1.id, c2.id)}`);
+    out.push('');
+  }
+  const pc = multiWorkerWorkloads.find((w) => w.kind === 'mw-prodcons');
+  if (pc !== undefined && [...s.keys()].some((k) => k.startsWith(`${pc.id}|`))) {
+    out.push('### e: producer / consumer across two workers');
+    out.push('');
+    out.push(`Worker A mallocs an object (16–128 B, uniform), writes 4 bytes into it (a sequence number) and pushes the pointer into a single-producer single-consumer ring of ${RING_ENTRIES} u32 entries in a SharedArrayBuffer (head and tail on separate cache lines, published with \`Atomics.store\`, a full/empty ring is waited for by spinning on \`Atomics.load\`); worker B pops the pointer, reads and checks the 4 bytes, and frees the object — every free is a remote free of an object another P allocated. ${fmtInt(pc.measureOps)} objects per run after ${fmtInt(pc.warmupOps)} of warm-up. Baseline "copy": A writes the 4 bytes into the ring itself and B reads them from there — the same ring traffic without an allocator, so the difference is the allocator's share (malloc in A, free in B, and the object's cache line moving from A's core to B's).`);
+    out.push('');
+    out.push('| variant | ns per object moved (median) | min – max | objects per run | goheap end: HeapAlloc after gc / HeapInuse / GC cycles |');
+    out.push('|---|--:|--:|--:|--:|');
+    const g = s.get(`${pc.id}|goheap`), cp = s.get(`${pc.id}|copy`);
+    for (const [label, c] of [['**goheap** (malloc → ring → free)', g], ['copy (bytes in the ring, no allocator)', cp]] as const) {
+      if (c === undefined) continue;
+      const ok = c.ok.length > 0;
+      out.push(`| ${label} | ${ok ? fmtNs(c.med) : 'failed'}${failNote(c)} | ${ok ? `${fmtNs(c.min)} – ${fmtNs(c.max)}` : ''} | ${fmtInt(c.opsMed)} | ${c === g ? mwEndStats(c) : ''} |`);
+    }
+    if (g !== undefined && cp !== undefined && g.ok.length > 0 && cp.ok.length > 0) out.push(`| allocator's share (goheap − copy) | ${fmtNs(g.med - cp.med)} | | | |`);
+    out.push('');
+    out.push(`**Why.** ${why.mwProdCons(s, pc.id)}`);
     out.push('');
   }
   return out.join('\n');

@@ -11,18 +11,23 @@
  *   --quick              1 run, 1/16 of the ops, short time caps (a smoke test)
  *   --runs N             runs per case (default 5)
  *   --alloc a,b          only these allocators (default: all)
- *   --workload x,y       only these workload ids (default: all)
+ *   --workload x,y       only these workload ids (default: all; the (e) multi-worker ones are
+ *                        e-churn-1w, e-churn-2w, e-prodcons — goheap + its baseline only)
  *   --profile            run the children with --cpu-prof (profiles in bench/.build/profiles;
  *                        summarise one with `npx tsx bench/profile.ts FILE`)
  *   --no-report          do not rewrite BENCHMARKS.md
  *   --out FILE           results file (default bench/results.json)
+ *
+ * A run limited by --workload or --alloc MERGES into an existing results file: its cases
+ * replace the same (workload, allocator) cases there, everything else is kept, and the
+ * partial run is recorded in meta.merged (the report names it). A full run replaces the file.
  *
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allocatorNames, type AllocatorName } from './allocators.js';
 import type { RunResult } from './common.js';
@@ -30,10 +35,10 @@ import type { ChildArgs } from './child.js';
 import { benchDir, buildDir, buildTlsf, packageVersion, ascFlags } from './peers/as-build.js';
 import { writeReport, type ResultsFile } from './report.js';
 import { viewVariants, type ViewVariant } from './views.js';
-import { workloads } from './workloads.js';
+import { allWorkloads as workloads } from './workloads.js';
 
 function parseArgs(argv: string[]) {
-  const o = { quick: false, runs: 0, allocs: [...allocatorNames] as AllocatorName[], workloads: workloads.map((w) => w.id), profile: false, report: true, out: join(benchDir, 'results.json') };
+  const o = { quick: false, runs: 0, allocs: [...allocatorNames] as AllocatorName[], workloads: workloads.map((w) => w.id), profile: false, report: true, out: join(benchDir, 'results.json'), partial: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -43,13 +48,13 @@ function parseArgs(argv: string[]) {
     };
     if (a === '--quick') o.quick = true;
     else if (a === '--runs') o.runs = Number(val());
-    else if (a === '--alloc') o.allocs = val().split(',') as AllocatorName[];
-    else if (a === '--workload') o.workloads = val().split(',');
+    else if (a === '--alloc') { o.allocs = val().split(',') as AllocatorName[]; o.partial = true; }
+    else if (a === '--workload') { o.workloads = val().split(','); o.partial = true; }
     else if (a === '--profile') o.profile = true;
     else if (a === '--no-report') o.report = false;
     else if (a === '--out') o.out = val();
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 22).join('\n'));
+      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 28).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -112,6 +117,28 @@ function runViews(runs: number): { variant: ViewVariant; nsPerAccess: number[] }
   return out;
 }
 
+/**
+ * A partial run (--workload / --alloc) into an existing results file: the new runs replace
+ * the old runs of the same cases, the rest stays; the old meta stays (it describes the
+ * suite most results come from) and the partial run is appended to meta.merged.
+ */
+function merge(old: ResultsFile, fresh: ResultsFile, cases: string[]): ResultsFile {
+  const replaced = new Set(cases);
+  const { meta } = fresh;
+  const prior = (old.meta.merged ?? []).filter((m) => !m.cases.every((c) => replaced.has(c)));
+  return {
+    meta: {
+      ...old.meta,
+      merged: [...prior, {
+        date: meta.date, command: meta.command, quick: meta.quick, runs: meta.runs, durationS: meta.durationS,
+        git: meta.git, loadAvgBefore: meta.loadAvgBefore, loadAvgAfter: meta.loadAvgAfter, cases,
+      }],
+    },
+    results: [...old.results.filter((r) => !replaced.has(`${r.workload}|${r.allocator}`)), ...fresh.results],
+    views: old.views,
+  };
+}
+
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
@@ -120,8 +147,13 @@ function main(): void {
   const wasm = buildTlsf();
   const profDir = join(buildDir, 'profiles');
   if (opts.profile) mkdirSync(profDir, { recursive: true });
-  const cases: { w: string; a: AllocatorName }[] = [];
-  for (const w of opts.workloads) for (const a of opts.allocs) cases.push({ w, a });
+  const cases: { w: string; a: AllocatorName | 'copy' }[] = [];
+  for (const w of opts.workloads) {
+    const spec = workloads.find((x) => x.id === w)!;
+    // (e): goheap and its own baseline only; --alloc bump also selects the 'copy' baseline.
+    const own = (spec.allocators ?? [...allocatorNames]) as (AllocatorName | 'copy')[];
+    for (const a of own) if ((opts.allocs as string[]).includes(a === 'copy' ? 'bump' : a)) cases.push({ w, a });
+  }
   const total = cases.length * opts.runs;
   const warmupCapMs = opts.quick ? 150 : 200, measureCapMs = opts.quick ? 400 : 700;
   const results: RunResult[] = [];
@@ -157,9 +189,9 @@ function main(): void {
       process.stderr.write(`[${k}/${total}] run ${run} ${c.w.padEnd(20)} ${c.a.padEnd(14)} ${what}  ${((Date.now() - s0) / 1000).toFixed(1)} s\n`);
     }
   }
-  const views = opts.workloads.length === workloads.length && opts.allocs.length === allocatorNames.length ? runViews(opts.quick ? 1 : 3) : [];
+  const views = !opts.partial ? runViews(opts.quick ? 1 : 3) : [];
   const cmd = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
-  const file: ResultsFile = {
+  let file: ResultsFile = {
     meta: {
       date: new Date().toISOString(),
       command: cmd,
@@ -186,8 +218,10 @@ function main(): void {
     results,
     views,
   };
+  const ran = `${results.length} runs, ${file.meta.durationS.toFixed(0)} s`;
+  if (opts.partial && existsSync(opts.out)) file = merge(JSON.parse(readFileSync(opts.out, 'utf8')) as ResultsFile, file, cases.map((c) => `${c.w}|${c.a}`));
   writeFileSync(opts.out, JSON.stringify(file, null, 1) + '\n');
-  process.stderr.write(`wrote ${opts.out} (${results.length} runs, ${file.meta.durationS.toFixed(0)} s)\n`);
+  process.stderr.write(`wrote ${opts.out} (${ran}${file.meta.merged !== undefined && opts.partial ? ', merged into the existing results' : ''})\n`);
   if (opts.report) {
     const md = writeReport(file);
     process.stderr.write(`wrote ${md}\n`);

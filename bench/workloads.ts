@@ -23,14 +23,14 @@ import { mulberry32, type Allocator } from './common.js';
 export const INPUT_LEN = 1 << 20;
 export const INPUT_MASK = INPUT_LEN - 1;
 
-export type WorkloadKind = 'pairs' | 'window-fifo' | 'window-random';
+export type WorkloadKind = 'pairs' | 'window-fifo' | 'window-random' | 'mw-churn' | 'mw-prodcons';
 export type SizeDist = 'uniform16-128' | 'go-mix' | 'large64k-4m';
 
 export interface WorkloadSpec {
   /** Id used on the command line and in results.json. */
   id: string;
-  /** Section of BENCHMARKS.md: a, b, c, d. */
-  group: 'a' | 'b' | 'c' | 'd';
+  /** Section of BENCHMARKS.md: a, b, c, d, e (multi-worker). */
+  group: 'a' | 'b' | 'c' | 'd' | 'e';
   title: string;
   kind: WorkloadKind;
   sizes: SizeDist;
@@ -43,6 +43,10 @@ export interface WorkloadSpec {
   capacity: number;
   /** Multiplies the warm-up time cap (large objects: goheap's heap takes a few thousand ops to reach its size). */
   warmupCapScale?: number;
+  /** (e) only: worker threads taking part. */
+  workers?: number;
+  /** (e) only: the allocators this workload runs with (goheap and its baseline); default all. */
+  allocators?: string[];
 }
 
 const MiB = 1 << 20;
@@ -85,20 +89,39 @@ export const workloads: WorkloadSpec[] = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// (e) MULTI-WORKER WORKLOADS — HOOK, NOT IMPLEMENTED YET.
-//
-// To be added when goheap's worker support (Heap.attach) lands:
-//   e1  per-worker churn, 1 worker   (window-random 100k per worker, 16–128 B)
-//   e2  per-worker churn, 2 workers  (same, both at once; report aggregate ops/s and
-//                                     scaling vs e1)
-//   e3  producer/consumer            (worker A mallocs and posts pointers through a shared
-//                                     ring, worker B frees them: cross-P frees)
-// They need a different child (worker_threads, a SharedArrayBuffer ring, a start barrier
-// with Atomics.wait/notify) and only goheap can take part (no peer is multi-threaded).
-// Register them here with a new `kind` and teach bench/child.ts to run it; run.ts and
-// report.ts need no change beyond a title.
-export const multiWorkerWorkloads: WorkloadSpec[] = [];
+// (e) MULTI-WORKER WORKLOADS (goheap only: no peer is multi-threaded). Run by bench/mw.ts
+// (child side) and bench/mw-worker.ts (in each worker_thread):
+//   e-churn-1w   per-worker churn, 1 worker: the 1k-window FIFO of (b) (16–128 B) for a
+//                fixed op count per worker; aggregate ops / wall time from a shared start
+//                barrier (Atomics on a SharedArrayBuffer) to the last worker's finish
+//   e-churn-2w   the same with 2 workers at once, on one shared heap (scaling = 2w ÷ 1w)
+//                baseline "bump": each worker its own bump allocator over its own array
+//                (the machine's own scaling, nothing shared)
+//   e-prodcons   worker A mallocs (16–128 B), writes 4 bytes into the object, pushes the
+//                pointer into an SPSC ring in a SharedArrayBuffer; worker B pops, reads the
+//                4 bytes, frees (every free is a remote, cross-P free)
+//                baseline "copy": A writes the 4 bytes into the ring itself, no allocator
 // ---------------------------------------------------------------------------------------
+function churn(workers: number): WorkloadSpec {
+  return {
+    id: `e-churn-${workers}w`, group: 'e',
+    title: `per-worker churn, ${workers} worker${workers > 1 ? 's' : ''}: each runs the 1k-window FIFO (16–128 B) on the shared heap`,
+    kind: 'mw-churn', sizes: 'uniform16-128', window: 1_000,
+    warmupOps: 1 << 19, measureOps: 1 << 21, capacity: 16 * MiB, workers, allocators: ['goheap', 'bump'],
+  };
+}
+export const multiWorkerWorkloads: WorkloadSpec[] = [
+  churn(1), churn(2),
+  {
+    id: 'e-prodcons', group: 'e',
+    title: 'producer / consumer: worker A mallocs (16–128 B), writes 4 bytes, passes the pointer through an SPSC ring; worker B reads and frees',
+    kind: 'mw-prodcons', sizes: 'uniform16-128', window: 0,
+    warmupOps: 1 << 18, measureOps: 1 << 20, capacity: 0, workers: 2, allocators: ['goheap', 'copy'],
+  },
+];
+
+/** Every workload run.ts knows, (a)–(d) then (e). */
+export const allWorkloads: WorkloadSpec[] = [...workloads, ...multiWorkerWorkloads];
 
 /** The Go size census (bench/data/go-sizes.json, made by bench/sizemix/main.go). */
 export interface GoSizeCensus {

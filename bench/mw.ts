@@ -1,0 +1,104 @@
+/**
+ * mw.ts — the child-process side of the (e) multi-worker workloads (called by child.ts).
+ *
+ * Creates the shared heap (goheap) in the child's main thread, starts the workers
+ * (bench/mw-worker.ts through bench/mw-bootstrap.mjs; goheap workers with
+ * spawnHeapWorker, so each has its own P and mcache), waits until every worker has warmed
+ * up, records t0 and releases them all at once through an Atomics barrier, and takes the
+ * wall time as (latest worker finish − t0), both read from process.hrtime.bigint() (one
+ * monotonic clock for every thread). The main thread sleeps in the event loop meanwhile,
+ * so the workers have the 2 cores to themselves.
+ *
+ *   churn:    ops = total ops of all workers; nsPerOp = wall ÷ ops (aggregate ops/s = 1e9 ÷ nsPerOp)
+ *   prodcons: ops = objects moved;            nsPerOp = wall ÷ objects
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import { spawnHeapWorker } from '../src/node.js';
+import { GoHeapAllocator } from './allocators.js';
+import { readRss, type RunResult } from './common.js';
+import type { MwParams } from './mw-worker.js';
+import type { WorkloadSpec } from './workloads.js';
+
+/** The bump allocator's churn runs this many times more ops (it is ~50–100× faster; keeps its runs ≥ 100 ms, so the barrier latency does not dominate). */
+export const BUMP_OPS_FACTOR = 32;
+/** SPSC ring entries (power of two). */
+export const RING_CAP = 1024;
+/** i32 index of the start flag in the control buffer. */
+export const CTL_START = 0;
+/** Ring layout (i32 indices): head (consumer's) at 0, tail (producer's) at 16 — 64 bytes apart — entries from 32. */
+export const RING_HEAD = 0, RING_TAIL = 16, RING_BASE = 32;
+
+interface Msg { ready?: boolean; done?: boolean; ns?: number; ops?: number; check?: number }
+
+export async function runMultiWorker(allocator: string, spec: WorkloadSpec, scale: number, result: RunResult): Promise<void> {
+  const g = globalThis as { gc?: () => void };
+  if (g.gc) g.gc();
+  const base = readRss();
+  const n = spec.workers ?? 1;
+  const factor = allocator === 'bump' ? BUMP_OPS_FACTOR : 1;
+  const warmupOps = Math.max(1, Math.floor(spec.warmupOps * factor / scale));
+  const ops = Math.max(1, Math.floor(spec.measureOps * factor / scale));
+  const ctl = new SharedArrayBuffer(64);
+  const times = new SharedArrayBuffer(8 * (1 + n));
+  const ring = spec.kind === 'mw-prodcons' ? new SharedArrayBuffer(4 * (RING_BASE + RING_CAP)) : undefined;
+  const goheap = allocator === 'goheap' ? new GoHeapAllocator() : null;
+  const entry = new URL('./mw-worker.ts', import.meta.url).href;
+  const boot = new URL('./mw-bootstrap.mjs', import.meta.url);
+
+  const workers: Worker[] = [];
+  for (let id = 0; id < n; id++) {
+    const role: MwParams['role'] = spec.kind === 'mw-churn' ? 'churn' : id === 0 ? 'producer' : 'consumer';
+    const data: MwParams = { entry, role, allocator, id, warmupOps, ops, ctl, times, ring, ringCap: RING_CAP };
+    workers.push(goheap !== null
+      ? spawnHeapWorker(goheap.heap, boot, { workerData: data, execArgv: [] })
+      : new Worker(boot, { workerData: { data }, execArgv: [] }));
+  }
+
+  const ctlI32 = new Int32Array(ctl);
+  const tArr = new BigInt64Array(times);
+  const done: Required<Pick<Msg, 'ns' | 'ops' | 'check'>>[] = [];
+  let ready = 0;
+  await new Promise<void>((resolve, reject) => {
+    let exited = 0;
+    for (const w of workers) {
+      w.on('message', (m: Msg) => {
+        if (m.ready === true && ++ready === n) {
+          tArr[0] = process.hrtime.bigint();
+          Atomics.store(ctlI32, CTL_START, 1);
+          Atomics.notify(ctlI32, CTL_START);
+        } else if (m.done === true) done.push({ ns: m.ns!, ops: m.ops!, check: m.check! });
+      });
+      w.on('error', (e) => {
+        for (const o of workers) void o.terminate();
+        reject(e);
+      });
+      w.on('exit', (code) => {
+        if (code !== 0) { reject(new Error(`worker exited with code ${code}`)); return; }
+        if (++exited === n) resolve();
+      });
+    }
+  });
+  if (done.length !== n) throw new Error(`${done.length} of ${n} workers reported`);
+  let tEnd = 0n;
+  for (let id = 0; id < n; id++) if (tArr[1 + id] > tEnd) tEnd = tArr[1 + id];
+  const wall = Number(tEnd - tArr[0]);
+  const total = spec.kind === 'mw-churn' ? ops * n : ops;
+  result.ops = total;
+  result.ns = wall;
+  result.nsPerOp = wall / total;
+  result.bestBatchNsPerOp = NaN;
+  result.batches = 1;
+  result.warmupOps = warmupOps;
+  result.workers = n;
+  result.perWorkerNsPerOp = done.map((d) => d.ns / d.ops);
+  const end = readRss();
+  result.peakRssDelta = Math.max(end.rss, end.hwm) - base.rss; // includes the workers' own isolates
+  if (goheap !== null) {
+    const st = goheap.stats();
+    result.peakReserved = st.reserved;
+    result.peakCommitted = st.committed;
+    result.goheap = goheap.endStats();
+  }
+}
