@@ -383,7 +383,7 @@ function acquireP(h: MHeap, want: number, status: number): number {
     for (let pid = 0; pid < max; pid++) {
       const p = h.pOf(pid);
       if (p === 0) {
-        const np = h.persistent.alloc(P_SIZE, 8, STAT_OTHER_SYS);
+        const np = h.persistent.alloc(P_SIZE, 64, STAT_OTHER_SYS);
         const c = h.cachealloc.alloc();
         initMCache(h, c, pid, h.emptymspan);
         h.views.u32[(np + P_MCACHE) >>> 2] = c;

@@ -37,7 +37,7 @@ export const P_MSPANCACHE_BUF = P_MSPANCACHE_LEN + 4;
 /** Capacity of a P's mspan cache, and how many structs a refill takes (Go: 128 and 64). */
 export const mspanCacheCap = 128;
 export const mspanCacheRefill = 64;
-export const P_SIZE = P_MSPANCACHE_BUF + 4 * mspanCacheCap;
+export const P_SIZE = Math.ceil((P_MSPANCACHE_BUF + 4 * mspanCacheCap) / 64) * 64;
 /** Free: any context may take it. */
 export const P_IDLE = 0;
 /** Owned by an attached context. */
