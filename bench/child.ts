@@ -25,7 +25,7 @@ import {
 /** What run.ts passes to a child. */
 export interface ChildArgs {
   /** An allocator, or (e) only: 'copy' (the producer/consumer baseline without allocator). */
-  allocator: AllocatorName | 'copy';
+  allocator: AllocatorName | 'copy' | 'goheap-private';
   workload: string;
   run: number;
   /** Divide the op counts by this (--quick). */
@@ -114,6 +114,7 @@ function makeAllocator(args: ChildArgs, spec: WorkloadSpec): Allocator {
     case 'bump': return new BumpAllocator(spec.sizes === 'large64k-4m' ? 256 << 20 : 16 << 20);
     case 'uint8array': return new Uint8ArrayAllocator(Math.max(spec.window, 1));
     case 'copy': throw new Error('copy: only for e-prodcons');
+    case 'goheap-private': throw new Error('goheap-private: only for e-churn');
   }
 }
 

@@ -25,7 +25,7 @@ import { INPUT_MASK, fillWindow, makeInputs, runWindowFifo, workloads } from './
 export interface MwParams {
   entry: string;
   role: 'churn' | 'producer' | 'consumer';
-  /** 'goheap' (attached to the shared heap), 'bump' (own array) or 'copy' (no allocator). */
+  /** 'goheap' (attached to the shared heap), 'goheap-private' (attached to a heap of its own), 'bump' (own array) or 'copy' (no allocator). */
   allocator: string;
   id: number;
   warmupOps: number;
@@ -40,7 +40,7 @@ export interface MwParams {
 const P = userWorkerData<MwParams>();
 const ctl = new Int32Array(P.ctl);
 const times = new BigInt64Array(P.times);
-const heap: Heap | null = P.allocator === 'goheap' ? attachFromWorkerData() : null;
+const heap: Heap | null = P.allocator === 'goheap' || P.allocator === 'goheap-private' ? attachFromWorkerData() : null;
 
 function barrier(): void {
   parentPort!.postMessage({ ready: true });

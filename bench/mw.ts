@@ -51,8 +51,11 @@ export async function runMultiWorker(allocator: string, spec: WorkloadSpec, scal
   for (let id = 0; id < n; id++) {
     const role: MwParams['role'] = spec.kind === 'mw-churn' ? 'churn' : id === 0 ? 'producer' : 'consumer';
     const data: MwParams = { entry, role, allocator, id, warmupOps, ops, ctl, times, ring, ringCap: RING_CAP };
-    workers.push(goheap !== null
-      ? spawnHeapWorker(goheap.heap, boot, { workerData: data, execArgv: [] })
+    // 'goheap-private': each worker gets a heap of its own, so nothing is shared — the
+    // machine's own scaling for code that touches as much memory as goheap does.
+    const own = allocator === 'goheap-private' ? new GoHeapAllocator().heap : null;
+    workers.push(goheap !== null || own !== null
+      ? spawnHeapWorker((goheap?.heap ?? own)!, boot, { workerData: data, execArgv: [] })
       : new Worker(boot, { workerData: { data }, execArgv: [] }));
   }
 

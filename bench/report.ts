@@ -381,17 +381,17 @@ function mwSection(s: Map<string, CaseSummary>): string {
   if (c1 !== undefined && c2 !== undefined) {
     out.push('### e: per-worker churn, 1 vs 2 workers');
     out.push('');
-    out.push(`Each worker runs the 1k-window FIFO of (b) — ${fmtInt(c1.window)} live objects of 16–128 B, each op frees the oldest and allocates one — on its own slots for a fixed number of ops (goheap: ${fmtInt(c1.measureOps)} per worker after ${fmtInt(c1.warmupOps)} of warm-up; bump: ${BUMP_FACTOR}× as many, since it is 20–50× faster and a run must last long enough for the barrier\'s latency not to count). **ops/s = total ops of all workers ÷ wall time** (one op = one free + one malloc). goheap: all workers share one heap. bump: each worker has its own bump allocator over its own typed array — nothing is shared, so its scaling is what this machine itself gives two threads (2 cores, other processes running).`);
+    out.push(`Each worker runs the 1k-window FIFO of (b) — ${fmtInt(c1.window)} live objects of 16–128 B, each op frees the oldest and allocates one — on its own slots for a fixed number of ops (goheap: ${fmtInt(c1.measureOps)} per worker after ${fmtInt(c1.warmupOps)} of warm-up; bump: ${BUMP_FACTOR}× as many, since it is 20–50× faster and a run must last long enough for the barrier\'s latency not to count). **ops/s = total ops of all workers ÷ wall time** (one op = one free + one malloc). goheap: all workers share one heap. goheap, a private heap per worker: the same code with nothing shared (each worker attached to a heap of its own) — what this machine gives two threads that touch as much memory as goheap does, i.e. the ceiling for the shared heap. bump: each worker has its own bump allocator over its own typed array — nothing is shared and almost no memory is touched, so its scaling is what the machine gives two purely CPU-bound threads.`);
     out.push('');
     out.push('| allocator | 1 worker: ops/s (median) | min – max | 2 workers: ops/s (median) | min – max | **scaling** 2 ÷ 1 worker | 2 workers: each worker\'s own ns/op (medians) | goheap end: HeapAlloc after gc / HeapInuse / GC cycles (2 workers) |');
     out.push('|---|--:|--:|--:|--:|--:|--:|--:|');
-    for (const a of ['goheap', 'bump']) {
+    for (const a of ['goheap', 'goheap-private', 'bump']) {
       const x1 = s.get(`${c1.id}|${a}`), x2 = s.get(`${c2.id}|${a}`);
       if (x1 === undefined && x2 === undefined) continue;
       const ok1 = x1 !== undefined && x1.ok.length > 0, ok2 = x2 !== undefined && x2.ok.length > 0;
       const per = ok2 ? [0, 1].map((i) => fmtNs(median(x2!.ok.map((r) => r.perWorkerNsPerOp?.[i] ?? NaN)))).join(' / ') : '—';
       const sc = ok1 && ok2 ? `${(x1!.med / x2!.med).toFixed(2)}×` : '—';
-      out.push(`| ${a === 'goheap' ? '**goheap**' : a} | ${ok1 ? fmtRate(x1!.med) : 'failed'}${failNote(x1)} | ${ok1 ? `${fmtRate(x1!.max)} – ${fmtRate(x1!.min)}` : ''} | ${ok2 ? fmtRate(x2!.med) : 'failed'}${failNote(x2)} | ${ok2 ? `${fmtRate(x2!.max)} – ${fmtRate(x2!.min)}` : ''} | ${sc} | ${per} | ${a === 'goheap' ? mwEndStats(x2) : ''} |`);
+      out.push(`| ${a === 'goheap' ? '**goheap** (one shared heap)' : a === 'goheap-private' ? 'goheap, a private heap per worker' : a} | ${ok1 ? fmtRate(x1!.med) : 'failed'}${failNote(x1)} | ${ok1 ? `${fmtRate(x1!.max)} – ${fmtRate(x1!.min)}` : ''} | ${ok2 ? fmtRate(x2!.med) : 'failed'}${failNote(x2)} | ${ok2 ? `${fmtRate(x2!.max)} – ${fmtRate(x2!.min)}` : ''} | ${sc} | ${per} | ${a === 'goheap' ? mwEndStats(x2) : ''} |`);
     }
     out.push('');
     out.push(`Scaling is the ratio of the medians; the goal of issue #4 is ≥ 1.8× on this 2-core machine. In ns per op (aggregate wall ÷ total ops): goheap ${fmtNs(s.get(`${c1.id}|goheap`)?.med ?? NaN)} with 1 worker, ${fmtNs(s.get(`${c2.id}|goheap`)?.med ?? NaN)} with 2.`);

@@ -19,7 +19,7 @@ type Views = NonNullable<ResultsFile['views']>;
  */
 const ACCESSES_PER_PAIR = 40;
 
-function med(s: S, w: string, a: AllocatorName | 'copy'): number {
+function med(s: S, w: string, a: AllocatorName | 'copy' | 'goheap-private'): number {
   const c = s.get(`${w}|${a}`);
   return c !== undefined && c.ok.length > 0 ? c.med : NaN;
 }
@@ -121,12 +121,14 @@ export const why = {
   mwChurn(s: S, one: string, two: string): string {
     const g1 = med(s, one, 'goheap'), g2 = med(s, two, 'goheap');
     const b1 = med(s, one, 'bump'), b2 = med(s, two, 'bump');
-    const gs = g1 / g2, bs = b1 / b2;
+    const p1 = med(s, one, 'goheap-private'), p2 = med(s, two, 'goheap-private');
+    const gs = g1 / g2, bs = b1 / b2, ps = p1 / p2;
     const c2 = s.get(`${two}|goheap`);
     const per = c2 !== undefined && c2.ok.length > 0 ? median(c2.ok.map((q) => median(q.perWorkerNsPerOp ?? [NaN]))) : NaN;
     const parts: string[] = [];
     parts.push(`goheap went from ${Number.isFinite(g1) ? (1e3 / g1).toFixed(2) : 'n/a'} to ${Number.isFinite(g2) ? (1e3 / g2).toFixed(2) : 'n/a'} M ops/s, a scaling of ${r(gs)}${Number.isFinite(gs) ? (gs >= 1.8 ? ' — issue #4\'s goal of ≥ 1.8× is met' : ' — short of issue #4\'s goal of 1.8×') : ''}; the bump allocator, which shares nothing, scaled ${r(bs)}, which is the ceiling this machine allows two threads here (2 cores, and the child\'s main thread and other processes' time slices compete for them).`);
     if (Number.isFinite(bs) && bs < 1.6) parts.push(`**Read this with care: the bump allocator itself reached only ${r(bs)}, so the machine did not give the two workers two free cores during these runs (see the load average in the header — other processes were running); goheap's ratio measured then is not a verdict on issue #4. Re-run \`npm run bench -- --workload e-churn-1w,e-churn-2w\` on an idle machine.**`);
+    if (Number.isFinite(ps)) parts.push(`With a private heap per worker — the same allocator code, nothing shared — two workers scaled ${r(ps)}: that is this machine's ceiling for code that touches as much memory per op as goheap does (the bump allocator touches almost none), so the shared heap reaches ${Number.isFinite(gs) ? r(gs / ps) : 'n/a'} of what sharing nothing would give; the rest of the gap to 2× is the machine's, not the heap's.`);
     if (Number.isFinite(per) && Number.isFinite(g1)) parts.push(`Each goheap worker took ${ns(per)} per op of its own with 2 workers against ${ns(g1)} alone (${r(per / g1)}).`);
     parts.push('The fast path is per-P and takes no lock — malloc reads its own mcache\'s span, free sets a bit in the span\'s freedBits with one atomic OR — so two workers contend only where they meet in shared state: (1) refills: every time an mcache span is used up (8 KiB, i.e. every ~100 objects of 16–128 B) the worker takes the mcentral lock of that size class (the same 9 classes for both workers), and sweeping and returning empty spans takes the mheap lock and the page allocator; (2) GC cycles: with a ~4 MiB heap goal a cycle comes every few MiB allocated by either worker, and the worker that starts it takes the GC lock, every mcentral lock and finishes the sweep of the whole heap while the other worker\'s refills wait; (3) shared cache lines: the heap-wide counters and lock words, the span structs and bitmaps the two workers\' spans sit next to in the page → span table, bounce between the two cores. On 2 cores any time slice taken by the main thread, the OS or another process is taken from one of the workers, and a worker preempted while holding an mcentral or heap lock stalls the other one on its next refill.');
     return parts.join(' ');
