@@ -138,43 +138,56 @@ const spanBudget = 100;
  */
 export function cacheSpan(h: MHeap, spc: number): number {
   const views = h.views, c = centralOf(h.central, spc);
-  lock(views.i32, c + C_LOCK, h.lockToken);
-  views.sync();
-  let u32 = views.u32; // (re-read after anything that may grow the buffer)
-  const sg = h.sweepgen;
-  let s = setPop(u32, c, partialSwept(sg));
-  // Sweep unswept spans of this class, unless a GC is advancing sweepgen right now (it
-  // needs this lock; waiting here would deadlock): then take a new span instead.
+  let s = popLocked(h, c, partialSwept(h.sweepgen));
+  // Sweep unswept spans of this class. A registered sweeper keeps sweepgen from advancing;
+  // the mcentral lock is held only to pop and push, never while sweeping (Go's span sets
+  // need no lock at all), so other Ps' refills of this class do not wait for a sweep.
   if (s === 0 && !h.sweepDone && sweepBegin(h)) {
-    for (let budget = spanBudget; budget > 0; budget--) {
-      s = setPop(u32, c, partialUnswept(sg));
-      if (s === 0) break;
-      acquireSweep(views.i32, s, sg);
-      sweepSpan(h, s, true);
-      break;
-    }
-    for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
-      const f = setPop(u32, c, fullUnswept(sg));
-      if (f === 0) break;
-      acquireSweep(views.i32, f, sg);
-      sweepSpan(h, f, true);
-      const fi = nextFreeIndex(u32, f);
-      if (fi !== u32[(f + S_NELEMS) >>> 2]) {
-        u32[(f + S_FREEINDEX) >>> 2] = fi;
-        s = f;
-      } else {
-        setPush(u32, c, spc, fullSwept(sg), f);
+    try {
+      const sg = h.sweepgen;
+      for (let budget = spanBudget; budget > 0; budget--) {
+        s = popLocked(h, c, partialUnswept(sg));
+        if (s === 0) break;
+        acquireSweep(views.i32, s, sg);
+        sweepSpan(h, s, true);
+        break;
       }
+      for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
+        const f = popLocked(h, c, fullUnswept(sg));
+        if (f === 0) break;
+        acquireSweep(views.i32, f, sg);
+        sweepSpan(h, f, true);
+        const u32 = views.u32;
+        const fi = nextFreeIndex(u32, f);
+        if (fi !== u32[(f + S_NELEMS) >>> 2]) {
+          u32[(f + S_FREEINDEX) >>> 2] = fi;
+          s = f;
+        } else {
+          lock(views.i32, c + C_LOCK, h.lockToken);
+          views.sync();
+          setPush(views.u32, c, spc, fullSwept(sg), f);
+          unlock(views.i32, c + C_LOCK);
+        }
+      }
+    } finally {
+      sweepEnd(h);
     }
-    sweepEnd(h);
   }
-  unlock(views.i32, c + C_LOCK);
   if (s === 0) {
     s = mcentralGrow(h, spc);
     if (s === 0) return 0;
-    u32 = views.u32;
   }
-  positionAllocCache(u32, s); // Go: refillAllocCache + shift
+  positionAllocCache(views.u32, s); // Go: refillAllocCache + shift
+  return s;
+}
+
+/** Pop the head of set `set` of the mcentral at c, under its lock. */
+function popLocked(h: MHeap, c: number, set: number): number {
+  const views = h.views;
+  lock(views.i32, c + C_LOCK, h.lockToken);
+  views.sync();
+  const s = setPop(views.u32, c, set);
+  unlock(views.i32, c + C_LOCK);
   return s;
 }
 
