@@ -78,17 +78,8 @@ export interface RunResult {
   srcHash?: string;
 }
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns a function giving floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded PRNG the CLI's workloads use too. */
+export { mulberry32 } from '../cli/workloads.js';
 
 /** Resident set size now and its high-water mark, from /proc/self/status (bytes; 0 if unavailable). */
 export function readRss(): { rss: number; hwm: number } {

@@ -59,31 +59,38 @@ const KiB = 1024, MiB = 1 << 20;
  * and allocates a new one in its place. The live heap stays near 9 MiB while the
  * allocation volume grows without bound: a textbook GC sawtooth.
  */
+/**
+ * A window of W live objects: fill it, then each step frees a random one and allocates a
+ * replacement made by `alloc` (the shape of both churn and large).
+ */
+function windowChurn(heap: Heap, rand: () => number, W: number, alloc: (heap: Heap, rand: () => number) => number): WorkloadRun {
+  const live = new Array<number>(W).fill(0);
+  let filled = 0;
+  return {
+    step(_progress, budget) {
+      let ops = 0;
+      while (ops < budget) {
+        let k: number;
+        if (filled < W) k = filled++;
+        else {
+          k = Math.floor(rand() * W);
+          heap.free(live[k]!);
+          ops++;
+        }
+        live[k] = alloc(heap, rand);
+        ops++;
+      }
+      return ops;
+    },
+  };
+}
+
 const churn: Workload = {
   name: 'churn',
   summary: 'small-object churn: 65,536 live objects of 16–512 B; each step frees a random one and allocates another',
   defaultOps: 3_000_000,
   start(heap, rand) {
-    const W = 65_536;
-    const live = new Array<number>(W).fill(0);
-    let filled = 0;
-    return {
-      step(_progress, budget) {
-        let ops = 0;
-        while (ops < budget) {
-          let k: number;
-          if (filled < W) k = filled++;
-          else {
-            k = Math.floor(rand() * W);
-            heap.free(live[k]!);
-            ops++;
-          }
-          live[k] = heap.malloc(logUniform(rand, 16, 512), { noscan: rand() >= 0.2 });
-          ops++;
-        }
-        return ops;
-      },
-    };
+    return windowChurn(heap, rand, 65_536, (h, r) => h.malloc(logUniform(r, 16, 512), { noscan: r() >= 0.2 }));
   },
 };
 
@@ -169,26 +176,7 @@ const large: Workload = {
   summary: 'large objects: 128 live objects of 32 KiB–4 MiB (log-uniform); each step frees a random one and allocates another',
   defaultOps: 12_000,
   start(heap, rand) {
-    const W = 128;
-    const live = new Array<number>(W).fill(0);
-    let filled = 0;
-    return {
-      step(_progress, budget) {
-        let ops = 0;
-        while (ops < budget) {
-          let k: number;
-          if (filled < W) k = filled++;
-          else {
-            k = Math.floor(rand() * W);
-            heap.free(live[k]!);
-            ops++;
-          }
-          live[k] = heap.malloc(logUniform(rand, 32 * KiB + 1, 4 * MiB));
-          ops++;
-        }
-        return ops;
-      },
-    };
+    return windowChurn(heap, rand, 128, (h, r) => h.malloc(logUniform(r, 32 * KiB + 1, 4 * MiB)));
   },
 };
 
