@@ -18,8 +18,8 @@ import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import {
-  S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
-  S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex, refillAllocCache,
+  S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
+  S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex, positionAllocCache,
 } from './mspan.js';
 import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
 import { P_MCACHE, P_RUNNING, P_STATUS } from './runtime2.js';
@@ -185,17 +185,6 @@ export function repairCachedSpans(h: MHeap, c: number, emptymspan: number): void
     u32[(s + S_ALLOCCOUNT) >>> 2] = n;
     if (fi < nelems) positionAllocCache(u32, s);
   }
-}
-
-/** Load allocCache for the 64-slot group of freeindex and shift it to freeindex. */
-export function positionAllocCache(u32: Uint32Array, s: number): void {
-  const fi = u32[(s + S_FREEINDEX) >>> 2];
-  refillAllocCache(u32, s, fi & ~63);
-  const sh = fi & 63;
-  if (sh === 0) return;
-  const lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
-  if (sh >= 32) { u32[(s + S_CACHE_LO) >>> 2] = hi >>> (sh - 32); u32[(s + S_CACHE_HI) >>> 2] = 0; }
-  else { u32[(s + S_CACHE_LO) >>> 2] = (lo >>> sh) | (hi << (32 - sh)); u32[(s + S_CACHE_HI) >>> 2] = hi >>> sh; }
 }
 
 /**

@@ -23,9 +23,8 @@ import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan } from './mgcsweep.js';
-import { positionAllocCache } from './mcache.js';
 import {
-  S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS, S_SWEEPGEN, nextFreeIndex,
+  S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS, S_SWEEPGEN, nextFreeIndex, positionAllocCache,
 } from './mspan.js';
 import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 

@@ -329,15 +329,8 @@ export class OSMemory {
   sysAlloc(n: number, stat: number): number {
     const bytes = this.pageBytes(n, 'sysAlloc');
     const np = bytes / pageSize;
-    const u8 = this.views.u8, t = this.table;
-    let i = this.views.u32[H_NONE_HINT >>> 2];
-    while (i + np <= this.npages) {
-      let j = 0;
-      while (j < np && u8[t + i + j] === MEM_NONE) j++;
-      if (j === np) break;
-      i += j + 1;
-    }
-    if (i + np > this.npages) return -1;
+    const i = this.findNoneRun(this.views.u32[H_NONE_HINT >>> 2], np, 1);
+    if (i < 0) return -1;
     const v = i * pageSize;
     this.ensureLength(v + bytes);
     this.setStates(i, np, MEM_READY);
@@ -362,19 +355,7 @@ export class OSMemory {
   sysReserve(v: number, n: number): number {
     const bytes = this.pageBytes(n, 'sysReserve');
     if (!Number.isSafeInteger(v) || v < 0 || v % pageSize !== 0) throw new InvalidArgumentError(`sysReserve: hint ${v} is not page-aligned`);
-    const np = bytes / pageSize;
-    const u8 = this.views.u8, t = this.table;
-    let i = v / pageSize;
-    while (i + np <= this.npages) {
-      let j = 0;
-      while (j < np && u8[t + i + j] === MEM_NONE) j++;
-      if (j === np) break;
-      i += j + 1;
-    }
-    if (i + np > this.npages) return -1;
-    this.setStates(i, np, MEM_RESERVED);
-    this.advanceNoneHint();
-    return i * pageSize;
+    return this.sysReserveAligned(v, bytes, pageSize);
   }
 
   /**
@@ -385,15 +366,8 @@ export class OSMemory {
   sysReserveAligned(hint: number, n: number, alignment: number): number {
     const bytes = this.pageBytes(n, 'sysReserveAligned');
     const np = bytes / pageSize, step = Math.max(1, alignment / pageSize);
-    const u8 = this.views.u8, t = this.table;
-    let i = Math.ceil(hint / alignment) * step;
-    while (i + np <= this.npages) {
-      let j = 0;
-      while (j < np && u8[t + i + j] === MEM_NONE) j++;
-      if (j === np) break;
-      i = Math.ceil((i + j + 1) / step) * step;
-    }
-    if (i + np > this.npages) return -1;
+    const i = this.findNoneRun(Math.ceil(hint / alignment) * step, np, step);
+    if (i < 0) return -1;
     this.setStates(i, np, MEM_RESERVED);
     this.advanceNoneHint();
     return i * pageSize;
@@ -461,6 +435,22 @@ export class OSMemory {
   }
 
   // ----- helpers ----------------------------------------------------------------------
+
+  /**
+   * First page index >= `from` (a multiple of `step`) that starts a run of np None pages
+   * and is itself a multiple of `step`; -1 if there is none. Like an mmap placement search.
+   */
+  private findNoneRun(from: number, np: number, step: number): number {
+    const u8 = this.views.u8, t = this.table;
+    let i = from;
+    while (i + np <= this.npages) {
+      let j = 0;
+      while (j < np && u8[t + i + j] === MEM_NONE) j++;
+      if (j === np) return i;
+      i = Math.ceil((i + j + 1) / step) * step;
+    }
+    return -1;
+  }
 
   private pageBytes(n: number, op: string): number {
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${op}: size must be a positive integer, got ${n}`);

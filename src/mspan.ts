@@ -103,6 +103,16 @@ export function refillAllocCache(u32: Uint32Array, s: number, whichSlot: number)
   u32[(s + S_CACHE_HI) >>> 2] = ~u32[w + 1];
 }
 
+/**
+ * Load allocCache for the 64-slot group of freeindex and shift it so that bit 0 is slot
+ * freeindex (what Go's cacheSpan does after picking a span).
+ */
+export function positionAllocCache(u32: Uint32Array, s: number): void {
+  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  refillAllocCache(u32, s, fi & ~63);
+  if ((fi & 63) !== 0) shiftCache(u32, s, u32[(s + S_CACHE_LO) >>> 2], u32[(s + S_CACHE_HI) >>> 2], fi & 63);
+}
+
 /** Count trailing zeros of the 64-bit value (hi:lo); 64 if zero. */
 function ctz64(lo: number, hi: number): number {
   if (lo !== 0) return 31 - Math.clz32(lo & -lo);

@@ -2,6 +2,7 @@
 // physPageSize 4 KiB → minPages = 1; no huge pages).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { xorshift } from './helpers/random.js';
 import {
   PALLOC_CHUNK_PAGES as P,
   PALLOC_CHUNK_BYTES,
@@ -48,15 +49,7 @@ function fillAligned(x: bigint, m: number): bigint {
 }
 
 test('FillAligned', () => {
-  let s = 7;
-  const rnd32 = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const rnd32 = xorshift(7);
   const rnd64 = () => (BigInt(rnd32()) << 32n) | BigInt(rnd32());
   for (let m = 1; m <= 64; m *= 2) {
     const fixed = [

@@ -1,6 +1,7 @@
 // Go 1.19 mpallocbits_test.go vectors (re-expressed), plus summarize vs a slow reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { xorshift } from './helpers/random.js';
 import {
   PALLOC_CHUNK_PAGES as P,
   PAGE_BITS_WORDS,
@@ -83,17 +84,6 @@ function summarizeSlow(u32: Uint32Array): [number, number, number] {
   return [start, max, end];
 }
 
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 test('pallocSum pack/unpack', () => {
   const u32 = new Uint32Array(2);
