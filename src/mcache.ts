@@ -82,7 +82,6 @@ export function refill(h: MHeap, c: number, spc: number, emptymspan: number): nu
   const s = cacheSpan(h, spc);
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
-  u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen + 3) >>> 0;
   u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
   u32[(s + S_LIST) >>> 2] = LIST_MCACHE + u32[(c + MC_PID) >>> 2];
   // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).

@@ -134,10 +134,16 @@ const spanBudget = 100;
  * span; else sweep unswept partial spans, then unswept full spans (keeping the first that
  * has room even if the sweep emptied it); else a new span from the heap. Returns 0 when
  * the reservation is exhausted. The caller holds no lock.
+ *
+ * The span leaves with sweepgen = sg+3 ("swept, cached"), stored while sg cannot change:
+ * under the mcentral lock, or inside a registered sweep. (Go's mcache.refill stores it
+ * afterwards, safe because a GC cannot start while a P is in refill; goheap's GC does not
+ * stop other workers, and a span marked for a cycle that has already ended would never
+ * be swept again.)
  */
 export function cacheSpan(h: MHeap, spc: number): number {
   const views = h.views, c = centralOf(h.central, spc);
-  let s = popLocked(h, c, partialSwept(h.sweepgen));
+  let s = popSweptLocked(h, c, spc);
   // Sweep unswept spans of this class. A registered sweeper keeps sweepgen from advancing;
   // the mcentral lock is held only to pop and push, never while sweeping (Go's span sets
   // need no lock at all), so other Ps' refills of this class do not wait for a sweep.
@@ -149,6 +155,7 @@ export function cacheSpan(h: MHeap, spc: number): number {
         if (s === 0) break;
         acquireSweep(views.i32, s, sg);
         sweepSpan(h, s, true);
+        views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
         break;
       }
       for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
@@ -160,6 +167,7 @@ export function cacheSpan(h: MHeap, spc: number): number {
         const fi = nextFreeIndex(u32, f);
         if (fi !== u32[(f + S_NELEMS) >>> 2]) {
           u32[(f + S_FREEINDEX) >>> 2] = fi;
+          u32[(f + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
           s = f;
         } else {
           lock(views.i32, c + C_LOCK, h.lockToken);
@@ -175,6 +183,9 @@ export function cacheSpan(h: MHeap, spc: number): number {
   if (s === 0) {
     s = mcentralGrow(h, spc);
     if (s === 0) return 0;
+    // A new span has nothing to sweep. If a GC advances sweepgen before this store, the
+    // span merely looks stale and uncacheSpan sweeps it: harmless.
+    views.u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen + 3) >>> 0;
   }
   positionAllocCache(views.u32, s); // Go: refillAllocCache + shift
   return s;
@@ -191,32 +202,49 @@ function popLocked(h: MHeap, c: number, set: number): number {
 }
 
 /**
- * Give a span back from an mcache (Go: mcentral.uncacheSpan). A span cached before the
- * current sweep phase began is stale and is swept now; otherwise it goes to the swept
- * partial or full set. (Go flushes every mcache at each GC, so a span is at most one
- * cycle stale; goheap cannot stop an idle worker, so a span may be several cycles stale.)
+ * Pop a swept partial span for an mcache and mark it swept-and-cached (sg+3), both under
+ * the mcentral lock: a GC advances sweepgen only while holding every mcentral lock.
+ */
+function popSweptLocked(h: MHeap, c: number, spc: number): number {
+  const views = h.views;
+  lock(views.i32, c + C_LOCK, h.lockToken);
+  views.sync();
+  const sg = h.sweepgen;
+  const s = setPop(views.u32, c, partialSwept(sg));
+  if (s !== 0) views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+  unlock(views.i32, c + C_LOCK);
+  return s;
+}
+
+/**
+ * Give a span back from an mcache (Go: mcentral.uncacheSpan). A span cached in this
+ * cycle goes to the swept partial or full set, under the mcentral lock alone: sweepgen
+ * cannot advance while it is held, so no sweep registration is needed. A span cached
+ * before the current cycle began is stale and is swept now. (Go flushes every mcache at
+ * each GC, so a span is at most one cycle stale; goheap cannot stop an idle worker, so a
+ * span may be several cycles stale.)
  */
 export function uncacheSpan(h: MHeap, s: number): void {
   const views = h.views;
+  const spc = views.u32[(s + S_SPANCLASS) >>> 2];
+  const c = centralOf(h.central, spc);
+  lock(views.i32, c + C_LOCK, h.lockToken);
+  views.sync();
+  const u32 = views.u32, sg = h.sweepgen;
+  const fresh = u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 3) >>> 0);
+  if (fresh) {
+    u32[(s + S_SWEEPGEN) >>> 2] = sg;
+    const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
+    setPush(u32, c, spc, set, s);
+  }
+  unlock(views.i32, c + C_LOCK);
+  if (fresh) return;
+  // Cached since before this cycle (sg+1), or since before an earlier one while other Ps
+  // ran two cycles: stale either way. Only sg+3 is "swept, cached".
   sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
   try {
-    const u32 = views.u32;
-    const sg = h.sweepgen;
-    const spc = u32[(s + S_SPANCLASS) >>> 2];
-    // Cached since before this cycle (sg+1), or since before an earlier one while other
-    // Ps ran two cycles: stale either way, and swept now. Only sg+3 is "swept, cached".
-    if (u32[(s + S_SWEEPGEN) >>> 2] !== ((sg + 3) >>> 0)) {
-      u32[(s + S_SWEEPGEN) >>> 2] = (sg - 1) >>> 0;
-      sweepSpan(h, s, false);
-      return;
-    }
-    u32[(s + S_SWEEPGEN) >>> 2] = sg;
-    const c = centralOf(h.central, spc);
-    lock(views.i32, c + C_LOCK, h.lockToken);
-    views.sync();
-    const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
-    setPush(views.u32, c, spc, set, s);
-    unlock(views.i32, c + C_LOCK);
+    views.u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen - 1) >>> 0;
+    sweepSpan(h, s, false);
   } finally {
     sweepEnd(h);
   }

@@ -27,7 +27,7 @@ import {
   ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL,
   heapAllocBytes, sumP,
 } from './mstats.js';
-import { lock, unlock } from './lock_futex.js';
+import { lock, tryLock, unlock } from './lock_futex.js';
 import { C_LOCK, centralOf } from './mcentral.js';
 import { numSpanClasses } from './sizeclasses.js';
 
@@ -89,11 +89,18 @@ export function heapGoalFor(marked: number, gcPercent: number): number {
  */
 export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo | null {
   const h = ctx.h, views = h.views;
-  lock(views.i32, h.gcLockOff, h.lockToken);
+  if (forced) {
+    lock(views.i32, h.gcLockOff, h.lockToken);
+  } else if (!tryLock(views.i32, h.gcLockOff, h.lockToken)) {
+    // Another P is running a cycle. Go's goroutine would wait for it (work.startSema), and
+    // the world would stop for it anyway; goheap stops no one, so this P keeps allocating
+    // and the cycle in progress serves its trigger too.
+    return null;
+  }
   h.views.sync();
   const t0 = now();
   try {
-    // Another worker may have run the cycle while we waited for the lock (Go re-tests the
+    // Another P may have run the cycle just before we took the lock (Go re-tests the
     // trigger after taking work.startSema for the same reason).
     if (!forced && !gcTriggerTest(h)) return null;
     // Go stops the world here. goheap holds off every other sweeper, finishes the old

@@ -121,8 +121,18 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
 // bit of the heap's sweepers word, waits until no P is sweeping, sweeps what is left
 // itself, advances sweepgen, and clears the bit. The counts are per P so that reclaimP can
 // take back the share of a worker that died in the middle of a sweep.
+//
+// The sweepers word (mheap H_SWEEPERS):
+//
+//   bit 31      SWEEP_PENDING  a GC is waiting to advance sweepgen
+//   bits 0..30  wake sequence  bumped when a P's count falls to 0 while a GC waits, so
+//                              that the GC's Atomics.wait on this word cannot miss it
+//
+// A sweep that ends while no GC waits touches only its own P's count: no write to the
+// shared word and no Atomics.notify (which takes a process-wide lock in V8).
 // ---------------------------------------------------------------------------------------
 const SWEEP_PENDING = 0x80000000 | 0;
+const SWEEP_SEQ_MASK = 0x7fffffff;
 
 /** Register a sweep; false (and nothing registered) while a GC is advancing sweepgen. */
 export function sweepBegin(h: MHeap): boolean {
@@ -133,8 +143,7 @@ export function sweepBegin(h: MHeap): boolean {
   // Seen together with the GC's store of the pending bit (both sequentially consistent):
   // either the GC sees our count, or we see its bit.
   if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) {
-    Atomics.sub(i32, mine, 1);
-    Atomics.notify(i32, g);
+    if (Atomics.sub(i32, mine, 1) === 1) wakeStopSweepers(i32, g);
     return false;
   }
   return true;
@@ -154,7 +163,24 @@ export function sweepBeginWait(h: MHeap): void {
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
   const i32 = h.views.i32;
-  if (Atomics.sub(i32, (h.pOf(h.pid) + P_SWEEPING) >>> 2, 1) === 1) Atomics.notify(i32, h.sweepersWord);
+  if (Atomics.sub(i32, (h.pOf(h.pid) + P_SWEEPING) >>> 2, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
+}
+
+/**
+ * A P's sweep count fell to 0: if a GC waits in stopSweepers, bump the wake sequence (the
+ * GC read the word before it looked at the counts, so its wait returns at once even if it
+ * has not begun) and wake it.
+ */
+function wakeStopSweepers(i32: Int32Array, g: number): void {
+  let v = Atomics.load(i32, g);
+  while ((v & SWEEP_PENDING) !== 0) {
+    const prev = Atomics.compareExchange(i32, g, v, SWEEP_PENDING | ((v + 1) & SWEEP_SEQ_MASK));
+    if (prev === v) {
+      Atomics.notify(i32, g);
+      return;
+    }
+    v = prev;
+  }
 }
 
 /** Stop new sweeps and wait until no P is sweeping (GC lock held, no other lock). */
@@ -162,6 +188,7 @@ export function stopSweepers(h: MHeap): void {
   const i32 = h.views.i32, g = h.sweepersWord;
   Atomics.or(i32, g, SWEEP_PENDING);
   for (;;) {
+    const seq = Atomics.load(i32, g); // before the counts: see wakeStopSweepers
     let busy = false;
     for (let pid = 0; pid < h.nprocs && !busy; pid++) {
       const p = h.pOf(pid);
@@ -169,7 +196,7 @@ export function stopSweepers(h: MHeap): void {
     }
     if (!busy) return;
     if (i32.buffer instanceof SharedArrayBuffer) {
-      try { Atomics.wait(i32, g, Atomics.load(i32, g), 1); } catch { /* spin */ }
+      try { Atomics.wait(i32, g, seq, 10); } catch { /* cannot block here: spin */ }
     }
   }
 }
@@ -198,7 +225,7 @@ export function reclaimSweeps(h: MHeap, pid: number): void {
   }
   Atomics.store(i32, (p + P_SWEEPSPAN) >>> 2, 0);
   Atomics.store(i32, (p + P_SWEEPING) >>> 2, 0);
-  Atomics.notify(i32, h.sweepersWord);
+  wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**

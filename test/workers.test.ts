@@ -159,3 +159,44 @@ test('a worker that died in the middle of a sweep does not block the next GC', a
   heap.check();
   assert.equal(heap.readMemStats().HeapAlloc, 0);
 });
+
+test('an automatic GC trigger while another P runs a cycle does not wait for it; a forced gc() does', async () => {
+  const { gcStart } = await import('../src/mgc.js');
+  const { lock, unlock, lockHolder } = await import('../src/lock_futex.js');
+  const a = Heap.create({ reserve: 64 * MiB });
+  const b = Heap.attach(a.share());
+  const i32 = a.h.views.i32;
+  lock(i32, b.h.gcLockOff, b.h.lockToken); // b is "in the middle of a cycle"
+  const before = a.readMemStats().NumGC;
+  assert.equal(gcStart(a, false), null, 'the trigger returns at once, leaving the cycle to b');
+  assert.equal(a.readMemStats().NumGC, before);
+  assert.equal(lockHolder(i32, a.h.gcLockOff), b.h.lockToken, 'b still holds the GC lock');
+  unlock(i32, b.h.gcLockOff);
+  const info = gcStart(a, true);
+  assert.ok(info !== null && info.forced);
+  assert.equal(a.readMemStats().NumGC, before + 1);
+  a.check();
+});
+
+test('a sweep that ends while a GC waits bumps the wake sequence of the sweepers word; otherwise the word is untouched', async () => {
+  const { sweepBegin, sweepEnd } = await import('../src/mgcsweep.js');
+  const a = Heap.create({ reserve: 64 * MiB });
+  const b = Heap.attach(a.share());
+  const i32 = a.h.views.i32, g = a.h.sweepersWord;
+  const PENDING = 0x80000000 | 0;
+  assert.equal(sweepBegin(b.h), true);
+  sweepEnd(b.h);
+  assert.equal(Atomics.load(i32, g), 0, 'no GC waiting: the shared word is not written');
+  assert.equal(sweepBegin(b.h), true);
+  assert.equal(sweepBegin(b.h), true, 'nested registration (count 2)');
+  Atomics.or(i32, g, PENDING); // a GC now waits in stopSweepers
+  assert.equal(sweepBegin(a.h), false, 'no new sweeps while a GC waits');
+  assert.equal(Atomics.load(i32, g), PENDING, 'a refused registration leaves the word alone');
+  sweepEnd(b.h);
+  assert.equal(Atomics.load(i32, g), PENDING, 'count 2 -> 1: still sweeping, no wake-up');
+  sweepEnd(b.h);
+  assert.equal(Atomics.load(i32, g), PENDING | 1, 'count 1 -> 0: sequence bumped so the GC cannot miss it');
+  Atomics.and(i32, g, ~PENDING);
+  a.gc();
+  a.check();
+});
