@@ -8,7 +8,8 @@
  * the freed slots), the mcaches are flushed, and the pacer sets the next heap goal:
  *
  *   heapMarked = bytes of live objects (allocated and not freed)
- *   goal       = heapMarked * (1 + GOGC/100), at least 4 MiB (Go: defaultHeapMinimum)
+ *   goal       = heapMarked * (1 + GOGC/100), at least heapMinimum
+ *   heapMinimum = 4 MiB * GOGC/100 (Go: defaultHeapMinimum is heapMinimum at GOGC=100)
  *
  * A cycle starts by itself when heapLive (Go's estimate, raised when an mcache takes a
  * span or a large object is allocated) reaches the goal — checked, as in Go, only on the
@@ -78,7 +79,7 @@ export function gcTriggerTest(h: MHeap): boolean {
 /** Heap goal for a marked heap of `marked` bytes at GOGC = gcPercent. */
 export function heapGoalFor(marked: number, gcPercent: number): number {
   if (gcPercent < 0) return Infinity;
-  return Math.max(Math.floor(marked * (1 + gcPercent / 100)), defaultHeapMinimum);
+  return Math.max(Math.floor(marked * (1 + gcPercent / 100)), Math.floor(defaultHeapMinimum * gcPercent / 100));
 }
 
 /**

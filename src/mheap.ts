@@ -42,7 +42,7 @@ import {
   STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
 import { PageAlloc } from './mpagealloc.js';
-import { HEAP_STATS_SIZE, ST_PAGES_IN_USE } from './mstats.js';
+import { HEAP_STATS_SIZE } from './mstats.js';
 import {
   MSPAN_SIZE, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_DIVMUL, S_ELEMSIZE,
   S_FREEDBITS, S_LIMIT, S_NEEDZERO, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
@@ -451,7 +451,6 @@ export class MHeap {
     mem.statAdd(STAT_HEAP_FREE, -(nbytes - scav));
     if (typ === spanAllocHeap) {
       mem.statAdd(STAT_HEAP_INUSE, nbytes);
-      views.f64[this.stats + ST_PAGES_IN_USE] += npages;
     } else {
       mem.statAdd(STAT_IN_STACKS, nbytes);
     }
@@ -549,7 +548,6 @@ export class MHeap {
     if (state === mSpanInUse) {
       if (u32[(s + S_ALLOCCOUNT) >>> 2] !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${u32[(s + S_ALLOCCOUNT) >>> 2]} objects`);
       if (u32[(s + S_SWEEPGEN) >>> 2] !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]}, heap ${this.sweepgen})`);
-      views.f64[this.stats + ST_PAGES_IN_USE] -= npages;
       this.setPageInUse(base, false);
       mem.statAdd(STAT_HEAP_INUSE, -nbytes);
       const nelems = u32[(s + S_NELEMS) >>> 2];

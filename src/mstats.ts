@@ -66,8 +66,7 @@ export const P_STATS_SIZE = P_STATS_SLOTS * 8;
  *     5       pauseTotalNs        total time spent in GC cycles
  *     6       gcPercent           GOGC (-1 = off)
  *     7       heapGoal            NextGC
- *     8       pagesInUse          pages in mSpanInUse spans (mheap.pagesInUse; heap lock)
- *     9..15   (pad)
+ *     8..15   (pad)              (Go's mheap.pagesInUse is HeapInuse / 8192 here)
  *    16..271  pauseNs[256]        circular buffer of cycle durations
  *   272..527  pauseEnd[256]       circular buffer of cycle end times
  */
@@ -79,7 +78,6 @@ export const ST_LAST_GC = 4;
 export const ST_PAUSE_TOTAL = 5;
 export const ST_GC_PERCENT = 6;
 export const ST_HEAP_GOAL = 7;
-export const ST_PAGES_IN_USE = 8;
 export const ST_PAUSE_NS = 16;
 export const ST_PAUSE_END = 272;
 export const HEAP_STATS_SLOTS = 528;

@@ -235,6 +235,25 @@ test('churn: a constant live set under a million alloc/free cycles keeps HeapSys
   heap.check();
 });
 
+test('pacer: with nothing live the goal is heapMinimum = 4 MiB x GOGC/100 (Go\'s defaultHeapMinimum is its GOGC=100 value)', () => {
+  for (const gogc of [50, 100, 200]) {
+    const heap = Heap.create({ reserve: 256 * MiB, gcPercent: gogc });
+    const minimum = Math.floor(4 * MiB * gogc / 100);
+    assert.equal(heap.readMemStats().NextGC, minimum, `GOGC=${gogc}: goal before the first cycle`);
+    let firstAt = 0;
+    for (let i = 1; i <= 200000 && firstAt === 0; i++) {
+      heap.free(heap.malloc(64));
+      if ((i & 1023) === 0 && heap.readMemStats().NumGC > 0) firstAt = i;
+    }
+    // 64-byte objects: the first automatic cycle comes once about `minimum` bytes of spans
+    // have been taken (heapLive counts whole spans as they are cached).
+    assert.ok(firstAt * 64 >= minimum - 64 * 1024 && firstAt * 64 <= minimum + 2 * 64 * 1024, `GOGC=${gogc}: first cycle after ${firstAt * 64} bytes, minimum ${minimum}`);
+    heap.gc();
+    assert.equal(heap.readMemStats().NextGC, minimum, `GOGC=${gogc}: nothing live, the goal is the minimum again`);
+    heap.check();
+  }
+});
+
 test('GOGC off: no automatic cycle, freed memory is not reused until gc()', () => {
   const heap = Heap.create({ reserve: 256 * MiB, gcPercent: -1 });
   for (let i = 0; i < 200000; i++) heap.free(heap.malloc(64));
