@@ -25,7 +25,7 @@ import {
 /** What run.ts passes to a child. */
 export interface ChildArgs {
   /** An allocator, or (e) only: 'copy' (the producer/consumer baseline without allocator). */
-  allocator: AllocatorName | 'copy' | 'goheap-private';
+  allocator: AllocatorName | 'copy' | 'goheap-private' | 'goheap-proc';
   workload: string;
   run: number;
   /** Divide the op counts by this (--quick). */
@@ -114,7 +114,7 @@ function makeAllocator(args: ChildArgs, spec: WorkloadSpec): Allocator {
     case 'bump': return new BumpAllocator(spec.sizes === 'large64k-4m' ? 256 << 20 : 16 << 20);
     case 'uint8array': return new Uint8ArrayAllocator(Math.max(spec.window, 1));
     case 'copy': throw new Error('copy: only for e-prodcons');
-    case 'goheap-private': throw new Error('goheap-private: only for e-churn');
+    case 'goheap-private': case 'goheap-proc': throw new Error(`${args.allocator}: only for e-churn`);
   }
 }
 

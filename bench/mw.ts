@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { spawnHeapWorker } from '../src/node.js';
 import { GoHeapAllocator } from './allocators.js';
@@ -40,6 +41,14 @@ export async function runMultiWorker(allocator: string, spec: WorkloadSpec, scal
   const factor = allocator === 'bump' ? BUMP_OPS_FACTOR : 1;
   const warmupOps = Math.max(1, Math.floor(spec.warmupOps * factor / scale));
   const ops = Math.max(1, Math.floor(spec.measureOps * factor / scale));
+  result.warmupOps = warmupOps;
+  result.workers = n;
+  result.bestBatchNsPerOp = NaN;
+  result.batches = 1;
+  if (allocator === 'goheap-proc') {
+    await runProcesses(n, warmupOps, ops, result);
+    return;
+  }
   const ctl = new SharedArrayBuffer(64);
   const times = new SharedArrayBuffer(8 * (1 + n));
   const ring = spec.kind === 'mw-prodcons' ? new SharedArrayBuffer(4 * (RING_BASE + RING_CAP)) : undefined;
@@ -91,10 +100,6 @@ export async function runMultiWorker(allocator: string, spec: WorkloadSpec, scal
   result.ops = total;
   result.ns = wall;
   result.nsPerOp = wall / total;
-  result.bestBatchNsPerOp = NaN;
-  result.batches = 1;
-  result.warmupOps = warmupOps;
-  result.workers = n;
   result.perWorkerNsPerOp = done.map((d) => d.ns / d.ops);
   const end = readRss();
   result.peakRssDelta = Math.max(end.rss, end.hwm) - base.rss; // includes the workers' own isolates
@@ -104,4 +109,38 @@ export async function runMultiWorker(allocator: string, spec: WorkloadSpec, scal
     result.peakCommitted = st.committed;
     result.goheap = goheap.endStats();
   }
+}
+
+/**
+ * 'goheap-proc': the churn in n separate processes, each with a heap of its own (see
+ * bench/mw-proc.ts). Started together by one { go } message each; wall = latest end -
+ * earliest start, both on CLOCK_MONOTONIC.
+ */
+async function runProcesses(n: number, warmupOps: number, ops: number, result: RunResult): Promise<void> {
+  const file = new URL('./mw-proc.ts', import.meta.url).pathname;
+  const procs = Array.from({ length: n }, () => fork(file, [JSON.stringify({ warmupOps, ops })], { execArgv: ['--import', 'tsx'] }));
+  const done: { t0: bigint; t1: bigint; ops: number }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let ready = 0, exited = 0;
+    for (const p of procs) {
+      p.on('message', (m: { ready?: boolean; done?: boolean; t0?: string; t1?: string; ops?: number }) => {
+        if (m.ready === true && ++ready === n) for (const q of procs) q.send({ go: true });
+        else if (m.done === true) done.push({ t0: BigInt(m.t0!), t1: BigInt(m.t1!), ops: m.ops! });
+      });
+      p.on('error', reject);
+      p.on('exit', (code) => {
+        if (code !== 0) { for (const q of procs) q.kill(); reject(new Error(`churn process exited with code ${code}`)); return; }
+        if (++exited === n) resolve();
+      });
+    }
+  });
+  if (done.length !== n) throw new Error(`${done.length} of ${n} processes reported`);
+  let t0 = done[0].t0, t1 = done[0].t1;
+  for (const d of done) { if (d.t0 < t0) t0 = d.t0; if (d.t1 > t1) t1 = d.t1; }
+  const wall = Number(t1 - t0);
+  result.ops = ops * n;
+  result.ns = wall;
+  result.nsPerOp = wall / result.ops;
+  result.perWorkerNsPerOp = done.map((d) => Number(d.t1 - d.t0) / d.ops);
+  result.peakRssDelta = NaN; // the processes' memory is not this process's
 }

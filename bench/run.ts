@@ -147,12 +147,12 @@ function main(): void {
   const wasm = buildTlsf();
   const profDir = join(buildDir, 'profiles');
   if (opts.profile) mkdirSync(profDir, { recursive: true });
-  const cases: { w: string; a: AllocatorName | 'copy' | 'goheap-private' }[] = [];
+  const cases: { w: string; a: AllocatorName | 'copy' | 'goheap-private' | 'goheap-proc' }[] = [];
   for (const w of opts.workloads) {
     const spec = workloads.find((x) => x.id === w)!;
     // (e): goheap and its own baseline only; --alloc bump also selects the 'copy' baseline.
-    const own = (spec.allocators ?? [...allocatorNames]) as (AllocatorName | 'copy' | 'goheap-private')[];
-    for (const a of own) if ((opts.allocs as string[]).includes(a === 'copy' ? 'bump' : a === 'goheap-private' ? 'goheap' : a)) cases.push({ w, a });
+    const own = (spec.allocators ?? [...allocatorNames]) as (AllocatorName | 'copy' | 'goheap-private' | 'goheap-proc')[];
+    for (const a of own) if ((opts.allocs as string[]).includes(a === 'copy' ? 'bump' : a === 'goheap-private' || a === 'goheap-proc' ? 'goheap' : a)) cases.push({ w, a });
   }
   const total = cases.length * opts.runs;
   const warmupCapMs = opts.quick ? 150 : 200, measureCapMs = opts.quick ? 400 : 700;

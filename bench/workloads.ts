@@ -107,7 +107,7 @@ function churn(workers: number): WorkloadSpec {
     id: `e-churn-${workers}w`, group: 'e',
     title: `per-worker churn, ${workers} worker${workers > 1 ? 's' : ''}: each runs the 1k-window FIFO (16–128 B) on the shared heap`,
     kind: 'mw-churn', sizes: 'uniform16-128', window: 1_000,
-    warmupOps: 1 << 19, measureOps: 1 << 21, capacity: 16 * MiB, workers, allocators: ['goheap', 'goheap-private', 'bump'],
+    warmupOps: 1 << 19, measureOps: 1 << 22, capacity: 16 * MiB, workers, allocators: ['goheap', 'goheap-private', 'goheap-proc', 'bump'],
   };
 }
 export const multiWorkerWorkloads: WorkloadSpec[] = [
