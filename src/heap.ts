@@ -9,18 +9,18 @@
  */
 import { checkHeap } from './check.js';
 import { stackalloc, stackfree } from './stack.js';
-import { reclaimSweeps } from './mgcsweep.js';
+import { reclaimSweeps, startSweepers } from './mgcsweep.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
 import {
   MCACHE_SIZE, P_EPOCH, P_IDLE, P_MCACHE, P_RESERVED, P_RUNNING, P_SIZE, P_STATUS, initMCache,
-  inFlightAllocs, releaseAll, repairCachedSpans,
+  inFlightAllocs, recoverSpanInHand, releaseAll, repairCachedSpans,
 } from './mcache.js';
 import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor, type GCCycleInfo } from './mgc.js';
 import { H_GCLOCK, H_LOCK, MHeap, maxProcs } from './mheap.js';
 import { C_LOCK, centralOf } from './mcentral.js';
-import { forceUnlockHeldBy, lock, unlock } from './lock_futex.js';
+import { forceUnlockHeldBy, lock, takeOverLockHeldBy, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError, GoHeapError } from './errors.js';
 import { numSpanClasses } from './sizeclasses.js';
 import { S_ELEMSIZE, S_SPANCLASS } from './mspan.js';
@@ -180,12 +180,24 @@ export class Heap implements MallocContext {
     const status = Atomics.load(i32, (p + P_STATUS) >>> 2);
     if (status === P_IDLE) return false;
     if (epoch !== undefined && Atomics.load(i32, (p + P_EPOCH) >>> 2) !== epoch) return false;
-    // A dead context may have died holding a lock.
+    // A dead context may have died holding a lock, half-way through what it protects.
     const token = pid + 1, views = h.views;
-    forceUnlockHeldBy(views.i32, h.base + H_LOCK, token);
-    forceUnlockHeldBy(views.i32, h.base + H_GCLOCK, token);
     for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
+    if (takeOverLockHeldBy(views.i32, h.base + H_LOCK, token, h.lockToken)) {
+      // In a span allocation or free, or growing the heap: make the pages consistent.
+      try {
+        h.repairPagesLocked();
+      } finally {
+        unlock(views.i32, h.base + H_LOCK);
+      }
+    }
+    if (takeOverLockHeldBy(views.i32, h.base + H_GCLOCK, token, h.lockToken)) {
+      // In a GC cycle: sweeps may still be held off.
+      startSweepers(h);
+      unlock(views.i32, h.base + H_GCLOCK);
+    }
     reclaimSweeps(h, pid);
+    recoverSpanInHand(h, pid);
     const c = views.u32[(p + P_MCACHE) >>> 2];
     repairCachedSpans(h, c, this.emptymspan);
     releaseAll(h, c, this.emptymspan);

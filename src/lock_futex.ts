@@ -77,6 +77,18 @@ export function lockHolder(i32: Int32Array, off: number): number {
 }
 
 /**
+ * Take over the lock at `off` if the context with `deadToken` holds it (it died holding
+ * it): the caller, `token`, holds it afterwards (waiters stay recorded, so its unlock wakes
+ * them) and can repair what the dead context left half done. Returns true if it did.
+ */
+export function takeOverLockHeldBy(i32: Int32Array, off: number, deadToken: number, token: number): boolean {
+  const i = off >>> 2;
+  const v = Atomics.load(i32, i);
+  if (v === 0 || (v >>> 1) !== deadToken) return false;
+  return Atomics.compareExchange(i32, i, v, (token << 1) | (v & 1)) === v;
+}
+
+/**
  * Release the lock at `off` if the context with `token` holds it (it died holding it).
  * Returns true if it did.
  */

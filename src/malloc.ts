@@ -177,6 +177,7 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   const sg = h.sweepgen;
   views.u32[(s + S_SWEEPGEN) >>> 2] = sg;
   setPush(views.u32, c, spc, fullSwept(sg), s);
+  views.u32[h.inHandWord()] = 0;
   unlock(views.i32, c + C_LOCK);
   if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) views.u8.fill(0, base, base + nbytes);
   if (gcTriggerTest(h)) gcStart(ctx, false);

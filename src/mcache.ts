@@ -19,12 +19,12 @@ import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import {
   S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
-  S_NPAGES, S_START, S_SWEEPGEN, nextFreeIndex, positionAllocCache,
+  S_NPAGES, S_SPANCLASS, S_START, S_STATE, S_SWEEPGEN, mSpanInUse, nextFreeIndex, positionAllocCache,
 } from './mspan.js';
 import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
-import { P_MCACHE, P_RUNNING, P_STATUS } from './runtime2.js';
+import { P_INHAND, P_MCACHE, P_RUNNING, P_STATUS, P_SWEEPSPAN } from './runtime2.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
-import { LIST_MCACHE } from './mcentral.js';
+import { LIST_MCACHE, LIST_STACKPOOL } from './mcentral.js';
 import { pageSize } from './mem.js';
 
 /**
@@ -76,6 +76,7 @@ export function refill(h: MHeap, c: number, spc: number, emptymspan: number): nu
   const old = views.u32[slot];
   if (old !== emptymspan) {
     settleSpan(h, c, old, spc);
+    views.u32[h.inHandWord()] = old; // before it leaves the slot (see MHeap.inHandWord)
     views.u32[slot] = emptymspan;
     uncacheSpan(h, old);
   }
@@ -87,6 +88,7 @@ export function refill(h: MHeap, c: number, spc: number, emptymspan: number): nu
   // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).
   f64[h.pstats + ST_HEAP_LIVE] += u32[(s + S_NPAGES) >>> 2] * pageSize - u32[(s + S_ALLOCCOUNT) >>> 2] * u32[(s + S_ELEMSIZE) >>> 2];
   u32[slot] = s;
+  u32[h.inHandWord()] = 0;
   return s;
 }
 
@@ -121,6 +123,7 @@ export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
     if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 3) >>> 0)) {
       f64[h.pstats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
     }
+    u32[h.inHandWord()] = s; // before it leaves the slot (see MHeap.inHandWord)
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
@@ -184,6 +187,40 @@ export function repairCachedSpans(h: MHeap, c: number, emptymspan: number): void
     u32[(s + S_ALLOCCOUNT) >>> 2] = n;
     if (fi < nelems) positionAllocCache(u32, s);
   }
+}
+
+/**
+ * Put back the span a dead context had in hand (MHeap.inHandWord): taken out of its
+ * mcache, an mcentral set or the page heap, and not yet put anywhere else when the context
+ * was terminated. A span that is in a set or in some mcache after all, or that a live P
+ * is sweeping, is left alone. A large object that was never handed out (allocCount 0: its
+ * statistics are written in the same straight run as allocCount) goes back to the heap;
+ * any other span goes back to its mcentral as uncacheSpan does (swept first if stale).
+ * Called by reclaimP after the dead context's sweep was taken back.
+ */
+export function recoverSpanInHand(h: MHeap, deadPid: number): void {
+  const u32 = h.views.u32, w = (h.pOf(deadPid) + P_INHAND) >>> 2;
+  const s = u32[w];
+  u32[w] = 0;
+  if (s === 0 || u32[(s + S_STATE) >>> 2] !== mSpanInUse) return;
+  const list = u32[(s + S_LIST) >>> 2];
+  if (list !== 0 && list < LIST_STACKPOOL) return; // in an mcentral set
+  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  for (let pid = 0; pid < h.nprocs; pid++) {
+    const p = h.pOf(pid);
+    if (p === 0) continue;
+    if (u32[(u32[(p + P_MCACHE) >>> 2] + MC_ALLOC + 4 * spc) >>> 2] === s) return; // in an mcache
+    if (pid !== deadPid && (Atomics.load(h.views.i32, (p + P_SWEEPSPAN) >>> 2) === s || u32[(p + P_INHAND) >>> 2] === s)) return;
+  }
+  u32[(s + S_LIST) >>> 2] = 0;
+  const sg = h.sweepgen;
+  if (spanClassSizeclass(spc) === 0 && u32[(s + S_ALLOCCOUNT) >>> 2] === 0) {
+    u32[(s + S_SWEEPGEN) >>> 2] = sg;
+    h.freeSpan(s);
+    return;
+  }
+  if (u32[(s + S_SWEEPGEN) >>> 2] === sg) u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+  uncacheSpan(h, s);
 }
 
 /**

@@ -173,6 +173,7 @@ export function cacheSpan(h: MHeap, spc: number): number {
           lock(views.i32, c + C_LOCK, h.lockToken);
           views.sync();
           setPush(views.u32, c, spc, fullSwept(sg), f);
+          views.u32[h.inHandWord()] = 0;
           unlock(views.i32, c + C_LOCK);
         }
       }
@@ -193,10 +194,11 @@ export function cacheSpan(h: MHeap, spc: number): number {
 
 /** Pop the head of set `set` of the mcentral at c, under its lock. */
 function popLocked(h: MHeap, c: number, set: number): number {
-  const views = h.views;
+  const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const s = setPop(views.u32, c, set);
+  if (s !== 0) views.u32[w] = s; // right after the take (see MHeap.inHandWord)
   unlock(views.i32, c + C_LOCK);
   return s;
 }
@@ -206,12 +208,12 @@ function popLocked(h: MHeap, c: number, set: number): number {
  * the mcentral lock: a GC advances sweepgen only while holding every mcentral lock.
  */
 function popSweptLocked(h: MHeap, c: number, spc: number): number {
-  const views = h.views;
+  const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const sg = h.sweepgen;
   const s = setPop(views.u32, c, partialSwept(sg));
-  if (s !== 0) views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+  if (s !== 0) { views.u32[w] = s; views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0; }
   unlock(views.i32, c + C_LOCK);
   return s;
 }
@@ -236,6 +238,7 @@ export function uncacheSpan(h: MHeap, s: number): void {
     u32[(s + S_SWEEPGEN) >>> 2] = sg;
     const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
     setPush(u32, c, spc, set, s);
+    u32[h.inHandWord()] = 0;
   }
   unlock(views.i32, c + C_LOCK);
   if (fresh) return;
@@ -245,6 +248,7 @@ export function uncacheSpan(h: MHeap, s: number): void {
   try {
     views.u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen - 1) >>> 0;
     sweepSpan(h, s, false);
+    views.u32[h.inHandWord()] = 0;
   } finally {
     sweepEnd(h);
   }

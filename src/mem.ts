@@ -549,11 +549,8 @@ export class OSMemory {
     return this.views.u8.length;
   }
 
-  /**
-   * Recount the state table and compare with the per-state byte counters and mappedReady.
-   * Throws HeapCorruptionError on the first difference.
-   */
-  check(): void {
+  /** Pages per state in the state table. */
+  private countStates(): number[] {
     const counts = [0, 0, 0, 0];
     const u8 = this.views.u8, t = this.table;
     for (let i = 0; i < this.npages; i++) {
@@ -561,6 +558,26 @@ export class OSMemory {
       if (s > MEM_READY) throw new HeapCorruptionError(`OS page ${i} has invalid state ${s}`);
       counts[s]++;
     }
+    return counts;
+  }
+
+  /**
+   * Set the per-state byte counters and mappedReady from the state table: after a worker
+   * died in the middle of a transition (a page moved, its counters not yet). Heap lock held.
+   */
+  recountStates(): void {
+    const counts = this.countStates(), f64 = this.views.f64;
+    for (let s = 0; s < 4; s++) f64[(H_STATE_BYTES >>> 3) + s] = counts[s] * pageSize;
+    f64[H_MAPPED_READY >>> 3] = counts[MEM_READY] * pageSize;
+  }
+
+  /**
+   * Recount the state table and compare with the per-state byte counters and mappedReady.
+   * Throws HeapCorruptionError on the first difference.
+   */
+  check(): void {
+    const counts = this.countStates();
+    const u8 = this.views.u8, t = this.table;
     for (let s = 0; s < 4; s++) {
       if (counts[s] * pageSize !== this.bytesInState(s)) {
         throw new HeapCorruptionError(`OS layer: ${counts[s] * pageSize} bytes are ${memStateNames[s]} in the page table, but the counter says ${this.bytesInState(s)}`);

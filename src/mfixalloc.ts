@@ -159,6 +159,14 @@ export class FixAlloc {
     return this.mem.views.u32[(this.off + F_INUSE) >>> 2];
   }
 
+  /**
+   * Set inuse to `n` objects' worth: after a worker died between taking an object and
+   * recording it, the object is lost (leaked) but no longer counted. Heap lock held.
+   */
+  recountInuse(n: number): void {
+    this.mem.views.u32[(this.off + F_INUSE) >>> 2] = n * this.size;
+  }
+
   /** Object size. */
   get objSize(): number {
     return this.size;

@@ -29,7 +29,7 @@ import {
   acquireSweep,
 } from './mcentral.js';
 import type { MHeap } from './mheap.js';
-import { P_SWEEPING, P_SWEEPSPAN } from './runtime2.js';
+import { P_SWEEPING, P_SWEEPSPAN, P_SWEEP_FREEINDEX, P_SWEEP_PHASE, P_SWEEP_TAKEN } from './runtime2.js';
 import {
   S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_LIST, S_NEEDZERO,
   S_NELEMS, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
@@ -40,77 +40,122 @@ import {
 } from './mstats.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 
+/** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
+const SWEEP_COMMITTED = 2;
+
 /**
  * Sweep span s, which the caller owns (sweepgen == sg-1) and which is on no list
  * (Go: mspan.sweep). With preserve (from cacheSpan) the span is kept by the caller even
  * if it became empty. Returns true if the span was freed to the heap.
+ *
+ * Go's mark bits = allocated &^ freed become the new alloc bits; the freed bits taken are
+ * cleared for the next cycle. A sweep can be cut short at any call or loop (a terminated
+ * worker), so it runs in three steps that reclaimP can finish (reclaimSweeps):
+ *
+ *   1. read: take a snapshot of every freed-bit word into the P's sweep journal, count;
+ *      nothing shared changes, so a sweep cut short here is simply run again;
+ *   2. commit: allocCount and the statistics, in one straight run of stores with no call
+ *      or loop between them (V8 stops a terminated worker only at those), then
+ *      phase = SWEEP_COMMITTED;
+ *   3. apply (sweepSpanCommitted): rewrite the alloc bits, clear the freed bits taken, reset
+ *      freeindex and allocCache, sweepgen, and put the span back. Every store of this step
+ *      can be done twice.
+ *
+ * Frees from other workers may arrive meanwhile: a freed bit the snapshot did not see
+ * stays set for the next sweep (the clear removes only the bits taken).
  */
 export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
-  const views = h.views, u32 = views.u32, f64 = views.f64;
+  const views = h.views, u32 = views.u32, f64 = views.f64, i32 = views.i32;
   const sg = h.sweepgen;
   if (u32[(s + S_STATE) >>> 2] !== mSpanInUse || u32[(s + S_SWEEPGEN) >>> 2] !== ((sg - 1) >>> 0)) {
     throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[(s + S_STATE) >>> 2]} with sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]} (heap ${sg})`);
   }
   const pp = h.pOf(h.pid);
-  if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, s);
+  u32[(pp + P_SWEEP_PHASE) >>> 2] = 0;
+  Atomics.store(i32, (pp + P_SWEEPSPAN) >>> 2, s);
   const spc = u32[(s + S_SPANCLASS) >>> 2];
   const sizeclass = spanClassSizeclass(spc);
   const nelems = u32[(s + S_NELEMS) >>> 2];
   const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
   const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
-  // Go's mark bits = allocated &^ freed; they become the new alloc bits. The freed bits
-  // are cleared for the next cycle.
   const fi = u32[(s + S_FREEINDEX) >>> 2];
   const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
-  // Frees from other workers may arrive while we sweep: each freed word is taken with an
-  // atomic exchange, so a free lands either in this sweep or in the next.
-  const i32 = views.i32;
+  const jt = (pp + P_SWEEP_TAKEN) >>> 2;
+  // 1. read
   let nalloc = 0, taken = 0;
   for (let w = 0; w < nwords; w++) {
-    const lo = w << 5;
-    const below = fi >= lo + 32 ? 0xffffffff : fi <= lo ? 0 : ((1 << (fi - lo)) - 1);
-    const freed = Atomics.exchange(i32, fb + w, 0);
-    const allocated = u32[ab + w] | below;
+    const freed = Atomics.load(i32, fb + w);
+    const allocated = u32[ab + w] | belowMask(fi, w);
     if ((freed & ~allocated) !== 0) throw new HeapCorruptionError(`sweep of span ${s}: freed bits ${(freed >>> 0).toString(16)} outside the allocated slots of word ${w}`);
-    const marks = allocated & ~freed;
-    u32[ab + w] = marks;
-    nalloc += popcount32(marks);
+    u32[jt + w] = freed;
+    nalloc += popcount32(allocated & ~freed);
     taken += popcount32(freed);
   }
+  u32[(pp + P_SWEEP_FREEINDEX) >>> 2] = fi;
   const nfreed = allocCount - nalloc;
   if (nfreed !== taken) {
     throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
   }
+  // 2. commit: straight-line stores only (see above)
+  const st = h.pstats;
+  const large = sizeclass === 0 && nfreed > 0 ? 1 : 0;
   u32[(s + S_ALLOCCOUNT) >>> 2] = nalloc;
+  u32[(s + S_NEEDZERO) >>> 2] |= nfreed > 0 ? 1 : 0;
+  f64[st + ST_FREED_UNSWEPT] -= nfreed * elemsize;
+  f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
+  f64[st + ST_LARGE_FREE_COUNT] += large;
+  f64[st + ST_LARGE_FREE] += large * elemsize;
+  u32[(pp + P_SWEEP_PHASE) >>> 2] = SWEEP_COMMITTED;
+  // 3. apply
+  return sweepSpanCommitted(h, s, preserve, pp);
+}
+
+/** Alloc bits implied by freeindex fi for bit word w: slots below fi are allocated. */
+function belowMask(fi: number, w: number): number {
+  const lo = w << 5;
+  return fi >= lo + 32 ? 0xffffffff : fi <= lo ? 0 : ((1 << (fi - lo)) - 1);
+}
+
+/**
+ * Step 3 of sweepSpan, from the sweep journal of P struct pj (the caller's, or the P of a
+ * dead context whose sweep was committed): see sweepSpan.
+ */
+function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number): boolean {
+  const views = h.views, u32 = views.u32, i32 = views.i32;
+  const sg = h.sweepgen;
+  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  const nelems = u32[(s + S_NELEMS) >>> 2];
+  const fi = u32[(pj + P_SWEEP_FREEINDEX) >>> 2];
+  const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+  const nwords = ((nelems + 63) >>> 6) << 1;
+  const jt = (pj + P_SWEEP_TAKEN) >>> 2;
+  for (let w = 0; w < nwords; w++) {
+    const took = u32[jt + w];
+    u32[ab + w] = (u32[ab + w] | belowMask(fi, w)) & ~took;
+    if (took !== 0) Atomics.and(i32, fb + w, ~took);
+  }
   u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
   Atomics.store(i32, (s + S_FREEINDEX) >>> 2, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
-  Atomics.store(views.i32, (s + S_SWEEPGEN) >>> 2, sg | 0);
-  if (nfreed > 0) {
-    u32[(s + S_NEEDZERO) >>> 2] = 1;
-    f64[h.pstats + ST_FREED_UNSWEPT] -= nfreed * elemsize;
-    if (sizeclass !== 0) {
-      f64[h.pstats + ST_SMALL_FREE + sizeclass] += nfreed;
-    } else {
-      f64[h.pstats + ST_LARGE_FREE_COUNT] += 1;
-      f64[h.pstats + ST_LARGE_FREE] += elemsize;
-    }
-  }
+  Atomics.store(i32, (s + S_SWEEPGEN) >>> 2, sg | 0);
+  u32[(pj + P_SWEEP_PHASE) >>> 2] = 0;
+  const nalloc = u32[(s + S_ALLOCCOUNT) >>> 2];
+  const pp = h.pOf(h.pid);
   if (preserve) {
-    if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+    Atomics.store(i32, (pp + P_SWEEPSPAN) >>> 2, 0);
     return false;
   }
   if (nalloc === 0) {
     h.freeSpan(s);
   } else {
     const c = centralOf(h.central, spc);
-    lock(views.i32, c + C_LOCK, h.lockToken);
+    lock(i32, c + C_LOCK, h.lockToken);
     views.sync();
     setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
     unlock(views.i32, c + C_LOCK);
   }
-  if (pp !== 0) Atomics.store(views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+  Atomics.store(h.views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
   return nalloc === 0;
 }
 
@@ -215,14 +260,18 @@ export function startSweepers(h: MHeap): void {
 export function reclaimSweeps(h: MHeap, pid: number): void {
   const p = h.pOf(pid), i32 = h.views.i32;
   const s = Atomics.load(i32, (p + P_SWEEPSPAN) >>> 2);
-  if (s !== 0 && h.views.u32[(s + S_SWEEPGEN) >>> 2] === ((h.sweepgen - 1) >>> 0) && h.views.u32[(s + S_LIST) >>> 2] === 0) {
+  const u32 = h.views.u32;
+  if (s !== 0 && u32[(s + S_STATE) >>> 2] === mSpanInUse && u32[(s + S_SWEEPGEN) >>> 2] === ((h.sweepgen - 1) >>> 0) && u32[(s + S_LIST) >>> 2] === 0) {
     sweepBeginWait(h);
     try {
-      sweepSpan(h, s, false);
+      // Committed: finish it from the dead P's journal; else nothing shared changed yet.
+      if (u32[(p + P_SWEEP_PHASE) >>> 2] === SWEEP_COMMITTED) sweepSpanCommitted(h, s, false, p);
+      else sweepSpan(h, s, false);
     } finally {
       sweepEnd(h);
     }
   }
+  u32[(p + P_SWEEP_PHASE) >>> 2] = 0;
   Atomics.store(i32, (p + P_SWEEPSPAN) >>> 2, 0);
   Atomics.store(i32, (p + P_SWEEPING) >>> 2, 0);
   wakeStopSweepers(i32, h.sweepersWord);
@@ -252,15 +301,19 @@ function sweeponeLocked(h: MHeap): number {
   for (let spc = h.sweepCursor; spc < numSpanClasses; spc++) {
     const c = centralOf(h.central, spc);
     while (setHead(u32, c, fullUnswept(sg)) !== 0 || setHead(u32, c, partialUnswept(sg)) !== 0) {
+      const w = h.inHandWord();
       lock(views.i32, c + C_LOCK, h.lockToken);
       views.sync();
       let s = setPop(views.u32, c, fullUnswept(sg));
       if (s === 0) s = setPop(views.u32, c, partialUnswept(sg));
+      views.u32[w] = s; // right after the take (see MHeap.inHandWord)
       unlock(views.i32, c + C_LOCK);
       if (s === 0) break;
       acquireSweep(views.i32, s, sg);
       const npages = views.u32[(s + S_NPAGES) >>> 2];
-      return sweepSpan(h, s, false) ? npages : 0;
+      const freed = sweepSpan(h, s, false);
+      views.u32[w] = 0;
+      return freed ? npages : 0;
     }
     h.sweepCursor = spc + 1;
   }

@@ -36,10 +36,10 @@ import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
 import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc } from './mfixalloc.js';
 import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
-import { P_MSPANCACHE_BUF, P_MSPANCACHE_LEN, P_STATS, mspanCacheCap, mspanCacheRefill } from './runtime2.js';
+import { P_INHAND, P_MSPANCACHE_BUF, P_MSPANCACHE_LEN, P_STATS, mspanCacheCap, mspanCacheRefill } from './runtime2.js';
 import {
   OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
-  STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
+  STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, MEM_PREPARED, MEM_RESERVED, align,
 } from './mem.js';
 import { PageAlloc } from './mpagealloc.js';
 import { HEAP_STATS_SIZE } from './mstats.js';
@@ -360,7 +360,10 @@ export class MHeap {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {
-      return this.allocSpanLocked(npages, spanAllocHeap, spc);
+      const w = this.inHandWord();
+      const s = this.allocSpanLocked(npages, spanAllocHeap, spc);
+      this.views.u32[w] = s; // no call between: a terminated worker cannot stop in between
+      return s;
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
@@ -375,6 +378,17 @@ export class MHeap {
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
+  }
+
+  /**
+   * u32 index of this P's spanInHand word (runtime2.ts): the span it has taken out of every
+   * place and not yet put in another. Whoever takes a span stores it there right after the
+   * take, with no call in between (V8 stops a terminated worker only at calls and loop
+   * back-edges), under the lock of the place it came from; whoever places it clears it.
+   * reclaimP puts a dead context's span in hand back.
+   */
+  inHandWord(): number {
+    return (this.pOf(this.pid) + P_INHAND) >>> 2;
   }
 
   /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
@@ -610,6 +624,112 @@ export class MHeap {
       p = arenaBase + arenaLimit;
     }
     return needZero;
+  }
+
+  // ----- repair after a worker died holding the heap lock ------------------------------
+
+  /**
+   * Make the heap's page-level metadata consistent again after a context died while it held
+   * the heap lock, i.e. in the middle of a span allocation or a span free (reclaimP calls
+   * this, holding the lock the dead context held). No Go equivalent: a Go thread is never
+   * killed half-way through mheap.allocSpan.
+   *
+   * The page -> span table and the span structs are the ground truth. A span is whole when
+   * every one of its pages maps to it and is allocated in the page allocator, and it is an
+   * in-use span whose pageInUse bit is set (allocSpan sets that bit last; freeSpan clears it
+   * first) or a manual (stack) span. Anything else the table names is a span that was being
+   * made or unmade: its entries are cleared and its pages freed (made Ready first if they
+   * were still released). Then pages allocated in the page allocator that no whole span
+   * holds are freed, every summary is recomputed from the bitmaps, the pageInUse bits are
+   * rewritten, and HeapInuse / StackInuse / HeapReleased / HeapFree, the OS layer's
+   * counters and the count of mspan structs in use are recounted. What the dead context had
+   * taken and not yet recorded (an mspan struct, a bitmap block) is leaked, not reused.
+   * Returns the number of pages it freed.
+   */
+  repairPagesLocked(): number {
+    const views = this.views, mem = this.mem;
+    const whole = new Set<number>(), torn = new Set<number>();
+    const chunk = 4 << 20;
+    this.finishGrowLocked(chunk);
+    const ranges = this.pages.inUseRanges();
+    const allocated = (p: number): boolean => this.pages.chunkAllocBit(Math.floor(p / chunk), (p % chunk) / pageSize);
+    for (const [base, limit] of ranges) {
+      for (let p = base; p < limit; p += pageSize) {
+        const s = this.spanOf(p);
+        if (s === 0 || whole.has(s) || torn.has(s)) continue;
+        (this.isWholeSpan(s, allocated) ? whole : torn).add(s);
+      }
+    }
+    let freed = 0, inUse = 0, stacks = 0, released = 0, grown = 0;
+    for (const [base, limit] of ranges) {
+      grown += limit - base;
+      for (let p = base; p < limit; p += pageSize) {
+        const s = this.spanOf(p);
+        if (torn.has(s)) this.setSpans(p, 1, 0);
+        if (whole.has(s)) continue;
+        if (allocated(p)) {
+          if (mem.stateOf(p) === MEM_PREPARED) mem.sysUsed(p, pageSize);
+          this.pages.free(p, 1, false);
+          freed++;
+        }
+      }
+      this.pages.rebuildSums(base, (limit - base) / pageSize);
+    }
+    const u32 = views.u32;
+    for (const s of torn) u32[(s + S_STATE) >>> 2] = mSpanDead;
+    for (const [base, limit] of ranges) {
+      for (let p = base; p < limit; p += pageSize) {
+        const s = this.spanOf(p);
+        const startsInUse = s !== 0 && u32[(s + S_START) >>> 2] === p && u32[(s + S_STATE) >>> 2] === mSpanInUse;
+        if (startsInUse !== this.pageInUse(p)) this.setPageInUse(p, startsInUse);
+        if (s === 0 && this.pages.chunkScavBit(Math.floor(p / chunk), (p % chunk) / pageSize)) released += pageSize;
+      }
+    }
+    for (const s of whole) {
+      const bytes = u32[(s + S_NPAGES) >>> 2] * pageSize;
+      if (u32[(s + S_STATE) >>> 2] === mSpanInUse) inUse += bytes; else stacks += bytes;
+    }
+    const set = (id: number, v: number) => mem.statAdd(id, v - mem.stat(id));
+    set(STAT_HEAP_INUSE, inUse);
+    set(STAT_IN_STACKS, stacks);
+    set(STAT_HEAP_RELEASED, released);
+    set(STAT_HEAP_FREE, grown - inUse - stacks - released);
+    mem.recountStates();
+    this.spanalloc.recountInuse(whole.size + this.cachedMSpans());
+    return freed;
+  }
+
+  /**
+   * A grow cut short after the OS layer mapped (part of) a chunk and before the page
+   * allocator took it: map the rest of the chunk and give it to the page allocator, as the
+   * grow would have (the heap's arena cursor had already moved past it). Only a grow maps
+   * pages Prepared outside the page allocator's ranges.
+   */
+  private finishGrowLocked(chunk: number): void {
+    const mem = this.mem, ranges = this.pages.inUseRanges();
+    const grown = (p: number): boolean => ranges.some(([b, l]) => p >= b && p < l);
+    for (let c = 0; c < mem.reserve; c += chunk) {
+      let cut = false;
+      for (let p = c; p < c + chunk && !cut; p += pageSize) cut = mem.stateOf(p) === MEM_PREPARED && !grown(p);
+      if (!cut) continue;
+      for (let p = c; p < c + chunk; p += pageSize) if (mem.stateOf(p) === MEM_RESERVED) mem.sysMap(p, pageSize, STAT_HEAP_RELEASED);
+      this.pages.grow(c, chunk);
+    }
+  }
+
+  /** Whether span s is whole (see repairPagesLocked). */
+  private isWholeSpan(s: number, allocated: (p: number) => boolean): boolean {
+    const u32 = this.views.u32;
+    const state = u32[(s + S_STATE) >>> 2];
+    const start = u32[(s + S_START) >>> 2], npages = u32[(s + S_NPAGES) >>> 2];
+    if (state !== mSpanInUse && state !== mSpanManual) return false;
+    if (npages === 0 || start % pageSize !== 0 || start + npages * pageSize > this.mem.reserve) return false;
+    if (state === mSpanInUse && !this.pageInUse(start)) return false;
+    for (let i = 0; i < npages; i++) {
+      const p = start + i * pageSize;
+      if (this.spanOf(p) !== s || !allocated(p)) return false;
+    }
+    return true;
   }
 
   // ----- walking, for check() and the visualiser ---------------------------------------

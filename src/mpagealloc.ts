@@ -529,13 +529,22 @@ export class PageAlloc {
     this.updateSums(this.views.u32, base, npages, contig, alloc);
   }
 
-  private updateSums(u32: Uint32Array, base: number, npages: number, contig: boolean, alloc: boolean): void {
+  /**
+   * Recompute every summary over [base, base + npages pages) from the bitmaps, at every
+   * level, even where a level looks unchanged (update stops climbing there): for a radix
+   * tree that a terminated worker left half updated.
+   */
+  rebuildSums(base: number, npages: number): void {
+    this.updateSums(this.views.u32, base, npages, false, false, true);
+  }
+
+  private updateSums(u32: Uint32Array, base: number, npages: number, contig: boolean, alloc: boolean, all = false): void {
     const sc = chunkIndex(base);
     const ec = chunkIndex(base + npages * PAGE_SIZE - 1);
     const leafW = this.w + W_SUM_LEAF;
     if (sc === ec) {
       pallocBitsSummarize(u32, this.chunkWord(sc));
-      if (!storeSum(u32, leafW + sc * SUM_WORDS)) return;
+      if (!storeSum(u32, leafW + sc * SUM_WORDS) && !all) return;
     } else if (contig) {
       pallocBitsSummarize(u32, this.chunkWord(sc));
       storeSum(u32, leafW + sc * SUM_WORDS);
@@ -557,7 +566,7 @@ export class PageAlloc {
     }
     // Walk up the tree, merging the 8 children of every entry that covers the range.
     let changed = true;
-    for (let l = LEAF - 1; l >= 0 && changed; l--) {
+    for (let l = LEAF - 1; l >= 0 && (changed || all); l--) {
       changed = false;
       const childBits = LEVEL_BITS[l + 1];
       const childLogPages = LEVEL_LOG_PAGES[l + 1];
