@@ -164,8 +164,10 @@ export class Heap implements MallocContext {
 
   /**
    * Give back the P of a context that ended without detaching (a worker that exited or
-   * was terminated): its cached spans return to their mcentrals, any lock it held is
-   * released, and the P becomes free. Safe to call for a P that did detach (then it does
+   * was terminated, possibly in the middle of an operation): what it left half done is
+   * finished or undone (a heap-lock section, a GC cycle, a sweep, a span it had taken),
+   * any lock it held is released, its cached spans return to their mcentrals, and the P
+   * becomes free (docs/go-mapping.md, "Dead workers"). Safe to call for a P that did detach (then it does
    * nothing). With `epoch` (from the descriptor), only that lease of the P is reclaimed,
    * never a later context's. Returns true if the P was reclaimed. spawnHeapWorker calls
    * this when its worker exits. Only for contexts that are really gone: reclaiming a live
