@@ -131,8 +131,9 @@ function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number):
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pj + P_SWEEP_TAKEN) >>> 2;
   for (let w = 0; w < nwords; w++) {
-    const took = u32[jt + w];
-    u32[ab + w] = (u32[ab + w] | belowMask(fi, w)) & ~took;
+    const took = u32[jt + w], below = belowMask(fi, w);
+    if ((took | below) === 0) continue; // nothing changes in this word
+    u32[ab + w] = (u32[ab + w] | below) & ~took;
     if (took !== 0) Atomics.and(i32, fb + w, ~took);
   }
   u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
