@@ -235,6 +235,9 @@ test('churn: a constant live set under a million alloc/free cycles keeps HeapSys
   heap.check();
 });
 
+// Go 1.19 (/usr/lib/go-1.19, 2026-11-25): debug.SetGCPercent(g); runtime.GC() twice with
+// ~45 KB live -> MemStats.NextGC = 2,097,152 / 4,194,304 / 8,388,608 / 16,777,216 for
+// GOGC = 50 / 100 / 200 / 400: the minimum heap goal scales with GOGC.
 test('pacer: with nothing live the goal is heapMinimum = 4 MiB x GOGC/100 (Go\'s defaultHeapMinimum is its GOGC=100 value)', () => {
   for (const gogc of [50, 100, 200]) {
     const heap = Heap.create({ reserve: 256 * MiB, gcPercent: gogc });
