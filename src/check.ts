@@ -67,7 +67,7 @@ function checkSpanTable(h: MHeap): number[] {
       if (h.spanOf(p) !== s) fail(`page ${p} of span ${s} [${start}, +${np} pages) maps to ${h.spanOf(p)}`);
     }
     if ((state === mSpanInUse) !== h.pageInUse(start)) fail(`pageInUse bit of span ${s} at ${start} is wrong`);
-    if (!h.pages.chunkAllocBit(Math.floor(start / (4 << 20)), (start % (4 << 20)) / pageSize)) {
+    if (!h.pages.pageAllocated(start)) {
       fail(`span ${s} at ${start} is in use but its first page is free in the page allocator`);
     }
   }
@@ -83,11 +83,9 @@ function checkSpanTable(h: MHeap): number[] {
 
 /** Page allocator bits against spans and OS states, for every grown page. */
 function checkPagesAndOS(h: MHeap): void {
-  const chunk = 4 << 20;
   for (const [base, limit] of h.pages.inUseRanges()) {
     for (let p = base; p < limit; p += pageSize) {
-      const ci = Math.floor(p / chunk), i = (p % chunk) / pageSize;
-      const alloc = h.pages.chunkAllocBit(ci, i), scav = h.pages.chunkScavBit(ci, i);
+      const alloc = h.pages.pageAllocated(p), scav = h.pages.pageScavenged(p);
       const s = h.spanOf(p);
       if (alloc !== (s !== 0)) fail(`page ${p} is ${alloc ? 'allocated' : 'free'} in the page allocator but ${s !== 0 ? 'held by span ' + s : 'held by no span'}`);
       if (alloc && scav) fail(`page ${p} is both allocated and scavenged`);
@@ -194,10 +192,9 @@ function checkStats(h: MHeap, spans: number[]): void {
   if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);
   if (mem.stat(STAT_IN_STACKS) !== stackBytes) fail(`StackInuse is ${mem.stat(STAT_IN_STACKS)}, stack spans hold ${stackBytes}`);
   let scavPages = 0, grown = 0;
-  const chunk = 4 << 20;
   for (const [base, limit] of h.pages.inUseRanges()) {
     grown += limit - base;
-    for (let p = base; p < limit; p += pageSize) if (h.pages.chunkScavBit(Math.floor(p / chunk), (p % chunk) / pageSize)) scavPages++;
+    for (let p = base; p < limit; p += pageSize) if (h.pages.pageScavenged(p)) scavPages++;
   }
   if (mem.stat(STAT_HEAP_RELEASED) !== scavPages * pageSize) fail(`HeapReleased is ${mem.stat(STAT_HEAP_RELEASED)}, ${scavPages * pageSize} bytes are scavenged`);
   const heapSys = mem.stat(STAT_HEAP_INUSE) + mem.stat(STAT_HEAP_FREE) + mem.stat(STAT_HEAP_RELEASED);

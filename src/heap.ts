@@ -168,10 +168,10 @@ export class Heap implements MallocContext {
    * finished or undone (a heap-lock section, a GC cycle, a sweep, a span it had taken),
    * any lock it held is released, its cached spans return to their mcentrals, and the P
    * becomes free (docs/go-mapping.md, "Dead workers"). Safe to call for a P that did
-   * detach (then it does nothing). With `epoch` (from the descriptor), only that lease of the P is reclaimed,
-   * never a later context's. Returns true if the P was reclaimed. spawnHeapWorker calls
-   * this when its worker exits. Only for contexts that are really gone: reclaiming a live
-   * context's P corrupts the heap.
+   * detach (then it does nothing). With `epoch` (from the descriptor), only that lease of
+   * the P is reclaimed, never a later context's. Returns true if the P was reclaimed.
+   * spawnHeapWorker calls this when its worker exits. Only for contexts that are really
+   * gone: reclaiming a live context's P corrupts the heap.
    */
   reclaimP(pid: number, epoch?: number): boolean {
     const h = this.h;

@@ -384,7 +384,8 @@ export class MHeap {
    * u32 index of this P's spanInHand word (runtime2.ts): the span it has taken out of every
    * place and not yet put in another. Whoever takes a span stores it there right after the
    * take, with no call in between (V8 stops a terminated worker only at calls and loop
-   * back-edges), under the lock of the place it came from; whoever places it clears it.
+   * back-edges), under the lock of the place it came from if that place has one; whoever
+   * places it clears it.
    * reclaimP puts a dead context's span in hand back.
    */
   inHandWord(): number {
@@ -644,36 +645,32 @@ export class MHeap {
    * rewritten, and HeapInuse / StackInuse / HeapReleased / HeapFree, the OS layer's
    * counters and the count of mspan structs in use are recounted. What the dead context had
    * taken and not yet recorded (an mspan struct, a bitmap block) is leaked, not reused.
-   * Returns the number of pages it freed.
    */
-  repairPagesLocked(): number {
-    const views = this.views, mem = this.mem;
+  repairPagesLocked(): void {
+    const views = this.views, mem = this.mem, pages = this.pages;
     const whole = new Set<number>(), torn = new Set<number>();
-    const chunk = 4 << 20;
-    this.finishGrowLocked(chunk);
-    const ranges = this.pages.inUseRanges();
-    const allocated = (p: number): boolean => this.pages.chunkAllocBit(Math.floor(p / chunk), (p % chunk) / pageSize);
+    this.finishGrowLocked();
+    const ranges = pages.inUseRanges();
     for (const [base, limit] of ranges) {
       for (let p = base; p < limit; p += pageSize) {
         const s = this.spanOf(p);
         if (s === 0 || whole.has(s) || torn.has(s)) continue;
-        (this.isWholeSpan(s, allocated) ? whole : torn).add(s);
+        (this.isWholeSpan(s) ? whole : torn).add(s);
       }
     }
-    let freed = 0, inUse = 0, stacks = 0, released = 0, grown = 0;
+    let inUse = 0, stacks = 0, released = 0, grown = 0;
     for (const [base, limit] of ranges) {
       grown += limit - base;
       for (let p = base; p < limit; p += pageSize) {
         const s = this.spanOf(p);
         if (torn.has(s)) this.setSpans(p, 1, 0);
         if (whole.has(s)) continue;
-        if (allocated(p)) {
+        if (pages.pageAllocated(p)) {
           if (mem.stateOf(p) === MEM_PREPARED) mem.sysUsed(p, pageSize);
-          this.pages.free(p, 1, false);
-          freed++;
+          pages.free(p, 1, false);
         }
       }
-      this.pages.rebuildSums(base, (limit - base) / pageSize);
+      pages.rebuildSums(base, (limit - base) / pageSize);
     }
     const u32 = views.u32;
     for (const s of torn) u32[(s + S_STATE) >>> 2] = mSpanDead;
@@ -682,7 +679,7 @@ export class MHeap {
         const s = this.spanOf(p);
         const startsInUse = s !== 0 && u32[(s + S_START) >>> 2] === p && u32[(s + S_STATE) >>> 2] === mSpanInUse;
         if (startsInUse !== this.pageInUse(p)) this.setPageInUse(p, startsInUse);
-        if (s === 0 && this.pages.chunkScavBit(Math.floor(p / chunk), (p % chunk) / pageSize)) released += pageSize;
+        if (s === 0 && pages.pageScavenged(p)) released += pageSize;
       }
     }
     for (const s of whole) {
@@ -696,7 +693,6 @@ export class MHeap {
     set(STAT_HEAP_FREE, grown - inUse - stacks - released);
     mem.recountStates();
     this.spanalloc.recountInuse(whole.size + this.cachedMSpans());
-    return freed;
   }
 
   /**
@@ -705,8 +701,8 @@ export class MHeap {
    * grow would have (the heap's arena cursor had already moved past it). Only a grow maps
    * pages Prepared outside the page allocator's ranges.
    */
-  private finishGrowLocked(chunk: number): void {
-    const mem = this.mem, ranges = this.pages.inUseRanges();
+  private finishGrowLocked(): void {
+    const mem = this.mem, ranges = this.pages.inUseRanges(), chunk = pallocChunkBytes;
     const grown = (p: number): boolean => ranges.some(([b, l]) => p >= b && p < l);
     for (let c = 0; c < mem.reserve; c += chunk) {
       let cut = false;
@@ -718,7 +714,7 @@ export class MHeap {
   }
 
   /** Whether span s is whole (see repairPagesLocked). */
-  private isWholeSpan(s: number, allocated: (p: number) => boolean): boolean {
+  private isWholeSpan(s: number): boolean {
     const u32 = this.views.u32;
     const state = u32[(s + S_STATE) >>> 2];
     const start = u32[(s + S_START) >>> 2], npages = u32[(s + S_NPAGES) >>> 2];
@@ -727,7 +723,7 @@ export class MHeap {
     if (state === mSpanInUse && !this.pageInUse(start)) return false;
     for (let i = 0; i < npages; i++) {
       const p = start + i * pageSize;
-      if (this.spanOf(p) !== s || !allocated(p)) return false;
+      if (this.spanOf(p) !== s || !this.pages.pageAllocated(p)) return false;
     }
     return true;
   }

@@ -416,6 +416,16 @@ export class PageAlloc {
     return pageBitsGet(this.views.u32, this.chunkWord(ci) + PD_SCAV_W, i) !== 0;
   }
 
+  /** Whether the page at address p is allocated (p in a grown chunk). */
+  pageAllocated(p: number): boolean {
+    return this.chunkAllocBit(chunkIndex(p), chunkPageIndex(p));
+  }
+
+  /** Whether the page at address p is scavenged (p in a grown chunk). */
+  pageScavenged(p: number): boolean {
+    return this.chunkScavBit(chunkIndex(p), chunkPageIndex(p));
+  }
+
   /** Sorted, coalesced [base, limit) address ranges passed to grow. */
   inUseRanges(): Array<[number, number]> {
     const u32 = this.views.u32;

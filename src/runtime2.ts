@@ -22,10 +22,9 @@ import { P_STATS_SIZE } from './mstats.js';
  *                             a dead worker's share can be taken back)
  *    16      4     sweepSpan  the span this P is sweeping (0 = none), for reclaimP
  *    20      4     spanInHand a span this P has taken out of every place (its mcache, an mcentral
- *                             set, the page heap) and not yet put in another (0 = none). Set
- *                             under the lock of the place it came from, so that reclaimP,
- *                             holding every lock, can tell a dead context's orphan from a live
- *                             context's span in flight
+ *                             set, the page heap) and not yet put in another (0 = none), so
+ *                             that reclaimP can put back the one a dead context was holding
+ *                             (MHeap.inHandWord)
  *    24     40     (pad to 64)
  *    64   1152     stats      this P's statistics block (mstats.ts, per-P slots)
  *  1216      4     mspancache.len   mspan structs cached (Go: p.mspancache)
