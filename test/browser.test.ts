@@ -1,21 +1,20 @@
 // goheap in a real browser: src/index.ts bundled for the browser by esbuild (which fails on
 // any Node built-in: the core is isomorphic), served with COOP/COEP so the page is
-// crossOriginIsolated, and driven in Debian's headless Chromium by playwright-core. The page
+// crossOriginIsolated, and driven in a headless Chromium by playwright-core. The page
 // (test/browser/page.js) shares one heap with module Workers that allocate, free and verify
 // objects concurrently, terminates one worker mid-run and reclaims its P, then checks the
-// heap and reports back here.
+// heap and reports back here. The browser comes from npm (test/helpers/chromium.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { chromium, type BrowserServer } from 'playwright-core';
+import type { BrowserServer } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const staticDir = new URL('./browser/', import.meta.url);
 
@@ -96,19 +95,15 @@ interface PageReport {
 const OPS = 200_000;
 
 test('in headless Chromium: a page and module Workers share one heap; a worker terminated mid-run is reclaimed', { timeout: 90_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: this test needs Debian's Chromium (apt-get install -y --no-install-recommends chromium; .ci/run installs it)`);
   const { code } = await bundleCore();
   const { server, url } = await serve(code);
   let browserServer: BrowserServer | undefined;
   const log: string[] = [];
   try {
-    // launchServer rather than launch: if the page hangs, kill() ends Chromium for sure.
-    browserServer = await chromium.launchServer({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const browser = await chromium.connect(browserServer.wsEndpoint());
+    const launched = await launchChromium();
+    browserServer = launched.server;
+    const browser = launched.browser;
+    t.diagnostic(`browser: ${launched.source}`);
     const page = await browser.newPage();
     page.on('console', (m) => log.push(m.text()));
     page.on('pageerror', (e) => log.push(`pageerror: ${e.stack ?? e.message}`));
