@@ -21,22 +21,20 @@
  * @module
  */
 import { HeapCorruptionError } from './errors.js';
+import { LIST_MCACHE, SET_FULL, SET_PARTIAL, centralOf, setHead, setListId } from './mcentral.js';
 import {
-  LIST_MCACHE, SET_FULL, SET_PARTIAL, centralOf, setHead, setListId,
-} from './mcentral.js';
-import { MC_ALLOC, P_MCACHE } from './mcache.js';
-import {
-  MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS,
-  NUM_SYS_STATS, pageSize,
+  MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, NUM_SYS_STATS, pageSize,
 } from './mem.js';
 import { maxProcs, type MHeap } from './mheap.js';
-import {
-  MSPAN_SIZE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS,
-  S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
-  S_TINYMASKS, mSpanInUse, mSpanManual,
-} from './mspan.js';
-import { ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, sumP } from './mstats.js';
+import { mSpanInUse, mSpanManual } from './mspan.js';
+import { sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+import {
+  MC_ALLOC, MSPAN_SIZE, P_MCACHE, ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE,
+  ST_SMALL_ALLOC, ST_SMALL_FREE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO,
+  S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS,
+  S_START, S_STATE, S_TINYMASKS,
+} from './layout.js';
 
 function fail(msg: string): never {
   throw new HeapCorruptionError(`heap.check: ${msg}`);

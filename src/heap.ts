@@ -12,20 +12,21 @@ import { stackalloc, stackfree } from './stack.js';
 import { reclaimSweeps, startSweepers } from './mgcsweep.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
-import {
-  MCACHE_SIZE, P_EPOCH, P_IDLE, P_MCACHE, P_RESERVED, P_RUNNING, P_SIZE, P_STATUS, initMCache,
-  inFlightAllocs, recoverSpanInHand, releaseAll, repairCachedSpans,
-} from './mcache.js';
+import { initMCache, inFlightAllocs, recoverSpanInHand, releaseAll, repairCachedSpans } from './mcache.js';
 import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor, type GCCycleInfo } from './mgc.js';
-import { H_GCLOCK, H_LOCK, MHeap, maxProcs } from './mheap.js';
-import { C_LOCK, centralOf } from './mcentral.js';
+import { MHeap, maxProcs } from './mheap.js';
+import { P_IDLE, P_RESERVED, P_RUNNING } from './runtime2.js';
+import { centralOf } from './mcentral.js';
 import { forceUnlockHeldBy, lock, takeOverLockHeldBy, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError, GoHeapError } from './errors.js';
 import { numSpanClasses } from './sizeclasses.js';
-import { S_ELEMSIZE, S_SPANCLASS } from './mspan.js';
-import { computeMemStats, computeMetrics, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type MemStats } from './mstats.js';
+import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
+import {
+  C_LOCK, H_GCLOCK, H_LOCK, MCACHE_SIZE, P_EPOCH, P_MCACHE, P_SIZE, P_STATUS, ST_GC_PERCENT,
+  ST_HEAP_GOAL, ST_HEAP_MARKED, S_ELEMSIZE, S_SPANCLASS, pEpoch,
+} from './layout.js';
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {

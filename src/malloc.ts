@@ -28,19 +28,19 @@
  */
 import { DoubleFreeError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
 import { gcTriggerTest, gcStart, type GCCycleInfo } from './mgc.js';
-import { C_LOCK, centralOf, fullSwept, setPush } from './mcentral.js';
-import { MC_ALLOC, MC_TINY, MC_TINYALLOCS, MC_TINYMASK, MC_TINYOFFSET, nextFree } from './mcache.js';
+import { centralOf, fullSwept, setPush } from './mcentral.js';
+import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { pageSize } from './mem.js';
+import { mSpanInUse, nextFreeFast } from './mspan.js';
+import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass } from './sizeclasses.js';
 import {
-  S_ALLOCBITS, S_ALLOCCOUNT, S_DIVMUL, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIMIT, S_NEEDZERO,
-  S_NPAGES, S_SPANCLASS, S_START, S_STATE, S_SWEEPGEN, S_TINYMASKS, mSpanInUse, nextFreeFast,
-} from './mspan.js';
-import { ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT } from './mstats.js';
-import {
-  _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass,
-} from './sizeclasses.js';
+  C_LOCK, MC_ALLOC, MC_TINY, MC_TINYALLOCS, MC_TINYMASK, MC_TINYOFFSET, ST_FREED_UNSWEPT,
+  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, S_ALLOCBITS, S_ALLOCCOUNT, S_DIVMUL,
+  S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIMIT, S_NEEDZERO, S_NPAGES, S_SPANCLASS, S_START,
+  S_STATE, S_SWEEPGEN, S_TINYMASKS,
+} from './layout.js';
 
 /** What the allocation paths need from the calling P: its heap handle and mcache. */
 export interface MallocContext {

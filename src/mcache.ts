@@ -17,42 +17,19 @@
 import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
-import {
-  S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS,
-  S_NPAGES, S_SPANCLASS, S_START, S_STATE, S_SWEEPGEN, mSpanInUse, nextFreeIndex, positionAllocCache,
-} from './mspan.js';
-import { ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT } from './mstats.js';
-import { P_INHAND, P_MCACHE, P_RUNNING, P_STATUS, P_SWEEPSPAN } from './runtime2.js';
+import { mSpanInUse, nextFreeIndex, positionAllocCache } from './mspan.js';
+import { P_RUNNING } from './runtime2.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import { LIST_MCACHE, LIST_STACKPOOL } from './mcentral.js';
 import { pageSize } from './mem.js';
+import {
+  MC_ALLOC, MC_FLUSHGEN, MC_PID, MC_TINY, MC_TINYALLOCS, MC_TINYMASK, MC_TINYOFFSET, P_INHAND,
+  P_MCACHE, P_STATUS, P_SWEEPSPAN, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, S_ACBC,
+  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS, S_NPAGES, S_SPANCLASS,
+  S_START, S_STATE, S_SWEEPGEN,
+} from './layout.js';
 
-/**
- * mcache struct (MCACHE_SIZE bytes, from the heap's cachealloc fixalloc: MCacheSys):
- *
- *   offset  size  field
- *     0      4    tiny          address of the current tiny block (0 = none)
- *     4      4    tinyoffset    next free byte offset in it
- *     8      4    tinyMask      address of the block's u16 mask of object starts
- *    12      4    tinyAllocs    tiny allocations combined since the last flush
- *    16      4    flushGen      sweepgen when this cache was last flushed
- *    20      4    pid           id of the owning P
- *    24      8    (pad)
- *    32    544    alloc[136]    span per span class (emptymspan when none)
- *   576     32    stackcache[4] {list, size} per stack order (stack.ts)
- *   608     32    (pad to 640)
- */
-export const MCACHE_SIZE = 640;
-export const MC_TINY = 0;
-export const MC_TINYOFFSET = 4;
-export const MC_TINYMASK = 8;
-export const MC_TINYALLOCS = 12;
-export const MC_FLUSHGEN = 16;
-export const MC_PID = 20;
-export const MC_ALLOC = 32;
-export const MC_STACKCACHE = 576;
-
-export { P_STATUS, P_MCACHE, P_EPOCH, P_STATS, P_SIZE, P_IDLE, P_RUNNING, P_RESERVED } from './runtime2.js';
+// The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
 
 /**
  * Initialise a fresh mcache at address c for P pid (Go: allocmcache): every slot

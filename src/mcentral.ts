@@ -23,35 +23,18 @@ import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan } from './mgcsweep.js';
-import {
-  S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV, S_SPANCLASS, S_SWEEPGEN, nextFreeIndex, positionAllocCache,
-} from './mspan.js';
+import { nextFreeIndex, positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+import {
+  C_LOCK, C_SETS, MCENTRAL_SIZE, S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV,
+  S_SPANCLASS, S_SWEEPGEN,
+} from './layout.js';
 
-/**
- * mcentral layout (64 bytes: one cache line each, as Go pads them):
- *
- *   offset  field
- *     0     lock          Atomics lock word (0 free, 1 held, 2 held with waiters)
- *     4     partial[0]    head
- *     8                   tail
- *    12     partial[1]    head
- *    16                   tail
- *    20     full[0]       head
- *    24                   tail
- *    28     full[1]       head
- *    32                   tail
- *    36     (pad to 64)
- */
-export const MCENTRAL_SIZE = 64;
-export const C_LOCK = 0;
-const C_SETS = 4;
+// The mcentral struct: C_* offsets in layout.ts (generated).
 const SET_SIZE = 8;
 const SET_HEAD = 0;
 const SET_TAIL = 4;
 
-/** Bytes of the whole mcentral array (one per span class). */
-export const MCENTRAL_ARRAY_SIZE = MCENTRAL_SIZE * numSpanClasses;
 
 /** Set indices inside an mcentral: partial[0], partial[1], full[0], full[1]. */
 export const SET_PARTIAL = 0;

@@ -50,6 +50,10 @@
  * @module
  */
 import { IllegalTransitionError, InvalidArgumentError, OutOfMemoryError, HeapCorruptionError } from './errors.js';
+import {
+  OS_HEADER_SIZE, OS_W_BACKEND, OS_W_LENGTH_PAGES, OS_W_MAGIC, OS_W_MAPPED_READY,
+  OS_W_NONE_HINT, OS_W_NPAGES, OS_W_STATE_BYTES, OS_W_SYS_STATS, OS_W_TABLE_OFF, OS_W_VERSION,
+} from './layout.js';
 
 /** Runtime page size: the unit of every OS-state transition here. */
 export const pageShift = 13;
@@ -94,39 +98,7 @@ export const sysStatNames = [
   'buckhash_sys', 'gcMiscSys', 'other_sys', 'inStacks',
 ] as const;
 
-// ---------------------------------------------------------------------------------------
-// Layout of the OS layer's header, at byte 0 of the buffer.
-//
-//   offset  size  field
-//   ------  ----  ---------------------------------------------------------------
-//     0      4    magic        'GOHP' (0x50484f47)
-//     4      4    version
-//     8      4    npages       pages in the reservation (reserve / 8192)
-//    12      4    tableOff     byte offset of the state table (1 byte per page)
-//    16      4    noneHint     lowest page index that may be None (sysAlloc search start)
-//    20      4    (pad)
-//    24      4    backendKind  BACKEND_* id
-//    28      4    (pad)
-//    32     32    stateBytes   f64[4]: bytes per state None, Reserved, Prepared, Ready
-//    64      8    mappedReady  f64: bytes in the Ready state
-//    72     80    sysStats     f64[NUM_SYS_STATS]
-//   152     40    (pad to a cache line)
-//   192      4    lengthPages  the buffer's current byteLength / 8192 (read on every free;
-//                               alone in its cache line, written only when the buffer grows)
-//   256           end of header (then the state table at tableOff)
-// ---------------------------------------------------------------------------------------
-const H_MAGIC = 0;
-const H_VERSION = 4;
-const H_NPAGES = 8;
-const H_TABLE_OFF = 12;
-const H_NONE_HINT = 16;
-/** Offset of the lengthPages word: the buffer's byteLength in 8 KiB pages. */
-export const H_LENGTH_PAGES = 192;
-const H_BACKEND = 24;
-const H_STATE_BYTES = 32;
-const H_MAPPED_READY = 64;
-const H_SYS_STATS = 72;
-const H_END = 256;
+// The OS layer's header, at byte 0 of the buffer: OS_* in layout.ts (generated).
 
 const MAGIC = 0x50484f47;
 const VERSION = 1;
@@ -191,7 +163,7 @@ export class HeapViews {
 
   /** Cheap check, on every entry point: re-make the views if another context grew the buffer. */
   sync(): void {
-    if (this.u32[H_LENGTH_PAGES >>> 2] !== this.pages) this.refresh();
+    if (this.u32[OS_W_LENGTH_PAGES] !== this.pages) this.refresh();
   }
 }
 
@@ -220,11 +192,11 @@ export class OSMemory {
 
   private constructor(readonly views: HeapViews, readonly backend: BackendKind) {
     const u32 = views.u32;
-    if (u32[H_MAGIC >>> 2] !== MAGIC) throw new InvalidArgumentError('not a goheap buffer (bad magic)');
-    if (u32[H_VERSION >>> 2] !== VERSION) throw new InvalidArgumentError('goheap buffer has an unsupported layout version');
-    this.npages = u32[H_NPAGES >>> 2];
+    if (u32[OS_W_MAGIC] !== MAGIC) throw new InvalidArgumentError('not a goheap buffer (bad magic)');
+    if (u32[OS_W_VERSION] !== VERSION) throw new InvalidArgumentError('goheap buffer has an unsupported layout version');
+    this.npages = u32[OS_W_NPAGES];
     this.reserve = this.npages * pageSize;
-    this.table = u32[H_TABLE_OFF >>> 2];
+    this.table = u32[OS_W_TABLE_OFF];
   }
 
   /**
@@ -238,7 +210,7 @@ export class OSMemory {
     }
     const kind = opts.backend ?? 'sab';
     const npages = reserve / pageSize;
-    const tableOff = align(H_END, 8);
+    const tableOff = align(OS_HEADER_SIZE, 8);
     const bootBytes = align(tableOff + npages, pageSize);
     if (bootBytes > reserve) throw new OutOfMemoryError(`reserve of ${reserve} bytes cannot hold the OS page table (${bootBytes} bytes)`);
 
@@ -257,14 +229,14 @@ export class OSMemory {
     }
     const views = new HeapViews(memory, buffer);
     const u32 = views.u32;
-    u32[H_MAGIC >>> 2] = MAGIC;
-    u32[H_VERSION >>> 2] = VERSION;
-    u32[H_NPAGES >>> 2] = npages;
-    u32[H_TABLE_OFF >>> 2] = tableOff;
-    u32[H_BACKEND >>> 2] = kind === 'sab' ? BACKEND_SAB : kind === 'rab' ? BACKEND_RAB : BACKEND_WASM;
-    u32[H_LENGTH_PAGES >>> 2] = views.pages;
+    u32[OS_W_MAGIC] = MAGIC;
+    u32[OS_W_VERSION] = VERSION;
+    u32[OS_W_NPAGES] = npages;
+    u32[OS_W_TABLE_OFF] = tableOff;
+    u32[OS_W_BACKEND] = kind === 'sab' ? BACKEND_SAB : kind === 'rab' ? BACKEND_RAB : BACKEND_WASM;
+    u32[OS_W_LENGTH_PAGES] = views.pages;
     const f64 = views.f64;
-    f64[(H_STATE_BYTES >>> 3) + MEM_NONE] = reserve;
+    f64[OS_W_STATE_BYTES + MEM_NONE] = reserve;
     const mem = new OSMemory(views, kind);
     // The boot pages (this header and the table) are the first sysAlloc: None -> Ready.
     const p = mem.sysAlloc(bootBytes - 0, STAT_OTHER_SYS);
@@ -275,7 +247,7 @@ export class OSMemory {
   /** Attach to the OS layer of an existing buffer (another worker). */
   static attach(buffer: ArrayBufferLike, memory: WebAssembly.Memory | null): OSMemory {
     const views = new HeapViews(memory, memory ? memory.buffer : buffer);
-    const k = views.u32[H_BACKEND >>> 2];
+    const k = views.u32[OS_W_BACKEND];
     return new OSMemory(views, k === BACKEND_SAB ? 'sab' : k === BACKEND_RAB ? 'rab' : 'wasm');
   }
 
@@ -290,12 +262,12 @@ export class OSMemory {
 
   /** Bytes currently in the given state. */
   bytesInState(state: number): number {
-    return this.views.f64[(H_STATE_BYTES >>> 3) + state];
+    return this.views.f64[OS_W_STATE_BYTES + state];
   }
 
   /** Bytes in the Ready state (Go: gcController.mappedReady). */
   get mappedReady(): number {
-    return this.views.f64[H_MAPPED_READY >>> 3];
+    return this.views.f64[OS_W_MAPPED_READY];
   }
 
   /** Bytes mapped: Prepared + Ready. Equals Sys. */
@@ -305,7 +277,7 @@ export class OSMemory {
 
   /** Current value of a sysMemStat counter. */
   stat(id: number): number {
-    return this.views.f64[(H_SYS_STATS >>> 3) + id];
+    return this.views.f64[OS_W_SYS_STATS + id];
   }
 
   /**
@@ -313,7 +285,7 @@ export class OSMemory {
    * only a bug in goheap can cause.
    */
   statAdd(id: number, delta: number): void {
-    const i = (H_SYS_STATS >>> 3) + id;
+    const i = OS_W_SYS_STATS + id;
     const v = this.views.f64[i] + delta;
     if (v < 0) throw new HeapCorruptionError(`sysMemStat ${sysStatNames[id]} would go negative (${this.views.f64[i]} + ${delta})`);
     this.views.f64[i] = v;
@@ -329,7 +301,7 @@ export class OSMemory {
   sysAlloc(n: number, stat: number): number {
     const bytes = this.pageBytes(n, 'sysAlloc');
     const np = bytes / pageSize;
-    const i = this.findNoneRun(this.views.u32[H_NONE_HINT >>> 2], np, 1);
+    const i = this.findNoneRun(this.views.u32[OS_W_NONE_HINT], np, 1);
     if (i < 0) return -1;
     const v = i * pageSize;
     this.ensureLength(v + bytes);
@@ -344,7 +316,7 @@ export class OSMemory {
     const [i, np] = this.range(v, n, 'sysFree');
     this.setStates(i, np, MEM_NONE);
     if (stat >= 0) this.statAdd(stat, -n);
-    if (i < this.views.u32[H_NONE_HINT >>> 2]) this.views.u32[H_NONE_HINT >>> 2] = i;
+    if (i < this.views.u32[OS_W_NONE_HINT]) this.views.u32[OS_W_NONE_HINT] = i;
     this.shrinkIfPossible();
   }
 
@@ -485,7 +457,7 @@ export class OSMemory {
 
   private setStates(i: number, np: number, to: number): void {
     const u8 = this.views.u8, t = this.table, f64 = this.views.f64;
-    const sb = H_STATE_BYTES >>> 3;
+    const sb = OS_W_STATE_BYTES;
     let readyDelta = 0;
     for (let k = 0; k < np; k++) {
       const from = u8[t + i + k];
@@ -496,14 +468,14 @@ export class OSMemory {
       else if (to === MEM_READY) readyDelta += pageSize;
       u8[t + i + k] = to;
     }
-    f64[H_MAPPED_READY >>> 3] += readyDelta;
+    f64[OS_W_MAPPED_READY] += readyDelta;
   }
 
   private advanceNoneHint(): void {
     const u8 = this.views.u8, t = this.table;
-    let i = this.views.u32[H_NONE_HINT >>> 2];
+    let i = this.views.u32[OS_W_NONE_HINT];
     while (i < this.npages && u8[t + i] !== MEM_NONE) i++;
-    this.views.u32[H_NONE_HINT >>> 2] = i;
+    this.views.u32[OS_W_NONE_HINT] = i;
   }
 
   /** Make the buffer at least `end` bytes long. */
@@ -526,7 +498,7 @@ export class OSMemory {
   private publishLength(): void {
     const views = this.views;
     views.refresh();
-    Atomics.store(views.i32, H_LENGTH_PAGES >>> 2, views.pages);
+    Atomics.store(views.i32, OS_W_LENGTH_PAGES, views.pages);
   }
 
   /** Resizable ArrayBuffer only: shrink the buffer to the end of the highest Ready page. */
@@ -567,8 +539,8 @@ export class OSMemory {
    */
   recountStates(): void {
     const counts = this.countStates(), f64 = this.views.f64;
-    for (let s = 0; s < 4; s++) f64[(H_STATE_BYTES >>> 3) + s] = counts[s] * pageSize;
-    f64[H_MAPPED_READY >>> 3] = counts[MEM_READY] * pageSize;
+    for (let s = 0; s < 4; s++) f64[OS_W_STATE_BYTES + s] = counts[s] * pageSize;
+    f64[OS_W_MAPPED_READY] = counts[MEM_READY] * pageSize;
   }
 
   /**

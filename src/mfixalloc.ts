@@ -22,6 +22,9 @@
  */
 import { OutOfMemoryError, InvalidArgumentError, HeapCorruptionError } from './errors.js';
 import { OSMemory, STAT_OTHER_SYS } from './mem.js';
+import {
+  F_CHUNK, F_INUSE, F_LIST, F_NALLOC, F_NCHUNK, F_SIZE, F_STAT, F_ZERO, PER_CHUNK, PER_OFF,
+} from './layout.js';
 
 /** Go: persistentChunkSize. */
 export const persistentChunkSize = 256 << 10;
@@ -30,14 +33,7 @@ export const persistentMaxBlock = 64 << 10;
 /** Go: _FixAllocChunk. */
 export const fixAllocChunk = 16 << 10;
 
-// persistentalloc state (8 bytes):
-//
-//   offset  field
-//     0     chunk   base address of the current 256 KiB chunk (0 = none)
-//     4     off     bytes of it already handed out
-export const PERSISTENT_SIZE = 8;
-const P_CHUNK = 0;
-const P_OFF = 4;
+// persistentalloc state: PER_* in layout.ts (generated).
 
 /** Handle onto the persistentalloc state at byte offset `off` of the buffer. */
 export class PersistentAlloc {
@@ -58,16 +54,16 @@ export class PersistentAlloc {
       return p;
     }
     const u32 = mem.views.u32;
-    let chunk = u32[(this.off + P_CHUNK) >>> 2];
-    let off = alignUp(u32[(this.off + P_OFF) >>> 2], alignment);
+    let chunk = u32[(this.off + PER_CHUNK) >>> 2];
+    let off = alignUp(u32[(this.off + PER_OFF) >>> 2], alignment);
     if (chunk === 0 || off + size > persistentChunkSize) {
       const c = mem.sysAlloc(persistentChunkSize, STAT_OTHER_SYS);
       if (c < 0) throw new OutOfMemoryError(`persistentalloc: no room for a ${persistentChunkSize}-byte metadata chunk in the reservation`);
       chunk = c;
       off = 0; // Go links chunks through their first word; we never walk them, so no link.
-      u32[(this.off + P_CHUNK) >>> 2] = chunk;
+      u32[(this.off + PER_CHUNK) >>> 2] = chunk;
     }
-    u32[(this.off + P_OFF) >>> 2] = off + size;
+    u32[(this.off + PER_OFF) >>> 2] = off + size;
     if (stat !== STAT_OTHER_SYS) {
       mem.statAdd(stat, size);
       mem.statAdd(STAT_OTHER_SYS, -size);
@@ -76,26 +72,7 @@ export class PersistentAlloc {
   }
 }
 
-// fixalloc state (32 bytes):
-//
-//   offset  field
-//     0     size    object size in bytes
-//     4     list    head of the free list (0 = empty); link in the object's first word
-//     8     chunk   next byte to carve in the current chunk
-//    12     nchunk  bytes left in the current chunk
-//    16     nalloc  chunk size: floor(16 KiB / size) * size
-//    20     inuse   bytes handed out and not freed
-//    24     stat    sysMemStat id charged for chunks
-//    28     zero    1: zero objects taken from the free list
-export const FIXALLOC_SIZE = 32;
-const F_SIZE = 0;
-const F_LIST = 4;
-const F_CHUNK = 8;
-const F_NCHUNK = 12;
-const F_NALLOC = 16;
-const F_INUSE = 20;
-const F_STAT = 24;
-const F_ZERO = 28;
+// fixalloc state: F_* in layout.ts (generated).
 
 /** Handle onto a fixalloc whose state is at byte offset `off`. */
 export class FixAlloc {

@@ -23,14 +23,15 @@ import { finishSweep, startSweepCycle, startSweepers, stopSweepers } from './mgc
 import { releaseAll } from './mcache.js';
 import type { MallocContext } from './malloc.js';
 import type { MHeap } from './mheap.js';
-import {
-  ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED, ST_LAST_GC,
-  ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL,
-  heapAllocBytes, sumP,
-} from './mstats.js';
+import { heapAllocBytes, sumP } from './mstats.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
-import { C_LOCK, centralOf } from './mcentral.js';
+import { centralOf } from './mcentral.js';
 import { numSpanClasses } from './sizeclasses.js';
+import {
+  C_LOCK, ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED,
+  ST_LAST_GC, ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
+  ST_PAUSE_TOTAL,
+} from './layout.js';
 
 /** Go: defaultHeapMinimum. */
 export const defaultHeapMinimum = 4 << 20;

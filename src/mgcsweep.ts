@@ -25,20 +25,17 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import {
-  C_LOCK, centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setHead, setPop, setPush,
-  acquireSweep,
+  centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setHead, setPop, setPush, acquireSweep,
 } from './mcentral.js';
 import type { MHeap } from './mheap.js';
-import { P_SWEEPING, P_SWEEPSPAN, P_SWEEP_FREEINDEX, P_SWEEP_PHASE, P_SWEEP_TAKEN } from './runtime2.js';
-import {
-  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_FREEINDEX_SCAN, S_LIST, S_NEEDZERO,
-  S_NELEMS, S_NPAGES, S_SPANCLASS, S_STATE, S_SWEEPGEN, mSpanInUse, popcount32,
-  refillAllocCache,
-} from './mspan.js';
-import {
-  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE,
-} from './mstats.js';
+import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+import {
+  C_LOCK, P_SWEEPING, P_SWEEPSPAN, P_SWEEP_FREEINDEX, P_SWEEP_PHASE, P_SWEEP_TAKEN,
+  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, S_ALLOCBITS,
+  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIST, S_NEEDZERO, S_NELEMS, S_NPAGES,
+  S_SPANCLASS, S_STATE, S_SWEEPGEN,
+} from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
 const SWEEP_COMMITTED = 2;
@@ -136,7 +133,6 @@ function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number):
     u32[ab + w] = (u32[ab + w] | below) & ~took;
     if (took !== 0) Atomics.and(i32, fb + w, ~took);
   }
-  u32[(s + S_FREEINDEX_SCAN) >>> 2] = 0;
   Atomics.store(i32, (s + S_FREEINDEX) >>> 2, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
   Atomics.store(i32, (s + S_SWEEPGEN) >>> 2, sg | 0);

@@ -34,22 +34,24 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import { reclaim } from './mgcsweep.js';
-import { FixAlloc, FIXALLOC_SIZE, PersistentAlloc } from './mfixalloc.js';
-import { MCENTRAL_ARRAY_SIZE } from './mcentral.js';
-import { P_INHAND, P_MSPANCACHE_BUF, P_MSPANCACHE_LEN, P_STATS, mspanCacheCap, mspanCacheRefill } from './runtime2.js';
+import { FixAlloc, PersistentAlloc } from './mfixalloc.js';
+import { mspanCacheCap, mspanCacheRefill } from './runtime2.js';
 import {
-  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
-  STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, MEM_PREPARED, MEM_RESERVED, align,
+  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, MEM_PREPARED, MEM_RESERVED, align,
 } from './mem.js';
 import { PageAlloc } from './mpagealloc.js';
-import { HEAP_STATS_SIZE } from './mstats.js';
+import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
+import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import {
-  MSPAN_SIZE, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_DIVMUL, S_ELEMSIZE,
+  A_PAGE_IN_USE, A_SPANS, A_ZEROED_BASE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ALLP, H_ARENAS,
+  H_ARENA_HINT, H_CACHEALLOC, H_CENTRAL, H_CUR_BASE, H_CUR_END, H_EMPTYSPAN, H_GCBITSALLOC,
+  H_GCLOCK, H_LOCK, H_MAXCHUNKS, H_MAXPROCS, H_NPROCS, H_PAGEALLOC, H_PERSISTENT, H_SPANALLOC,
+  H_STACKPOOL, H_STATS, H_SWEEPERS, H_SWEEPGEN, H_SWEEP_CURSOR, H_SWEEP_DONE, H_TINYMASKALLOC,
+  H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, P_INHAND, P_MSPANCACHE_BUF, P_MSPANCACHE_LEN,
+  P_STATS, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_DIVMUL, S_ELEMSIZE,
   S_FREEDBITS, S_LIMIT, S_NEEDZERO, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
   S_SWEEPGEN, S_TINYMASKS,
-  gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual,
-} from './mspan.js';
-import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+} from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
 export const logHeapArenaBytes = 26;
@@ -68,19 +70,7 @@ export const maxProcs = 64;
 export const spanAllocHeap = 0;
 export const spanAllocStack = 1;
 
-/**
- * heapArena struct (33,800 bytes, persistentalloc'd, gcMiscSys):
- *
- *   offset  size    field
- *        0  32768   spans[8192]     u32 span address per page (0 = none)
- *    32768   1024   pageInUse       1 bit per page: set at the first page of each InUse span
- *    33792      4   zeroedBase      bytes from the arena start that have been handed out before
- *    33796      4   (pad)
- */
-export const HEAP_ARENA_SIZE = 33800;
-const A_SPANS = 0;
-const A_PAGE_IN_USE = 32768;
-const A_ZEROED_BASE = 33792;
+// heapArena (A_*) and the mheap header (H_*): layout.ts (generated).
 
 /**
  * Sizes of the gcBits fixallocs: alloc+freed bitmap pairs of 64, 128 and 256 bytes. At
@@ -91,72 +81,6 @@ const GCBITS_CLASSES = 3;
 /** Bytes of the tiny-block masks of a tiny span: one u16 per 16-byte block. */
 export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
 
-/**
- * mheap header (one per heap, sysAlloc'd at creation, other_sys):
- *
- *   offset  size   field
- *   ------  -----  -------------------------------------------------------------
- *      0      4    sweepgen        bumped by 2 each GC
- *      4      4    arenaHint       where the next arena reservation is tried
- *      8      4    curArenaBase    reserved, not yet grown part of the current arena
- *     12      4    curArenaEnd
- *     16      4    pageAllocOff    address of the page allocator's state
- *     20      4    maxChunks       chunks the page allocator covers
- *     24      4    sweepDone       1 when no span is left unswept this cycle
- *     28      4    nprocs          P slots ever used (allp[0..nprocs) may be non-zero)
- *     32      8    persistentalloc state
- *     40      4    emptymspan      address of the empty span (nelems 0) of empty mcache slots
- *     44      4    zerobase        the address every zero-size allocation returns (Go: zerobase)
- *     48      4    maxprocs        most Ps this heap allows (<= 64)
- *     52     12    (pad)
- *     64    256    arenas[64]      heapArena address per 64 MiB of address space (read on every free)
- *    320     32    spanalloc       fixalloc of mspan structs (mspan_sys)
- *    352     32    cachealloc      fixalloc of mcache structs (mcache_sys)
- *    384     96    gcbitsalloc[3]  fixallocs of span bitmaps, 64/128/256 bytes (gcMiscSys)
- *    480     32    tinymaskalloc   fixalloc of tiny-block masks (gcMiscSys)
- *    512      4    lock            heap lock word           } the words every worker writes
- *    516      4    gcLock          serialises GC cycles     } share one cache line, away
- *    520      4    sweepers        sweeps in progress; bit  } from the read-mostly words
- *                                  31: a GC is advancing sweepgen
- *    524     52    (pad to 576)
- *    576   8704    central[136]    mcentral per span class (mcentral.ts), one cache line each
- *   9280   4224    heapStats       global statistics block (mstats.ts)
- *   H_ALLP   256    allp[64]        P struct address per P id (0 = free slot)
- *   +256      4    sweepCursor     first span class that may still have unswept spans
- *   +260     12    (pad)
- *   +272     16    stackpool[4]    first span with free slots, per stack order (stack.ts)
- */
-const H_SWEEPGEN = 0;
-const H_ARENA_HINT = 4;
-const H_CUR_BASE = 8;
-const H_CUR_END = 12;
-const H_PAGEALLOC = 16;
-const H_MAXCHUNKS = 20;
-const H_SWEEP_DONE = 24;
-const H_NPROCS = 28;
-const H_PERSISTENT = 32;
-const H_EMPTYSPAN = 40;
-/** Offset of the zerobase word: heap base + H_ZEROBASE is the zero-size object. */
-export const H_ZEROBASE = 44;
-const H_MAXPROCS = 48;
-const H_ARENAS = 64;
-const H_SPANALLOC = 320;
-const H_CACHEALLOC = 352;
-const H_GCBITSALLOC = 384;
-const H_TINYMASKALLOC = 480;
-/** Offset of the heap lock word. */
-export const H_LOCK = 512;
-/** Offset of the GC lock word. */
-export const H_GCLOCK = 516;
-/** Offset of the active-sweepers word (Go: sweep.active). */
-export const H_SWEEPERS = 520;
-export const H_CENTRAL = 576;
-export const H_STATS = H_CENTRAL + MCENTRAL_ARRAY_SIZE;
-export const H_ALLP = H_STATS + HEAP_STATS_SIZE;
-const H_SWEEP_CURSOR = H_ALLP + 4 * maxProcs;
-/** Offset of the stack pool list heads (stack.ts). */
-export const H_STACKPOOL = H_SWEEP_CURSOR + 16;
-export const MHEAP_HEADER_SIZE = H_STACKPOOL + 16;
 
 /**
  * Handle onto the heap. Holds views and the handles of its parts; all state is in the

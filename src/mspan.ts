@@ -1,3 +1,7 @@
+import {
+  S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX,
+  S_NELEMS, S_START,
+} from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
  * struct in src/runtime/mheap.go, bitmap helpers in mbitmap.go, nextFreeFast in malloc.go).
@@ -21,66 +25,7 @@
  * @module
  */
 
-/**
- * mspan struct layout (every field a u32 at byte offset; padded to MSPAN_SIZE):
- *
- *   offset  field                 meaning
- *   ------  --------------------  --------------------------------------------------------
- *     0     next                  list link (mcentral span sets, stack pools)
- *     4     prev                  list link
- *     8     list                  id of the list the span is on (0 = none; for check())
- *    12     startAddr             address of the first page
- *    16     npages                length in 8 KiB pages
- *    20     manualFreeList        free slot list of a stack span
- *    24     freeindex             slots below it are all allocated
- *    28     nelems                number of slots
- *    32     allocCacheLo          allocCache bits 0..31  (1 = free)
- *    36     allocCacheHi          allocCache bits 32..63
- *    40     allocBits             address of the alloc bitmap (ceil(nelems/64)*8 bytes)
- *    44     freedBits             address of the freed bitmap (same size, right after it)
- *    48     sweepgen              see mgcsweep.ts
- *    52     divMul                magic for offset -> slot index (class_to_divmagic)
- *    56     allocCount            allocated slots (freed-but-unswept ones included)
- *    60     spanclass             sizeclass << 1 | noscan
- *    64     state                 mSpanDead / mSpanInUse / mSpanManual
- *    68     needzero              1: free slots may be dirty
- *    72     allocCountBeforeCache allocCount when the span entered an mcache
- *    76     elemsize              slot size (npages * 8192 for a large span)
- *    80     limit                 end of the usable part
- *    84     freeIndexForScan      freeindex as last published
- *    88     (pad)
- *    92     tinyMasks             tiny span only: address of one u16 per 16-byte block whose
- *                                 bits mark the offsets where live tiny objects start
- */
-/**
- * Bytes of an mspan struct. Our fields need 96; the struct is padded to 144 bytes, the
- * size Go 1.19's mspan has on 64-bit platforms (measured: MSpanInuse grows by 144 per span
- * on the real runtime), so that MSpanInuse and MSpanSys report the same numbers as Go.
- */
-export const MSPAN_SIZE = 144;
-export const S_NEXT = 0;
-export const S_PREV = 4;
-export const S_LIST = 8;
-export const S_START = 12;
-export const S_NPAGES = 16;
-export const S_MANUAL_FREE = 20;
-export const S_FREEINDEX = 24;
-export const S_NELEMS = 28;
-export const S_CACHE_LO = 32;
-export const S_CACHE_HI = 36;
-export const S_ALLOCBITS = 40;
-export const S_FREEDBITS = 44;
-export const S_SWEEPGEN = 48;
-export const S_DIVMUL = 52;
-export const S_ALLOCCOUNT = 56;
-export const S_SPANCLASS = 60;
-export const S_STATE = 64;
-export const S_NEEDZERO = 68;
-export const S_ACBC = 72;
-export const S_ELEMSIZE = 76;
-export const S_LIMIT = 80;
-export const S_FREEINDEX_SCAN = 84;
-export const S_TINYMASKS = 92;
+// The mspan struct: S_* offsets and span*/setSpan* accessors in layout.ts (generated).
 
 /** Span states (Go: mSpanState). */
 export const mSpanDead = 0;

@@ -17,72 +17,17 @@
  */
 import type { MHeap } from './mheap.js';
 import {
-  STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED,
-  STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
+  STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
+import {
+  ST_GC_PERCENT, ST_HEAP_GOAL, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
+  ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
+  ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT,
+} from './layout.js';
 
 
-/**
- * Per-P statistics block (f64 slots, inside each P struct). Only the P's own context
- * writes it, so no update needs an atomic (Go's consistentHeapStats keeps per-P deltas
- * for the same reason); readers sum the blocks of every P.
- *
- *   slot      field               meaning (Go name)
- *   --------  ------------------  ---------------------------------------------------
- *     0       largeAlloc          bytes of large objects allocated (heapStatsDelta.largeAlloc)
- *     1       largeAllocCount     number of large objects allocated
- *     2       largeFree           bytes of large objects freed (at sweep)
- *     3       largeFreeCount      number of large objects freed
- *     4       tinyAllocCount      tiny allocations combined into existing blocks
- *     5       heapLive            this P's contribution to gcController.heapLive
- *     6       freedUnswept        bytes this P freed with free(), minus bytes it swept (goheap only)
- *     7       (pad)
- *     8..75   smallAllocCount[68] objects allocated per size class (settled at refill)
- *    76..143  smallFreeCount[68]  objects freed per size class (at sweep)
- */
-export const ST_LARGE_ALLOC = 0;
-export const ST_LARGE_ALLOC_COUNT = 1;
-export const ST_LARGE_FREE = 2;
-export const ST_LARGE_FREE_COUNT = 3;
-export const ST_TINY_ALLOC_COUNT = 4;
-export const ST_HEAP_LIVE = 5;
-export const ST_FREED_UNSWEPT = 6;
-export const ST_SMALL_ALLOC = 8;
-export const ST_SMALL_FREE = 76;
-export const P_STATS_SLOTS = 144;
-/** Bytes of a per-P statistics block. */
-export const P_STATS_SIZE = P_STATS_SLOTS * 8;
-
-/**
- * Global statistics block (f64 slots, in the heap header; written under the GC lock):
- *
- *   slot      field               meaning (Go name)
- *     0       heapMarked          live bytes at the end of the last GC (gcController.heapMarked)
- *     1       liveBasis           sum of the P heapLive slots at the last GC
- *     2       numGC               completed GC cycles
- *     3       numForcedGC         cycles forced by gc() / freeOSMemory()
- *     4       lastGC              end of the last GC, ns since the Unix epoch
- *     5       pauseTotalNs        total time spent in GC cycles
- *     6       gcPercent           GOGC (-1 = off)
- *     7       heapGoal            NextGC
- *     8..15   (pad)              (Go's mheap.pagesInUse is HeapInuse / 8192 here)
- *    16..271  pauseNs[256]        circular buffer of cycle durations
- *   272..527  pauseEnd[256]       circular buffer of cycle end times
- */
-export const ST_HEAP_MARKED = 0;
-export const ST_LIVE_BASIS = 1;
-export const ST_NUM_GC = 2;
-export const ST_NUM_FORCED_GC = 3;
-export const ST_LAST_GC = 4;
-export const ST_PAUSE_TOTAL = 5;
-export const ST_GC_PERCENT = 6;
-export const ST_HEAP_GOAL = 7;
-export const ST_PAUSE_NS = 16;
-export const ST_PAUSE_END = 272;
-export const HEAP_STATS_SLOTS = 528;
-/** Bytes of the global statistics block. */
-export const HEAP_STATS_SIZE = HEAP_STATS_SLOTS * 8;
+// The per-P and global statistics blocks: ST_* slots in layout.ts (generated).
 
 /**
  * Sum of one per-P statistics slot over every P. Each P writes only its own block, so

@@ -22,9 +22,10 @@ import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeErro
 import { lock, unlock } from './lock_futex.js';
 import { pageSize } from './mem.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
+import { mSpanManual } from './mspan.js';
 import {
-  S_ALLOCCOUNT, S_ELEMSIZE, S_MANUAL_FREE, S_NEXT, S_PREV, S_START, S_STATE, mSpanManual,
-} from './mspan.js';
+  S_ALLOCCOUNT, S_ELEMSIZE, S_MANUAL_FREE, S_NEXT, S_PREV, S_START, S_STATE,
+} from './layout.js';
 
 /** Go: _FixedStack, the smallest stack. */
 export const fixedStack = 2048;

@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Heap, InvalidPointerError, DoubleFreeError, memStatsFields } from '../src/index.js';
 import { cachedSpan } from '../src/mcache.js';
-import { S_START, S_FREEINDEX, S_NELEMS, nextFreeFast } from '../src/mspan.js';
+import { nextFreeFast } from '../src/mspan.js';
 import { makeSpanClass, tinySpanClass } from '../src/sizeclasses.js';
+import {
+  S_FREEINDEX, S_NELEMS, S_START,
+} from '../src/layout.js';
 
 const MiB = 1 << 20;
 type D = Record<string, number>;

@@ -2,8 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OSMemory, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_GC_MISC_SYS } from '../src/mem.js';
-import { FixAlloc, PersistentAlloc, PERSISTENT_SIZE, FIXALLOC_SIZE, fixAllocChunk, persistentChunkSize } from '../src/mfixalloc.js';
+import { FixAlloc, PersistentAlloc, fixAllocChunk, persistentChunkSize } from '../src/mfixalloc.js';
 import { OutOfMemoryError } from '../src/errors.js';
+import {
+  FIXALLOC_SIZE, PERSISTENT_SIZE,
+} from '../src/layout.js';
 
 function setup(reserve = 16 << 20) {
   const mem = OSMemory.create({ reserve });

@@ -205,7 +205,7 @@ test('a sweep that ends while a GC waits bumps the wake sequence of the sweepers
 
 test('reclaimP repairs what a context left half done under the heap lock: a span half freed, pages taken without a span', async () => {
   const { lock } = await import('../src/lock_futex.js');
-  const { H_LOCK } = await import('../src/mheap.js');
+  const { H_LOCK } = await import('../src/layout.js');
   const a = Heap.create({ reserve: 64 * MiB });
   const keep = a.malloc(100_000);
   const idle = a.readMemStats().HeapIdle;
@@ -268,8 +268,8 @@ test('workers terminated at random points while allocating large objects: every 
   const { Worker } = await import('node:worker_threads');
   const { WORKER_DATA_KEY } = await import('../src/node.js');
   const { lockHolder } = await import('../src/lock_futex.js');
-  const { H_LOCK } = await import('../src/mheap.js');
-  const { P_INHAND } = await import('../src/runtime2.js');
+  const { H_LOCK } = await import('../src/layout.js');
+  const { P_INHAND } = await import('../src/layout.js');
   const largeEntry = new URL('./fixtures/large-worker.ts', import.meta.url).href;
   const heap = Heap.create({ reserve: 1024 * MiB, maxProcs: 2 });
   let rounds = 0, heldHeapLock = 0, spanInHand = 0;
