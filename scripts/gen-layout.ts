@@ -346,11 +346,11 @@ function accessors(st: Struct, laid: Laid[]): string[] {
     const ip = f.n !== undefined ? ', i: number' : '';
     out.push(`/** ${st.go.split(' ')[0]}.${f.f}${f.n !== undefined ? '[i]' : ''}: ${f.m.split('(')[0].trim()}. */`);
     out.push(`export function ${get}(${v}: ${V}, b: ${st.base}${ip}): ${ret} { return ${v}[${idx}]${cast}; }`);
-    out.push(`export function ${set}(${v}: ${V}, b: ${st.base}${ip}, v: ${ret}): void { ${v}[${idx}] = v; }`);
+    out.push(`export function ${set}(${v}: ${V}, b: ${st.base}${ip}, v: ${ret}${f.ptr !== undefined ? ' | 0' : ''}): void { ${v}[${idx}] = v; }`);
     for (const op of (f.atomic ?? '').split(' ').filter((x) => x !== '')) {
       const at = `(b + ${C}) >>> 2`;
       if (op === 'load') out.push(`export function load${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}): ${ret} { return Atomics.load(i32, ${at})${cast}; }`);
-      else if (op === 'store') out.push(`export function store${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, v: ${ret}): void { Atomics.store(i32, ${at}, v); }`);
+      else if (op === 'store') out.push(`export function store${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, v: ${ret}${f.ptr !== undefined ? ' | 0' : ''}): void { Atomics.store(i32, ${at}, v); }`);
       else if (op === 'cas') out.push(`/** Compare-and-swap; returns the old value. */\nexport function cas${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, old: number, v: number): number { return Atomics.compareExchange(i32, ${at}, old, v); }`);
       else out.push(`export function ${op}${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, v: number): number { return Atomics.${op}(i32, ${at}, v); }`);
     }

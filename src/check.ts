@@ -30,10 +30,11 @@ import { mSpanInUse, mSpanManual } from './mspan.js';
 import { sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import {
-  MC_ALLOC, MSPAN_SIZE, P_MCACHE, ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE,
-  ST_SMALL_ALLOC, ST_SMALL_FREE, S_ACBC, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO,
-  S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS,
-  S_START, S_STATE, S_TINYMASKS,
+  MSPAN_SIZE, ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
+  type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
+  spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
+  spanList, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
+  spanTinyMasks,
 } from './layout.js';
 
 function fail(msg: string): never {
@@ -51,15 +52,15 @@ export function checkHeap(h: MHeap): void {
 }
 
 /** Spans found in the page -> span table, with their pages verified. */
-function checkSpanTable(h: MHeap): number[] {
+function checkSpanTable(h: MHeap): SpanPtr[] {
   const u32 = h.views.u32;
-  const spans: number[] = [];
+  const spans: SpanPtr[] = [];
   h.forEachSpan((s) => spans.push(s));
   const seen = new Set(spans);
   for (const s of spans) {
-    const state = u32[(s + S_STATE) >>> 2];
+    const state = spanState(u32, s);
     if (state !== mSpanInUse && state !== mSpanManual) fail(`span ${s} in the page table is in state ${state}`);
-    const start = u32[(s + S_START) >>> 2], np = u32[(s + S_NPAGES) >>> 2];
+    const start = spanStartAddr(u32, s), np = spanNpages(u32, s);
     for (let i = 0; i < np; i++) {
       const p = start + i * pageSize;
       if (h.spanOf(p) !== s) fail(`page ${p} of span ${s} [${start}, +${np} pages) maps to ${h.spanOf(p)}`);
@@ -95,7 +96,7 @@ function checkPagesAndOS(h: MHeap): void {
 }
 
 /** Every in-use heap span is in exactly one place: one mcache slot or one mcentral set. */
-function checkPlaces(h: MHeap, spans: number[]): void {
+function checkPlaces(h: MHeap, spans: SpanPtr[]): void {
   const u32 = h.views.u32;
   const place = new Map<number, string>();
   const put = (s: number, where: string) => {
@@ -107,12 +108,12 @@ function checkPlaces(h: MHeap, spans: number[]): void {
     const c = centralOf(h.central, spc);
     for (let set = SET_PARTIAL; set < SET_FULL + 2; set++) {
       let n = 0;
-      for (let s = setHead(u32, c, set); s !== 0; s = u32[(s + S_NEXT) >>> 2]) {
+      for (let s = setHead(u32, c, set); s !== 0; s = spanNext(u32, s)) {
         if (++n > 1 << 24) fail(`mcentral ${spc} set ${set} has a cycle`);
         put(s, `mcentral[${spc}] set ${set}`);
-        if (u32[(s + S_LIST) >>> 2] !== setListId(spc, set)) fail(`span ${s} is in mcentral[${spc}] set ${set} but its list field says ${u32[(s + S_LIST) >>> 2]}`);
-        if (u32[(s + S_SPANCLASS) >>> 2] !== spc) fail(`span ${s} of class ${u32[(s + S_SPANCLASS) >>> 2]} is in mcentral[${spc}]`);
-        if (u32[(s + S_STATE) >>> 2] !== mSpanInUse) fail(`span ${s} in mcentral[${spc}] is not in use`);
+        if (spanList(u32, s) !== setListId(spc, set)) fail(`span ${s} is in mcentral[${spc}] set ${set} but its list field says ${spanList(u32, s)}`);
+        if (spanSpanclass(u32, s) !== spc) fail(`span ${s} of class ${spanSpanclass(u32, s)} is in mcentral[${spc}]`);
+        if (spanState(u32, s) !== mSpanInUse) fail(`span ${s} in mcentral[${spc}] is not in use`);
       }
     }
   }
@@ -120,31 +121,31 @@ function checkPlaces(h: MHeap, spans: number[]): void {
   for (let pid = 0; pid < maxProcs; pid++) {
     const p = h.pOf(pid);
     if (p === 0) continue;
-    const mc = u32[(p + P_MCACHE) >>> 2];
+    const mc = pMcache(u32, p);
     for (let spc = 0; spc < numSpanClasses; spc++) {
-      const s = u32[(mc + MC_ALLOC + 4 * spc) >>> 2];
+      const s = mcacheAlloc(u32, mc, spc);
       if (s === empty) continue;
       put(s, `mcache of P${pid} class ${spc}`);
-      if (u32[(s + S_LIST) >>> 2] !== LIST_MCACHE + pid) fail(`span ${s} is cached by P${pid} but its list field says ${u32[(s + S_LIST) >>> 2]}`);
-      if (u32[(s + S_SPANCLASS) >>> 2] !== spc) fail(`span ${s} of class ${u32[(s + S_SPANCLASS) >>> 2]} is in P${pid}'s slot ${spc}`);
+      if (spanList(u32, s) !== LIST_MCACHE + pid) fail(`span ${s} is cached by P${pid} but its list field says ${spanList(u32, s)}`);
+      if (spanSpanclass(u32, s) !== spc) fail(`span ${s} of class ${spanSpanclass(u32, s)} is in P${pid}'s slot ${spc}`);
     }
   }
   for (const s of spans) {
-    if (u32[(s + S_STATE) >>> 2] === mSpanInUse && !place.has(s)) fail(`in-use span ${s} is in no mcache and no mcentral set`);
+    if (spanState(u32, s) === mSpanInUse && !place.has(s)) fail(`in-use span ${s} is in no mcache and no mcentral set`);
   }
 }
 
 /** Bitmaps of each span, then the statistics against a recount. */
-function checkStats(h: MHeap, spans: number[]): void {
+function checkStats(h: MHeap, spans: SpanPtr[]): void {
   const u32 = h.views.u32, mem = h.mem;
   let inUseBytes = 0, stackBytes = 0, freedUnswept = 0, largeLive = 0;
   const perClass = new Float64Array(NUM_SIZE_CLASSES);
   for (const s of spans) {
-    const np = u32[(s + S_NPAGES) >>> 2];
-    if (u32[(s + S_STATE) >>> 2] === mSpanManual) { stackBytes += np * pageSize; continue; }
+    const np = spanNpages(u32, s);
+    if (spanState(u32, s) === mSpanManual) { stackBytes += np * pageSize; continue; }
     inUseBytes += np * pageSize;
-    const nelems = u32[(s + S_NELEMS) >>> 2], fi = u32[(s + S_FREEINDEX) >>> 2];
-    const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+    const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
+    const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
     if (fi > nelems) fail(`span ${s}: freeindex ${fi} > nelems ${nelems}`);
     let count = 0, freed = 0;
     for (let i = 0; i < nelems; i++) {
@@ -153,29 +154,29 @@ function checkStats(h: MHeap, spans: number[]): void {
       if (a) count++;
       if (f) { freed++; if (!a) fail(`span ${s}: slot ${i} is freed but not allocated`); }
     }
-    const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
+    const allocCount = spanAllocCount(u32, s);
     if (count !== allocCount) fail(`span ${s}: allocCount ${allocCount} but the bitmaps say ${count} slots are allocated`);
     if (fi < nelems) {
       // allocCache = NOT(allocBits of the 64-slot group of freeindex) >> (freeindex % 64)
       const g = fi & ~63, sh = fi & 63;
       let lo = ~u32[ab + (g >>> 5)] >>> 0, hi = ~u32[ab + (g >>> 5) + 1] >>> 0;
       if (sh >= 32) { lo = hi >>> (sh - 32); hi = 0; } else if (sh > 0) { lo = ((lo >>> sh) | (hi << (32 - sh))) >>> 0; hi = hi >>> sh; }
-      if (u32[(s + S_CACHE_LO) >>> 2] !== lo || u32[(s + S_CACHE_HI) >>> 2] !== hi) {
-        fail(`span ${s}: allocCache ${u32[(s + S_CACHE_HI) >>> 2].toString(16)}:${u32[(s + S_CACHE_LO) >>> 2].toString(16)} disagrees with allocBits at freeindex ${fi} (${hi.toString(16)}:${lo.toString(16)})`);
+      if (spanAllocCacheLo(u32, s) !== lo || spanAllocCacheHi(u32, s) !== hi) {
+        fail(`span ${s}: allocCache ${spanAllocCacheHi(u32, s).toString(16)}:${spanAllocCacheLo(u32, s).toString(16)} disagrees with allocBits at freeindex ${fi} (${hi.toString(16)}:${lo.toString(16)})`);
       }
     }
-    const spc = u32[(s + S_SPANCLASS) >>> 2];
+    const spc = spanSpanclass(u32, s);
     if (spc === tinySpanClass) {
-      const masks = u32[(s + S_TINYMASKS) >>> 2] >>> 1;
+      const masks = spanTinyMasks(u32, s) >>> 1;
       for (let i = 0; i < nelems; i++) {
         const live = (i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) && (u32[fb + (i >>> 5)] & (1 << (i & 31))) === 0;
         if (live !== (h.views.u16[masks + i] !== 0)) fail(`tiny span ${s}: block ${i} is ${live ? 'live' : 'dead'} but its mask is ${h.views.u16[masks + i]}`);
       }
     }
-    const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
+    const elemsize = spanElemsize(u32, s);
     freedUnswept += freed * elemsize;
-    const cached = u32[(s + S_LIST) >>> 2] >= LIST_MCACHE;
-    const settled = cached ? u32[(s + S_ACBC) >>> 2] : allocCount;
+    const cached = spanList(u32, s) >= LIST_MCACHE;
+    const settled = cached ? spanAllocCountBeforeCache(u32, s) : allocCount;
     const sc = spanClassSizeclass(spc);
     if (sc === 0) largeLive += settled * elemsize; else perClass[sc] += settled;
   }

@@ -24,8 +24,9 @@ import { numSpanClasses } from './sizeclasses.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
 import {
-  C_LOCK, H_GCLOCK, H_LOCK, MCACHE_SIZE, P_EPOCH, P_MCACHE, P_SIZE, P_STATUS, ST_GC_PERCENT,
-  ST_HEAP_GOAL, ST_HEAP_MARKED, S_ELEMSIZE, S_SPANCLASS, pEpoch,
+  C_LOCK, H_GCLOCK, H_LOCK, MCACHE_SIZE, type MCachePtr, type PPtr, P_SIZE, ST_GC_PERCENT,
+  ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, addPEpoch, casPStatus, loadPEpoch, loadPStatus,
+  pEpoch, pMcache, setPMcache, spanElemsize, spanSpanclass, storePStatus,
 } from './layout.js';
 
 /** Options of {@link Heap.create}. */
@@ -84,9 +85,9 @@ export class Heap implements MallocContext {
   /** The page heap and its metadata (internal structures, for tools and tests). */
   readonly h: MHeap;
   /** Address of this context's mcache. */
-  readonly mcache: number;
+  readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */
-  readonly emptymspan: number;
+  readonly emptymspan: SpanPtr;
   /** This context's P id. */
   readonly pid: number;
   /** Called after each GC cycle this context runs (gctrace). */
@@ -98,7 +99,7 @@ export class Heap implements MallocContext {
     this.h = h;
     this.pid = pid;
     h.bindP(pid);
-    this.mcache = h.views.u32[(h.pOf(pid) + P_MCACHE) >>> 2];
+    this.mcache = pMcache(h.views.u32, h.pOf(pid));
     this.emptymspan = h.emptymspan;
   }
 
@@ -147,7 +148,7 @@ export class Heap implements MallocContext {
   /** The lease number of P pid: it changes every time the P is handed to a new context. */
   pEpoch(pid: number): number {
     const p = this.h.pOf(pid);
-    return p === 0 ? -1 : Atomics.load(this.h.views.i32, (p + P_EPOCH) >>> 2);
+    return p === 0 ? -1 : loadPEpoch(this.h.views.i32, p);
   }
 
   /**
@@ -180,9 +181,9 @@ export class Heap implements MallocContext {
     const p = h.pOf(pid);
     if (p === 0) return false;
     const i32 = h.views.i32;
-    const status = Atomics.load(i32, (p + P_STATUS) >>> 2);
+    const status = loadPStatus(i32, p);
     if (status === P_IDLE) return false;
-    if (epoch !== undefined && Atomics.load(i32, (p + P_EPOCH) >>> 2) !== epoch) return false;
+    if (epoch !== undefined && loadPEpoch(i32, p) !== epoch) return false;
     // A dead context may have died holding a lock, half-way through what it protects.
     const token = pid + 1, views = h.views;
     for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
@@ -201,7 +202,7 @@ export class Heap implements MallocContext {
     }
     reclaimSweeps(h, pid);
     recoverSpanInHand(h, pid);
-    const c = views.u32[(p + P_MCACHE) >>> 2];
+    const c = pMcache(views.u32, p);
     repairCachedSpans(h, c, this.emptymspan);
     releaseAll(h, c, this.emptymspan);
     h.flushMSpanCache(pid);
@@ -280,7 +281,7 @@ export class Heap implements MallocContext {
     if (size === 0) { this.free(p); return h.zerobase; }
     if (size <= old) return p;
     const s = findObject(h, p, 'realloc');
-    const noscan = spanClassNoscan(h.views.u32[(s + S_SPANCLASS) >>> 2]);
+    const noscan = spanClassNoscan(spanSpanclass(h.views.u32, s));
     const q = mallocgc(this, size, noscan, false);
     const u8 = h.views.u8;
     u8.copyWithin(q, p, p + Math.min(old, size));
@@ -298,7 +299,7 @@ export class Heap implements MallocContext {
   slotSize(p: number): number {
     this.h.views.sync();
     const s = findObject(this.h, p, 'slotSize');
-    return this.h.views.u32[(s + S_ELEMSIZE) >>> 2];
+    return spanElemsize(this.h.views.u32, s);
   }
 
   // ----- stacks -----------------------------------------------------------------------
@@ -386,7 +387,7 @@ function acquireP(h: MHeap, want: number, status: number): number {
   const i32 = h.views.i32;
   if (want >= 0) {
     const p = h.pOf(want);
-    if (p === 0 || Atomics.compareExchange(i32, (p + P_STATUS) >>> 2, P_RESERVED, status) !== P_RESERVED) {
+    if (p === 0 || casPStatus(i32, p, P_RESERVED, status) !== P_RESERVED) {
       throw new ArgError(`Heap.attach: P ${want} was not reserved for this worker (already attached, or reclaimed)`);
     }
     return want;
@@ -398,17 +399,17 @@ function acquireP(h: MHeap, want: number, status: number): number {
     for (let pid = 0; pid < max; pid++) {
       const p = h.pOf(pid);
       if (p === 0) {
-        const np = h.persistent.alloc(P_SIZE, 64, STAT_OTHER_SYS);
-        const c = h.cachealloc.alloc();
+        const np = h.persistent.alloc(P_SIZE, 64, STAT_OTHER_SYS) as PPtr;
+        const c = h.cachealloc.alloc() as MCachePtr;
         initMCache(h, c, pid, h.emptymspan);
-        h.views.u32[(np + P_MCACHE) >>> 2] = c;
-        Atomics.store(i32, (np + P_STATUS) >>> 2, status);
+        setPMcache(h.views.u32, np, c);
+        storePStatus(i32, np, status);
         h.setP(pid, np);
         return pid;
       }
-      if (Atomics.compareExchange(i32, (p + P_STATUS) >>> 2, P_IDLE, status) === P_IDLE) {
-        Atomics.add(i32, (p + P_EPOCH) >>> 2, 1);
-        initMCache(h, h.views.u32[(p + P_MCACHE) >>> 2], pid, h.emptymspan);
+      if (casPStatus(i32, p, P_IDLE, status) === P_IDLE) {
+        addPEpoch(i32, p, 1);
+        initMCache(h, pMcache(h.views.u32, p), pid, h.emptymspan);
         return pid;
       }
     }
@@ -420,7 +421,7 @@ function acquireP(h: MHeap, want: number, status: number): number {
 
 /** Mark P pid idle (its mcache was flushed). */
 function releaseP(h: MHeap, pid: number): void {
-  Atomics.store(h.views.i32, (h.pOf(pid) + P_STATUS) >>> 2, P_IDLE);
+  storePStatus(h.views.i32, h.pOf(pid), P_IDLE);
 }
 
 function setGCPercentIn(h: MHeap, percent: number): number {

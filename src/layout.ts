@@ -75,10 +75,10 @@ export const S_LIMIT = 80;
 export const S_TINYMASKS = 84;
 /** mspan.next: list link. */
 export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
-export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr): void { u32[(b + S_NEXT) >>> 2] = v; }
+export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
 /** mspan.prev: list link. */
 export function spanPrev(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_PREV) >>> 2] as SpanPtr; }
-export function setSpanPrev(u32: Uint32Array, b: SpanPtr, v: SpanPtr): void { u32[(b + S_PREV) >>> 2] = v; }
+export function setSpanPrev(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_PREV) >>> 2] = v; }
 /** mspan.list: id of the list the span is on. */
 export function spanList(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LIST) >>> 2]; }
 export function setSpanList(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LIST) >>> 2] = v; }
@@ -191,7 +191,7 @@ export function mcachePid(u32: Uint32Array, b: MCachePtr): number { return u32[(
 export function setMcachePid(u32: Uint32Array, b: MCachePtr, v: number): void { u32[(b + MC_PID) >>> 2] = v; }
 /** mcache.alloc[i]: span per span class. */
 export function mcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number): SpanPtr { return u32[((b + MC_ALLOC) >>> 2) + i] as SpanPtr; }
-export function setMcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number, v: SpanPtr): void { u32[((b + MC_ALLOC) >>> 2) + i] = v; }
+export function setMcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number, v: SpanPtr | 0): void { u32[((b + MC_ALLOC) >>> 2) + i] = v; }
 
 // ----------------------------------------------------------------------------------------
 // p (runtime/runtime2.go)
@@ -239,7 +239,7 @@ export function storePStatus(i32: Int32Array, b: PPtr, v: number): void { Atomic
 export function casPStatus(i32: Int32Array, b: PPtr, old: number, v: number): number { return Atomics.compareExchange(i32, (b + P_STATUS) >>> 2, old, v); }
 /** p.mcache: address of this P's mcache. */
 export function pMcache(u32: Uint32Array, b: PPtr): MCachePtr { return u32[(b + P_MCACHE) >>> 2] as MCachePtr; }
-export function setPMcache(u32: Uint32Array, b: PPtr, v: MCachePtr): void { u32[(b + P_MCACHE) >>> 2] = v; }
+export function setPMcache(u32: Uint32Array, b: PPtr, v: MCachePtr | 0): void { u32[(b + P_MCACHE) >>> 2] = v; }
 /** p.epoch: bumped each time the P is handed to a new context. */
 export function pEpoch(i32: Int32Array, b: PPtr): number { return i32[(b + P_EPOCH) >>> 2]; }
 export function setPEpoch(i32: Int32Array, b: PPtr, v: number): void { i32[(b + P_EPOCH) >>> 2] = v; }
@@ -254,18 +254,18 @@ export function addPSweeping(i32: Int32Array, b: PPtr, v: number): number { retu
 export function subPSweeping(i32: Int32Array, b: PPtr, v: number): number { return Atomics.sub(i32, (b + P_SWEEPING) >>> 2, v); }
 /** p.sweepSpan: the span this P is sweeping. */
 export function pSweepSpan(u32: Uint32Array, b: PPtr): SpanPtr { return u32[(b + P_SWEEPSPAN) >>> 2] as SpanPtr; }
-export function setPSweepSpan(u32: Uint32Array, b: PPtr, v: SpanPtr): void { u32[(b + P_SWEEPSPAN) >>> 2] = v; }
+export function setPSweepSpan(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void { u32[(b + P_SWEEPSPAN) >>> 2] = v; }
 export function loadPSweepSpan(i32: Int32Array, b: PPtr): SpanPtr { return Atomics.load(i32, (b + P_SWEEPSPAN) >>> 2) as SpanPtr; }
-export function storePSweepSpan(i32: Int32Array, b: PPtr, v: SpanPtr): void { Atomics.store(i32, (b + P_SWEEPSPAN) >>> 2, v); }
+export function storePSweepSpan(i32: Int32Array, b: PPtr, v: SpanPtr | 0): void { Atomics.store(i32, (b + P_SWEEPSPAN) >>> 2, v); }
 /** p.spanInHand: a span this P has taken out of every place. */
 export function pSpanInHand(u32: Uint32Array, b: PPtr): SpanPtr { return u32[(b + P_INHAND) >>> 2] as SpanPtr; }
-export function setPSpanInHand(u32: Uint32Array, b: PPtr, v: SpanPtr): void { u32[(b + P_INHAND) >>> 2] = v; }
+export function setPSpanInHand(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void { u32[(b + P_INHAND) >>> 2] = v; }
 /** p.mspancacheLen: mspan structs cached. */
 export function pMspancacheLen(u32: Uint32Array, b: PPtr): number { return u32[(b + P_MSPANCACHE_LEN) >>> 2]; }
 export function setPMspancacheLen(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_MSPANCACHE_LEN) >>> 2] = v; }
 /** p.mspancacheBuf[i]: cached mspan struct addresses. */
 export function pMspancacheBuf(u32: Uint32Array, b: PPtr, i: number): SpanPtr { return u32[((b + P_MSPANCACHE_BUF) >>> 2) + i] as SpanPtr; }
-export function setPMspancacheBuf(u32: Uint32Array, b: PPtr, i: number, v: SpanPtr): void { u32[((b + P_MSPANCACHE_BUF) >>> 2) + i] = v; }
+export function setPMspancacheBuf(u32: Uint32Array, b: PPtr, i: number, v: SpanPtr | 0): void { u32[((b + P_MSPANCACHE_BUF) >>> 2) + i] = v; }
 /** p.sweepPhase: 0, or SWEEP_COMMITTED once the sweep of sweepSpan has changed the span's counts and statistics. */
 export function pSweepPhase(u32: Uint32Array, b: PPtr): number { return u32[(b + P_SWEEP_PHASE) >>> 2]; }
 export function setPSweepPhase(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_SWEEP_PHASE) >>> 2] = v; }
@@ -376,7 +376,7 @@ export const A_PAGE_IN_USE = 32768;
 export const A_ZEROED_BASE = 33792;
 /** heapArena.spans[i]: span address per page. */
 export function arenaSpans(u32: Uint32Array, b: number, i: number): SpanPtr { return u32[((b + A_SPANS) >>> 2) + i] as SpanPtr; }
-export function setArenaSpans(u32: Uint32Array, b: number, i: number, v: SpanPtr): void { u32[((b + A_SPANS) >>> 2) + i] = v; }
+export function setArenaSpans(u32: Uint32Array, b: number, i: number, v: SpanPtr | 0): void { u32[((b + A_SPANS) >>> 2) + i] = v; }
 /** heapArena.zeroedBase: bytes from the arena start that have been handed out before. */
 export function arenaZeroedBase(u32: Uint32Array, b: number): number { return u32[(b + A_ZEROED_BASE) >>> 2]; }
 export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void { u32[(b + A_ZEROED_BASE) >>> 2] = v; }
@@ -473,7 +473,7 @@ export function loadMheapNprocs(i32: Int32Array, b: number): number { return Ato
 export function storeMheapNprocs(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_NPROCS) >>> 2, v); }
 /** mheap.emptymspan: the empty span. */
 export function mheapEmptymspan(u32: Uint32Array, b: number): SpanPtr { return u32[(b + H_EMPTYSPAN) >>> 2] as SpanPtr; }
-export function setMheapEmptymspan(u32: Uint32Array, b: number, v: SpanPtr): void { u32[(b + H_EMPTYSPAN) >>> 2] = v; }
+export function setMheapEmptymspan(u32: Uint32Array, b: number, v: SpanPtr | 0): void { u32[(b + H_EMPTYSPAN) >>> 2] = v; }
 /** mheap.maxprocs: most Ps this heap allows. */
 export function mheapMaxprocs(u32: Uint32Array, b: number): number { return u32[(b + H_MAXPROCS) >>> 2]; }
 export function setMheapMaxprocs(u32: Uint32Array, b: number, v: number): void { u32[(b + H_MAXPROCS) >>> 2] = v; }
@@ -482,7 +482,7 @@ export function mheapArenas(u32: Uint32Array, b: number, i: number): number { re
 export function setMheapArenas(u32: Uint32Array, b: number, i: number, v: number): void { u32[((b + H_ARENAS) >>> 2) + i] = v; }
 /** mheap.allp[i]: P struct address per P id. */
 export function mheapAllp(u32: Uint32Array, b: number, i: number): PPtr { return u32[((b + H_ALLP) >>> 2) + i] as PPtr; }
-export function setMheapAllp(u32: Uint32Array, b: number, i: number, v: PPtr): void { u32[((b + H_ALLP) >>> 2) + i] = v; }
+export function setMheapAllp(u32: Uint32Array, b: number, i: number, v: PPtr | 0): void { u32[((b + H_ALLP) >>> 2) + i] = v; }
 /** mheap.sweepCursor: first span class that may still have unswept spans. */
 export function mheapSweepCursor(i32: Int32Array, b: number): number { return i32[(b + H_SWEEP_CURSOR) >>> 2]; }
 export function setMheapSweepCursor(i32: Int32Array, b: number, v: number): void { i32[(b + H_SWEEP_CURSOR) >>> 2] = v; }
@@ -490,7 +490,7 @@ export function loadMheapSweepCursor(i32: Int32Array, b: number): number { retur
 export function storeMheapSweepCursor(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_SWEEP_CURSOR) >>> 2, v); }
 /** mheap.stackpool[i]: first span with free slots, per stack order. */
 export function mheapStackpool(u32: Uint32Array, b: number, i: number): SpanPtr { return u32[((b + H_STACKPOOL) >>> 2) + i] as SpanPtr; }
-export function setMheapStackpool(u32: Uint32Array, b: number, i: number, v: SpanPtr): void { u32[((b + H_STACKPOOL) >>> 2) + i] = v; }
+export function setMheapStackpool(u32: Uint32Array, b: number, i: number, v: SpanPtr | 0): void { u32[((b + H_STACKPOOL) >>> 2) + i] = v; }
 
 // ----------------------------------------------------------------------------------------
 // pageAlloc (runtime/mpagealloc.go)

@@ -36,10 +36,12 @@ import { pageSize } from './mem.js';
 import { mSpanInUse, nextFreeFast } from './mspan.js';
 import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass } from './sizeclasses.js';
 import {
-  C_LOCK, MC_ALLOC, MC_TINY, MC_TINYALLOCS, MC_TINYMASK, MC_TINYOFFSET, ST_FREED_UNSWEPT,
-  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, S_ALLOCBITS, S_ALLOCCOUNT, S_DIVMUL,
-  S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIMIT, S_NEEDZERO, S_NPAGES, S_SPANCLASS, S_START,
-  S_STATE, S_SWEEPGEN, S_TINYMASKS,
+  C_LOCK, type MCachePtr, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT,
+  type SpanPtr, loadSpanFreeIndex, mcacheAlloc, mcacheTiny, mcacheTinyAllocs, mcacheTinyMask,
+  mcacheTinyOffset, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
+  setSpanAllocCount, setSpanFreeIndex, setSpanLimit, setSpanSweepgen, spanAllocBits,
+  spanDivMul, spanElemsize, spanFreeIndex, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
+  spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
 } from './layout.js';
 
 /** What the allocation paths need from the calling P: its heap handle and mcache. */
@@ -47,9 +49,9 @@ export interface MallocContext {
   /** The heap. */
   readonly h: MHeap;
   /** Address of this P's mcache. */
-  readonly mcache: number;
+  readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */
-  readonly emptymspan: number;
+  readonly emptymspan: SpanPtr;
   /** Called after every GC cycle this context runs (gctrace), or null. */
   onGC: ((info: GCCycleInfo) => void) | null;
 }
@@ -66,11 +68,11 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
   const sizeclass = size <= 1016 ? size_to_class8[(size + 7) >>> 3] : size_to_class128[(size - 1024 + 127) >>> 7];
   const spc = (sizeclass << 1) | noscan;
-  const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+  const s = mcacheAlloc(u32, c, spc);
   let v = nextFreeFast(u32, s);
   if (v === 0) return mallocSlow(ctx, spc, needzero);
   if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) h.views.u8.fill(0, v, v + u32[(s + S_ELEMSIZE) >>> 2]);
+  if (needzero && spanNeedzero(u32, s) !== 0) h.views.u8.fill(0, v, v + spanElemsize(u32, s));
   return v;
 }
 
@@ -79,27 +81,27 @@ function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number 
   const h = ctx.h, c = ctx.mcache;
   const v = nextFree(h, c, spc, ctx.emptymspan);
   const u32 = h.views.u32;
-  const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+  const s = mcacheAlloc(u32, c, spc);
   if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) h.views.u8.fill(0, v, v + u32[(s + S_ELEMSIZE) >>> 2]);
+  if (needzero && spanNeedzero(u32, s) !== 0) h.views.u8.fill(0, v, v + spanElemsize(u32, s));
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return v;
 }
 
 /** A fresh 16-byte block of the tiny span class holds one object, at offset 0. */
-function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: number, v: number): void {
-  u16[(u32[(s + S_TINYMASKS) >>> 2] >>> 1) + ((v - u32[(s + S_START) >>> 2]) >>> 4)] = 1;
+function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: number): void {
+  u16[(spanTinyMasks(u32, s) >>> 1) + ((v - spanStartAddr(u32, s)) >>> 4)] = 1;
 }
 
 /** The tiny allocator (Go: the tiny path of mallocgc). */
 function mallocTiny(ctx: MallocContext, size: number): number {
   const h = ctx.h, c = ctx.mcache, views = h.views, u32 = views.u32;
-  let off = u32[(c + MC_TINYOFFSET) >>> 2];
+  let off = mcacheTinyOffset(u32, c);
   if ((size & 7) === 0) off = (off + 7) & ~7;
   else if ((size & 3) === 0) off = (off + 3) & ~3;
   else if ((size & 1) === 0) off = (off + 1) & ~1;
-  const tiny = u32[(c + MC_TINY) >>> 2];
-  const mask = u32[(c + MC_TINYMASK) >>> 2] >>> 1;
+  const tiny = mcacheTiny(u32, c);
+  const mask = mcacheTinyMask(u32, c) >>> 1;
   if (off + size <= _TinySize && tiny !== 0) {
     // A block whose objects were all freed is dead (mask 0): never add to it. Another
     // worker may free an object of this block at the same moment, so the mask is updated
@@ -110,15 +112,15 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     while (m !== 0) {
       const prev = Atomics.compareExchange(u16, mask, m, m | (1 << off));
       if (prev === m) {
-        u32[(c + MC_TINYOFFSET) >>> 2] = off + size;
-        u32[(c + MC_TINYALLOCS) >>> 2]++;
+        setMcacheTinyOffset(u32, c, off + size);
+        setMcacheTinyAllocs(u32, c, mcacheTinyAllocs(u32, c) + 1);
         return tiny + off;
       }
       m = prev;
     }
   }
   // A new block from the tiny span class.
-  const s0 = u32[(c + MC_ALLOC + 4 * tinySpanClass) >>> 2];
+  const s0 = mcacheAlloc(u32, c, tinySpanClass);
   let v = nextFreeFast(u32, s0);
   let refilled = false;
   if (v === 0) {
@@ -126,14 +128,14 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     refilled = true;
   }
   const u32n = views.u32; // nextFree may have grown the buffer
-  const s = u32n[(c + MC_ALLOC + 4 * tinySpanClass) >>> 2];
+  const s = mcacheAlloc(u32n, c, tinySpanClass);
   u32n[v >>> 2] = 0; u32n[(v >>> 2) + 1] = 0; u32n[(v >>> 2) + 2] = 0; u32n[(v >>> 2) + 3] = 0;
   startTinyBlock(u32n, views.u16, s, v);
   // Keep whichever block has more room left.
-  if (size < u32n[(c + MC_TINYOFFSET) >>> 2] || u32n[(c + MC_TINY) >>> 2] === 0 || views.u16[mask] === 0) {
-    u32n[(c + MC_TINY) >>> 2] = v;
-    u32n[(c + MC_TINYOFFSET) >>> 2] = size;
-    u32n[(c + MC_TINYMASK) >>> 2] = u32n[(s + S_TINYMASKS) >>> 2] + 2 * ((v - u32n[(s + S_START) >>> 2]) >>> 4);
+  if (size < mcacheTinyOffset(u32n, c) || mcacheTiny(u32n, c) === 0 || views.u16[mask] === 0) {
+    setMcacheTiny(u32n, c, v);
+    setMcacheTinyOffset(u32n, c, size);
+    setMcacheTinyMask(u32n, c, spanTinyMasks(u32n, s) + 2 * ((v - spanStartAddr(u32n, s)) >>> 4));
   }
   if (refilled && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
@@ -161,10 +163,10 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
     throw new OutOfMemoryError(`out of memory: a ${size}-byte object needs ${npages} contiguous pages and the reservation (${h.mem.reserve} bytes) has no room for them`);
   }
   const u32 = views.u32, f64 = views.f64;
-  const base = u32[(s + S_START) >>> 2];
-  u32[(s + S_FREEINDEX) >>> 2] = 1;
-  u32[(s + S_ALLOCCOUNT) >>> 2] = 1;
-  u32[(s + S_LIMIT) >>> 2] = base + size;
+  const base = spanStartAddr(u32, s);
+  setSpanFreeIndex(u32, s, 1);
+  setSpanAllocCount(u32, s, 1);
+  setSpanLimit(u32, s, base + size);
   const nbytes = npages * pageSize;
   f64[h.pstats + ST_LARGE_ALLOC] += nbytes;
   f64[h.pstats + ST_LARGE_ALLOC_COUNT] += 1;
@@ -175,11 +177,11 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const sg = h.sweepgen;
-  views.u32[(s + S_SWEEPGEN) >>> 2] = sg;
+  setSpanSweepgen(views.u32, s, sg);
   setPush(views.u32, c, spc, fullSwept(sg), s);
   views.u32[h.inHandWord()] = 0;
   unlock(views.i32, c + C_LOCK);
-  if (needzero && u32[(s + S_NEEDZERO) >>> 2] !== 0) views.u8.fill(0, base, base + nbytes);
+  if (needzero && spanNeedzero(u32, s) !== 0) views.u8.fill(0, base, base + nbytes);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return base;
 }
@@ -193,35 +195,35 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
  * DoubleFreeError (changing nothing) when p is not the base of a live object. For tiny
  * objects, the in-block offset is checked against the block's mask.
  */
-export function findObject(h: MHeap, p: number, op: string): number {
+export function findObject(h: MHeap, p: number, op: string): SpanPtr {
   if ((p >>> 0) !== p) throw new InvalidPointerError(`${op}: ${String(p)} is not a pointer (a non-negative integer below 2^32)`);
   const s = p < h.mem.reserve ? h.spanOf(p) : 0;
   const views = h.views, u32 = views.u32;
-  if (s === 0 || u32[(s + S_STATE) >>> 2] !== mSpanInUse) {
+  if (s === 0 || spanState(u32, s) !== mSpanInUse) {
     throw new InvalidPointerError(`${op}: ${p} does not point into an allocated span of this heap`);
   }
-  const start = u32[(s + S_START) >>> 2];
-  if (p < start || p >= start + u32[(s + S_NPAGES) >>> 2] * pageSize) {
+  const start = spanStartAddr(u32, s);
+  if (p < start || p >= start + spanNpages(u32, s) * pageSize) {
     throw new InvalidPointerError(`${op}: ${p} does not point into an allocated span of this heap`);
   }
   const off = p - start;
-  const spc = u32[(s + S_SPANCLASS) >>> 2];
-  const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
+  const spc = spanSpanclass(u32, s);
+  const elemsize = spanElemsize(u32, s);
   const slotOff = spc === tinySpanClass ? off & ~15 : off;
-  const idx = objIndex(slotOff, u32[(s + S_DIVMUL) >>> 2]);
-  if (idx * elemsize !== slotOff || (spc > 1 && slotOff >= u32[(s + S_LIMIT) >>> 2] - start)) {
+  const idx = objIndex(slotOff, spanDivMul(u32, s));
+  if (idx * elemsize !== slotOff || (spc > 1 && slotOff >= spanLimit(u32, s) - start)) {
     throw new InvalidPointerError(`${op}: ${p} points inside an object (the object of ${elemsize} bytes starts at ${start + idx * elemsize}), not at its base`);
   }
-  const aw = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
+  const aw = (spanAllocBits(u32, s) >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
   // freeindex is loaded atomically: a sweep in another worker rewrites allocBits and then
   // stores freeindex = 0, so seeing the new freeindex implies seeing the new bits.
-  if (idx >= Atomics.load(views.i32, (s + S_FREEINDEX) >>> 2) && (u32[aw] & bit) === 0) {
+  if (idx >= loadSpanFreeIndex(views.i32, s) && (u32[aw] & bit) === 0) {
     throw new InvalidPointerError(`${op}: ${p} is not an allocated object (its slot is free)`);
   }
-  const fw = (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5);
+  const fw = (spanFreedBits(u32, s) >>> 2) + (idx >>> 5);
   if ((u32[fw] & bit) !== 0) throw new DoubleFreeError(`${op}: ${p} was already freed`);
   if (spc === tinySpanClass) {
-    const m = views.u16[(u32[(s + S_TINYMASKS) >>> 2] >>> 1) + idx];
+    const m = views.u16[(spanTinyMasks(u32, s) >>> 1) + idx];
     if ((m & (1 << (off & 15))) === 0) {
       throw new InvalidPointerError(`${op}: ${p} is not a live tiny object (already freed, or not where an object starts)`);
     }
@@ -240,24 +242,24 @@ export function freeObject(ctx: MallocContext, p: number): void {
   const views = h.views, u32 = views.u32;
   if ((p >>> 0) === p && p < h.reserve) {
     const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
-    const s = a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2];
-    if (s !== 0 && u32[(s + S_STATE) >>> 2] === mSpanInUse && u32[(s + S_SPANCLASS) >>> 2] !== tinySpanClass) {
-      const start = u32[(s + S_START) >>> 2];
+    const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2]) as SpanPtr;
+    if (s !== 0 && spanState(u32, s) === mSpanInUse && spanSpanclass(u32, s) !== tinySpanClass) {
+      const start = spanStartAddr(u32, s);
       const off = p - start;
-      const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
-      const idx = objIndex(off, u32[(s + S_DIVMUL) >>> 2]);
-      if (off >= 0 && idx * elemsize === off && p < u32[(s + S_LIMIT) >>> 2]) {
+      const elemsize = spanElemsize(u32, s);
+      const idx = objIndex(off, spanDivMul(u32, s));
+      if (off >= 0 && idx * elemsize === off && p < spanLimit(u32, s)) {
         const w = idx >>> 5, bit = 1 << (idx & 31);
         // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another
         // worker rewrites allocBits and then stores freeindex = 0; a plain read that says
         // "not allocated" is confirmed with an atomic load, which sees the bits that go
         // with the freeindex it returns.
-        const aw = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + w;
-        if ((u32[aw] & bit) !== 0 || idx < u32[(s + S_FREEINDEX) >>> 2] ||
-            idx < Atomics.load(views.i32, (s + S_FREEINDEX) >>> 2) || (u32[aw] & bit) !== 0) {
+        const aw = (spanAllocBits(u32, s) >>> 2) + w;
+        if ((u32[aw] & bit) !== 0 || idx < spanFreeIndex(u32, s) ||
+            idx < loadSpanFreeIndex(views.i32, s) || (u32[aw] & bit) !== 0) {
           // Any worker may free any object: the freed bit is set atomically, and its old
           // value settles a race between two frees of the same object.
-          const old = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + w, bit);
+          const old = Atomics.or(views.i32, (spanFreedBits(u32, s) >>> 2) + w, bit);
           if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
           views.f64[h.pstats + ST_FREED_UNSWEPT] += elemsize;
           return;
@@ -272,17 +274,17 @@ export function freeObject(ctx: MallocContext, p: number): void {
 function freeSlow(h: MHeap, p: number): void {
   const s = findObject(h, p, 'free');
   const views = h.views, u32 = views.u32;
-  const start = u32[(s + S_START) >>> 2];
-  if (u32[(s + S_SPANCLASS) >>> 2] !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
+  const start = spanStartAddr(u32, s);
+  if (spanSpanclass(u32, s) !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
   const idx = (p - start) >>> 4;
-  const mi = (u32[(s + S_TINYMASKS) >>> 2] >>> 1) + idx;
+  const mi = (spanTinyMasks(u32, s) >>> 1) + idx;
   const bit = 1 << ((p - start) & 15);
   const old = Atomics.and(views.u16, mi, ~bit);
   if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
   if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
   const b = 1 << (idx & 31);
-  const oldw = Atomics.or(views.i32, (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (idx >>> 5), b);
+  const oldw = Atomics.or(views.i32, (spanFreedBits(u32, s) >>> 2) + (idx >>> 5), b);
   if ((oldw & b) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
   views.f64[h.pstats + ST_FREED_UNSWEPT] += 16;
 }
@@ -297,12 +299,12 @@ export function usableSize(ctx: MallocContext, p: number): number {
   if (p === h.zerobase) return 0;
   const s = findObject(h, p, 'usableSize');
   const u32 = h.views.u32;
-  if (u32[(s + S_SPANCLASS) >>> 2] !== tinySpanClass) return u32[(s + S_ELEMSIZE) >>> 2];
-  const start = u32[(s + S_START) >>> 2];
+  if (spanSpanclass(u32, s) !== tinySpanClass) return spanElemsize(u32, s);
+  const start = spanStartAddr(u32, s);
   const inOff = (p - start) & 15, block = p - inOff;
-  const m = h.views.u16[(u32[(s + S_TINYMASKS) >>> 2] >>> 1) + ((p - start) >>> 4)];
+  const m = h.views.u16[(spanTinyMasks(u32, s) >>> 1) + ((p - start) >>> 4)];
   for (let o = inOff + 1; o < 16; o++) if ((m & (1 << o)) !== 0) return o - inOff;
   const c = ctx.mcache;
-  if (u32[(c + MC_TINY) >>> 2] === block) return u32[(c + MC_TINYOFFSET) >>> 2] - inOff;
+  if (mcacheTiny(u32, c) === block) return mcacheTinyOffset(u32, c) - inOff;
   return 16 - inOff;
 }

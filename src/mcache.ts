@@ -23,10 +23,13 @@ import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } f
 import { LIST_MCACHE, LIST_STACKPOOL } from './mcentral.js';
 import { pageSize } from './mem.js';
 import {
-  MC_ALLOC, MC_FLUSHGEN, MC_PID, MC_TINY, MC_TINYALLOCS, MC_TINYMASK, MC_TINYOFFSET, P_INHAND,
-  P_MCACHE, P_STATUS, P_SWEEPSPAN, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, S_ACBC,
-  S_ALLOCBITS, S_ALLOCCOUNT, S_ELEMSIZE, S_FREEINDEX, S_LIST, S_NELEMS, S_NPAGES, S_SPANCLASS,
-  S_START, S_STATE, S_SWEEPGEN,
+  MC_ALLOC, type MCachePtr, P_INHAND, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
+  type SpanPtr, loadPStatus, loadPSweepSpan, mcacheAlloc, mcacheFlushGen, mcachePid,
+  mcacheTinyAllocs, pMcache, pSpanInHand, setMcacheAlloc, setMcacheFlushGen, setMcachePid,
+  setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
+  setSpanAllocCount, setSpanAllocCountBeforeCache, setSpanList, setSpanSweepgen, spanAllocBits,
+  spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanList, spanNelems,
+  spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -35,11 +38,11 @@ import {
  * Initialise a fresh mcache at address c for P pid (Go: allocmcache): every slot
  * holds emptymspan.
  */
-export function initMCache(h: MHeap, c: number, pid: number, emptymspan: number): void {
+export function initMCache(h: MHeap, c: MCachePtr, pid: number, emptymspan: SpanPtr): void {
   const u32 = h.views.u32;
-  u32[(c + MC_PID) >>> 2] = pid;
-  u32[(c + MC_FLUSHGEN) >>> 2] = h.sweepgen;
-  for (let i = 0; i < numSpanClasses; i++) u32[(c + MC_ALLOC + 4 * i) >>> 2] = emptymspan;
+  setMcachePid(u32, c, pid);
+  setMcacheFlushGen(u32, c, h.sweepgen);
+  for (let i = 0; i < numSpanClasses; i++) setMcacheAlloc(u32, c, i, emptymspan);
 }
 
 /**
@@ -47,38 +50,37 @@ export function initMCache(h: MHeap, c: number, pid: number, emptymspan: number)
  * Throws OutOfMemoryError when no span can be had; the cache is consistent then (the slot
  * holds emptymspan).
  */
-export function refill(h: MHeap, c: number, spc: number, emptymspan: number): number {
+export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr): SpanPtr {
   const views = h.views;
-  const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
-  const old = views.u32[slot];
+  const old = mcacheAlloc(views.u32, c, spc);
   if (old !== emptymspan) {
     settleSpan(h, c, old, spc);
     views.u32[h.inHandWord()] = old; // before it leaves the slot (see MHeap.inHandWord)
-    views.u32[slot] = emptymspan;
+    setMcacheAlloc(views.u32, c, spc, emptymspan);
     uncacheSpan(h, old);
   }
   const s = cacheSpan(h, spc);
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
-  u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
-  u32[(s + S_LIST) >>> 2] = LIST_MCACHE + u32[(c + MC_PID) >>> 2];
+  setSpanAllocCountBeforeCache(u32, s, spanAllocCount(u32, s));
+  setSpanList(u32, s, LIST_MCACHE + mcachePid(u32, c));
   // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).
-  f64[h.pstats + ST_HEAP_LIVE] += u32[(s + S_NPAGES) >>> 2] * pageSize - u32[(s + S_ALLOCCOUNT) >>> 2] * u32[(s + S_ELEMSIZE) >>> 2];
-  u32[slot] = s;
+  f64[h.pstats + ST_HEAP_LIVE] += spanNpages(u32, s) * pageSize - spanAllocCount(u32, s) * spanElemsize(u32, s);
+  setMcacheAlloc(u32, c, spc, s);
   u32[h.inHandWord()] = 0;
   return s;
 }
 
 /** Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount). */
-function settleSpan(h: MHeap, c: number, s: number, spc: number): void {
+function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
   const u32 = h.views.u32, f64 = h.views.f64;
-  const used = u32[(s + S_ALLOCCOUNT) >>> 2] - u32[(s + S_ACBC) >>> 2];
+  const used = spanAllocCount(u32, s) - spanAllocCountBeforeCache(u32, s);
   f64[h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc)] += used;
-  u32[(s + S_ACBC) >>> 2] = u32[(s + S_ALLOCCOUNT) >>> 2];
-  u32[(s + S_LIST) >>> 2] = 0;
+  setSpanAllocCountBeforeCache(u32, s, spanAllocCount(u32, s));
+  setSpanList(u32, s, 0);
   if (spc === tinySpanClass) {
-    f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
-    u32[(c + MC_TINYALLOCS) >>> 2] = 0;
+    f64[h.pstats + ST_TINY_ALLOC_COUNT] += mcacheTinyAllocs(u32, c);
+    setMcacheTinyAllocs(u32, c, 0);
   }
 }
 
@@ -86,39 +88,39 @@ function settleSpan(h: MHeap, c: number, s: number, spc: number): void {
  * Give every cached span back to its mcentral and drop the tiny block (Go:
  * mcache.releaseAll). Used by readMemStats, gc() and detach.
  */
-export function releaseAll(h: MHeap, c: number, emptymspan: number): void {
+export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
   const views = h.views;
   views.sync();
   const sg = h.sweepgen;
   for (let spc = 0; spc < numSpanClasses; spc++) {
     const u32 = views.u32, f64 = views.f64; // uncacheSpan below may sweep and free
     const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
-    const s = u32[slot];
+    const s = u32[slot] as SpanPtr;
     if (s === emptymspan) continue;
     settleSpan(h, c, s, spc);
     // Take back the pacer's overestimate for the slots that were never used.
-    if (u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 3) >>> 0)) {
-      f64[h.pstats + ST_HEAP_LIVE] -= (u32[(s + S_NELEMS) >>> 2] - u32[(s + S_ALLOCCOUNT) >>> 2]) * u32[(s + S_ELEMSIZE) >>> 2];
+    if (spanSweepgen(u32, s) === ((sg + 3) >>> 0)) {
+      f64[h.pstats + ST_HEAP_LIVE] -= (spanNelems(u32, s) - spanAllocCount(u32, s)) * spanElemsize(u32, s);
     }
     u32[h.inHandWord()] = s; // before it leaves the slot (see MHeap.inHandWord)
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
   const u32 = views.u32;
-  u32[(c + MC_TINY) >>> 2] = 0;
-  u32[(c + MC_TINYOFFSET) >>> 2] = 0;
-  u32[(c + MC_TINYMASK) >>> 2] = 0;
-  views.f64[h.pstats + ST_TINY_ALLOC_COUNT] += u32[(c + MC_TINYALLOCS) >>> 2];
-  u32[(c + MC_TINYALLOCS) >>> 2] = 0;
-  u32[(c + MC_FLUSHGEN) >>> 2] = sg;
+  setMcacheTiny(u32, c, 0);
+  setMcacheTinyOffset(u32, c, 0);
+  setMcacheTinyMask(u32, c, 0);
+  views.f64[h.pstats + ST_TINY_ALLOC_COUNT] += mcacheTinyAllocs(u32, c);
+  setMcacheTinyAllocs(u32, c, 0);
+  setMcacheFlushGen(u32, c, sg);
 }
 
 /**
  * Flush the mcache if a GC cycle ran since it was last flushed (Go: prepareForSweep, which
  * Go runs on every P at the end of each GC; goheap runs it on the P's next slow path).
  */
-export function prepareForSweep(h: MHeap, c: number, emptymspan: number): void {
-  if (h.views.u32[(c + MC_FLUSHGEN) >>> 2] !== h.sweepgen) releaseAll(h, c, emptymspan);
+export function prepareForSweep(h: MHeap, c: MCachePtr, emptymspan: number): void {
+  if (mcacheFlushGen(h.views.u32, c) !== h.sweepgen) releaseAll(h, c, emptymspan);
 }
 
 /**
@@ -126,23 +128,23 @@ export function prepareForSweep(h: MHeap, c: number, emptymspan: number): void {
  * cached span of class spc, refilling the cache when the span is full. Returns the
  * object's address; throws OutOfMemoryError.
  */
-export function nextFree(h: MHeap, c: number, spc: number, emptymspan: number): number {
+export function nextFree(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr): number {
   let u32 = h.views.u32;
-  let s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+  let s = mcacheAlloc(u32, c, spc);
   let i = nextFreeIndex(u32, s);
-  if (i === u32[(s + S_NELEMS) >>> 2]) {
+  if (i === spanNelems(u32, s)) {
     prepareForSweep(h, c, emptymspan);
     s = refill(h, c, spc, emptymspan);
     u32 = h.views.u32;
     i = nextFreeIndex(u32, s);
   }
-  u32[(s + S_ALLOCCOUNT) >>> 2]++;
-  return u32[(s + S_START) >>> 2] + i * u32[(s + S_ELEMSIZE) >>> 2];
+  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
+  return spanStartAddr(u32, s) + i * spanElemsize(u32, s);
 }
 
 /** The span an mcache holds for class spc (emptymspan if none). */
-export function cachedSpan(h: MHeap, c: number, spc: number): number {
-  return h.views.u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+export function cachedSpan(h: MHeap, c: MCachePtr, spc: number): SpanPtr {
+  return mcacheAlloc(h.views.u32, c, spc);
 }
 
 /**
@@ -152,16 +154,16 @@ export function cachedSpan(h: MHeap, c: number, spc: number): number {
  * allocCache reloaded at freeindex. A slot the dead worker had taken but not recorded is
  * simply free again: nobody else has its address.
  */
-export function repairCachedSpans(h: MHeap, c: number, emptymspan: number): void {
+export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): void {
   const u32 = h.views.u32;
   for (let spc = 0; spc < numSpanClasses; spc++) {
-    const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+    const s = mcacheAlloc(u32, c, spc);
     if (s === emptymspan) continue;
-    const nelems = u32[(s + S_NELEMS) >>> 2], fi = u32[(s + S_FREEINDEX) >>> 2];
-    const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2;
+    const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
+    const ab = spanAllocBits(u32, s) >>> 2;
     let n = fi;
     for (let i = fi; i < nelems; i++) if ((u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) n++;
-    u32[(s + S_ALLOCCOUNT) >>> 2] = n;
+    setSpanAllocCount(u32, s, n);
     if (fi < nelems) positionAllocCache(u32, s);
   }
 }
@@ -177,26 +179,26 @@ export function repairCachedSpans(h: MHeap, c: number, emptymspan: number): void
  */
 export function recoverSpanInHand(h: MHeap, deadPid: number): void {
   const u32 = h.views.u32, w = (h.pOf(deadPid) + P_INHAND) >>> 2;
-  const s = u32[w];
+  const s = u32[w] as SpanPtr;
   u32[w] = 0;
-  if (s === 0 || u32[(s + S_STATE) >>> 2] !== mSpanInUse) return;
-  const list = u32[(s + S_LIST) >>> 2];
+  if (s === 0 || spanState(u32, s) !== mSpanInUse) return;
+  const list = spanList(u32, s);
   if (list !== 0 && list < LIST_STACKPOOL) return; // in an mcentral set
-  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  const spc = spanSpanclass(u32, s);
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);
     if (p === 0) continue;
-    if (u32[(u32[(p + P_MCACHE) >>> 2] + MC_ALLOC + 4 * spc) >>> 2] === s) return; // in an mcache
-    if (pid !== deadPid && (Atomics.load(h.views.i32, (p + P_SWEEPSPAN) >>> 2) === s || u32[(p + P_INHAND) >>> 2] === s)) return;
+    if (mcacheAlloc(u32, pMcache(u32, p), spc) === s) return; // in an mcache
+    if (pid !== deadPid && (loadPSweepSpan(h.views.i32, p) === s || pSpanInHand(u32, p) === s)) return;
   }
-  u32[(s + S_LIST) >>> 2] = 0;
+  setSpanList(u32, s, 0);
   const sg = h.sweepgen;
-  if (spanClassSizeclass(spc) === 0 && u32[(s + S_ALLOCCOUNT) >>> 2] === 0) {
-    u32[(s + S_SWEEPGEN) >>> 2] = sg;
+  if (spanClassSizeclass(spc) === 0 && spanAllocCount(u32, s) === 0) {
+    setSpanSweepgen(u32, s, sg);
     h.freeSpan(s);
     return;
   }
-  if (u32[(s + S_SWEEPGEN) >>> 2] === sg) u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+  if (spanSweepgen(u32, s) === sg) setSpanSweepgen(u32, s, (sg + 3) >>> 0);
   uncacheSpan(h, s);
 }
 
@@ -212,14 +214,14 @@ export function inFlightAllocs(h: MHeap, selfPid: number): Float64Array {
   const empty = h.emptymspan;
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);
-    if (pid === selfPid || p === 0 || Atomics.load(i32, (p + P_STATUS) >>> 2) !== P_RUNNING) continue;
-    const c = u32[(p + P_MCACHE) >>> 2];
+    if (pid === selfPid || p === 0 || loadPStatus(i32, p) !== P_RUNNING) continue;
+    const c = pMcache(u32, p);
     for (let spc = 2; spc < numSpanClasses; spc++) {
-      const s = u32[(c + MC_ALLOC + 4 * spc) >>> 2];
+      const s = mcacheAlloc(u32, c, spc);
       if (s === empty) continue;
-      out[spc >>> 1] += u32[(s + S_ALLOCCOUNT) >>> 2] - u32[(s + S_ACBC) >>> 2];
+      out[spc >>> 1] += spanAllocCount(u32, s) - spanAllocCountBeforeCache(u32, s);
     }
-    out[0] += u32[(c + MC_TINYALLOCS) >>> 2];
+    out[0] += mcacheTinyAllocs(u32, c);
   }
   return out;
 }

@@ -26,8 +26,9 @@ import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan } from './mgcsweep.js';
 import { nextFreeIndex, positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import {
-  C_LOCK, C_SETS, MCENTRAL_SIZE, S_ALLOCCOUNT, S_FREEINDEX, S_LIST, S_NELEMS, S_NEXT, S_PREV,
-  S_SPANCLASS, S_SWEEPGEN,
+  C_LOCK, C_SETS, MCENTRAL_SIZE, type SpanPtr, casSpanSweepgen, setSpanFreeIndex, setSpanList,
+  setSpanNext, setSpanPrev, setSpanSweepgen, spanAllocCount, spanList, spanNelems, spanNext,
+  spanPrev, spanSpanclass, spanSweepgen,
 } from './layout.js';
 
 // The mcentral struct: C_* offsets in layout.ts (generated).
@@ -62,47 +63,47 @@ export function setListId(spc: number, set: number): number {
 }
 
 /** Push span s at the tail of set `set` of the mcentral at c. */
-export function setPush(u32: Uint32Array, c: number, spc: number, set: number, s: number): void {
-  if (u32[(s + S_LIST) >>> 2] !== 0) throw new HeapCorruptionError(`span ${s} pushed to a span set while on list ${u32[(s + S_LIST) >>> 2]}`);
+export function setPush(u32: Uint32Array, c: number, spc: number, set: number, s: SpanPtr): void {
+  if (spanList(u32, s) !== 0) throw new HeapCorruptionError(`span ${s} pushed to a span set while on list ${spanList(u32, s)}`);
   const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const tail = u32[h + (SET_TAIL >>> 2)];
-  u32[(s + S_NEXT) >>> 2] = 0;
-  u32[(s + S_PREV) >>> 2] = tail;
+  const tail = u32[h + (SET_TAIL >>> 2)] as SpanPtr;
+  setSpanNext(u32, s, 0);
+  setSpanPrev(u32, s, tail);
   if (tail === 0) u32[h + (SET_HEAD >>> 2)] = s;
-  else u32[(tail + S_NEXT) >>> 2] = s;
+  else setSpanNext(u32, tail, s);
   u32[h + (SET_TAIL >>> 2)] = s;
-  u32[(s + S_LIST) >>> 2] = setListId(spc, set);
+  setSpanList(u32, s, setListId(spc, set));
 }
 
 /** Pop the span at the head of set `set`; 0 if empty. */
-export function setPop(u32: Uint32Array, c: number, set: number): number {
+export function setPop(u32: Uint32Array, c: number, set: number): SpanPtr | 0 {
   const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const s = u32[h + (SET_HEAD >>> 2)];
+  const s = u32[h + (SET_HEAD >>> 2)] as SpanPtr;
   if (s === 0) return 0;
-  const next = u32[(s + S_NEXT) >>> 2];
+  const next = spanNext(u32, s);
   u32[h + (SET_HEAD >>> 2)] = next;
   if (next === 0) u32[h + (SET_TAIL >>> 2)] = 0;
-  else u32[(next + S_PREV) >>> 2] = 0;
-  u32[(s + S_NEXT) >>> 2] = 0;
-  u32[(s + S_PREV) >>> 2] = 0;
-  u32[(s + S_LIST) >>> 2] = 0;
+  else setSpanPrev(u32, next, 0);
+  setSpanNext(u32, s, 0);
+  setSpanPrev(u32, s, 0);
+  setSpanList(u32, s, 0);
   return s;
 }
 
 /** Remove span s from set `set` wherever it is in it. */
-export function setRemove(u32: Uint32Array, c: number, set: number, s: number): void {
+export function setRemove(u32: Uint32Array, c: number, set: number, s: SpanPtr): void {
   const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const next = u32[(s + S_NEXT) >>> 2], prev = u32[(s + S_PREV) >>> 2];
-  if (prev === 0) u32[h + (SET_HEAD >>> 2)] = next; else u32[(prev + S_NEXT) >>> 2] = next;
-  if (next === 0) u32[h + (SET_TAIL >>> 2)] = prev; else u32[(next + S_PREV) >>> 2] = prev;
-  u32[(s + S_NEXT) >>> 2] = 0;
-  u32[(s + S_PREV) >>> 2] = 0;
-  u32[(s + S_LIST) >>> 2] = 0;
+  const next = spanNext(u32, s), prev = spanPrev(u32, s);
+  if (prev === 0) u32[h + (SET_HEAD >>> 2)] = next; else setSpanNext(u32, prev, next);
+  if (next === 0) u32[h + (SET_TAIL >>> 2)] = prev; else setSpanPrev(u32, next, prev);
+  setSpanNext(u32, s, 0);
+  setSpanPrev(u32, s, 0);
+  setSpanList(u32, s, 0);
 }
 
 /** First span of a set (for walking it in check() and the visualiser); 0 if empty. */
-export function setHead(u32: Uint32Array, c: number, set: number): number {
-  return u32[(c + C_SETS + set * SET_SIZE + SET_HEAD) >>> 2];
+export function setHead(u32: Uint32Array, c: number, set: number): SpanPtr | 0 {
+  return u32[(c + C_SETS + set * SET_SIZE + SET_HEAD) >>> 2] as SpanPtr;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ const spanBudget = 100;
  * stop other workers, and a span marked for a cycle that has already ended would never
  * be swept again.)
  */
-export function cacheSpan(h: MHeap, spc: number): number {
+export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
   const views = h.views, c = centralOf(h.central, spc);
   let s = popSweptLocked(h, c, spc);
   // Sweep unswept spans of this class. A registered sweeper keeps sweepgen from advancing;
@@ -138,7 +139,7 @@ export function cacheSpan(h: MHeap, spc: number): number {
         if (s === 0) break;
         acquireSweep(views.i32, s, sg);
         sweepSpan(h, s, true);
-        views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+        setSpanSweepgen(views.u32, s, (sg + 3) >>> 0);
         break;
       }
       for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
@@ -148,9 +149,9 @@ export function cacheSpan(h: MHeap, spc: number): number {
         sweepSpan(h, f, true);
         const u32 = views.u32;
         const fi = nextFreeIndex(u32, f);
-        if (fi !== u32[(f + S_NELEMS) >>> 2]) {
-          u32[(f + S_FREEINDEX) >>> 2] = fi;
-          u32[(f + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0;
+        if (fi !== spanNelems(u32, f)) {
+          setSpanFreeIndex(u32, f, fi);
+          setSpanSweepgen(u32, f, (sg + 3) >>> 0);
           s = f;
         } else {
           lock(views.i32, c + C_LOCK, h.lockToken);
@@ -169,14 +170,14 @@ export function cacheSpan(h: MHeap, spc: number): number {
     if (s === 0) return 0;
     // A new span has nothing to sweep. If a GC advances sweepgen before this store, the
     // span merely looks stale and uncacheSpan sweeps it: harmless.
-    views.u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen + 3) >>> 0;
+    setSpanSweepgen(views.u32, s, (h.sweepgen + 3) >>> 0);
   }
   positionAllocCache(views.u32, s); // Go: refillAllocCache + shift
   return s;
 }
 
 /** Pop the head of set `set` of the mcentral at c, under its lock. */
-function popLocked(h: MHeap, c: number, set: number): number {
+function popLocked(h: MHeap, c: number, set: number): SpanPtr | 0 {
   const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
@@ -190,13 +191,13 @@ function popLocked(h: MHeap, c: number, set: number): number {
  * Pop a swept partial span for an mcache and mark it swept-and-cached (sg+3), both under
  * the mcentral lock: a GC advances sweepgen only while holding every mcentral lock.
  */
-function popSweptLocked(h: MHeap, c: number, spc: number): number {
+function popSweptLocked(h: MHeap, c: number, spc: number): SpanPtr | 0 {
   const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const sg = h.sweepgen;
   const s = setPop(views.u32, c, partialSwept(sg));
-  if (s !== 0) { views.u32[w] = s; views.u32[(s + S_SWEEPGEN) >>> 2] = (sg + 3) >>> 0; }
+  if (s !== 0) { views.u32[w] = s; setSpanSweepgen(views.u32, s, (sg + 3) >>> 0); }
   unlock(views.i32, c + C_LOCK);
   return s;
 }
@@ -209,17 +210,17 @@ function popSweptLocked(h: MHeap, c: number, spc: number): number {
  * each GC, so a span is at most one cycle stale; goheap cannot stop an idle worker, so a
  * span may be several cycles stale.)
  */
-export function uncacheSpan(h: MHeap, s: number): void {
+export function uncacheSpan(h: MHeap, s: SpanPtr): void {
   const views = h.views;
-  const spc = views.u32[(s + S_SPANCLASS) >>> 2];
+  const spc = spanSpanclass(views.u32, s);
   const c = centralOf(h.central, spc);
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const u32 = views.u32, sg = h.sweepgen;
-  const fresh = u32[(s + S_SWEEPGEN) >>> 2] === ((sg + 3) >>> 0);
+  const fresh = spanSweepgen(u32, s) === ((sg + 3) >>> 0);
   if (fresh) {
-    u32[(s + S_SWEEPGEN) >>> 2] = sg;
-    const set = u32[(s + S_ALLOCCOUNT) >>> 2] < u32[(s + S_NELEMS) >>> 2] ? partialSwept(sg) : fullSwept(sg);
+    setSpanSweepgen(u32, s, sg);
+    const set = spanAllocCount(u32, s) < spanNelems(u32, s) ? partialSwept(sg) : fullSwept(sg);
     setPush(u32, c, spc, set, s);
     u32[h.inHandWord()] = 0;
   }
@@ -229,7 +230,7 @@ export function uncacheSpan(h: MHeap, s: number): void {
   // ran two cycles: stale either way. Only sg+3 is "swept, cached".
   sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
   try {
-    views.u32[(s + S_SWEEPGEN) >>> 2] = (h.sweepgen - 1) >>> 0;
+    setSpanSweepgen(views.u32, s, (h.sweepgen - 1) >>> 0);
     sweepSpan(h, s, false);
     views.u32[h.inHandWord()] = 0;
   } finally {
@@ -238,7 +239,7 @@ export function uncacheSpan(h: MHeap, s: number): void {
 }
 
 /** A fresh span for span class spc from the heap (Go: mcentral.grow); 0 if out of memory. */
-export function mcentralGrow(h: MHeap, spc: number): number {
+export function mcentralGrow(h: MHeap, spc: number): SpanPtr | 0 {
   return h.alloc(class_to_allocnpages[spanClassSizeclass(spc)], spc);
 }
 
@@ -247,7 +248,7 @@ export function mcentralGrow(h: MHeap, spc: number): number {
  * sweepLocker.tryAcquire). In Go the CAS can lose to another sweeper; here a span in a set
  * belongs to whoever popped it, so a failure means the metadata is corrupt.
  */
-export function acquireSweep(i32: Int32Array, s: number, sg: number): void {
-  const old = Atomics.compareExchange(i32, (s + S_SWEEPGEN) >>> 2, (sg - 2) | 0, (sg - 1) | 0);
+export function acquireSweep(i32: Int32Array, s: SpanPtr, sg: number): void {
+  const old = casSpanSweepgen(i32, s, (sg - 2) | 0, (sg - 1) | 0);
   if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
 }

@@ -23,7 +23,10 @@
 import { OutOfMemoryError, InvalidArgumentError, HeapCorruptionError } from './errors.js';
 import { OSMemory, STAT_OTHER_SYS } from './mem.js';
 import {
-  F_CHUNK, F_INUSE, F_LIST, F_NALLOC, F_NCHUNK, F_SIZE, F_STAT, F_ZERO, PER_CHUNK, PER_OFF,
+  fixallocChunk, fixallocInuse, fixallocList, fixallocNalloc, fixallocNchunk, fixallocSize,
+  fixallocStat, fixallocZero, persistentChunk, persistentOff, setFixallocChunk,
+  setFixallocInuse, setFixallocList, setFixallocNalloc, setFixallocNchunk, setFixallocSize,
+  setFixallocStat, setFixallocZero, setPersistentChunk, setPersistentOff,
 } from './layout.js';
 
 /** Go: persistentChunkSize. */
@@ -54,16 +57,16 @@ export class PersistentAlloc {
       return p;
     }
     const u32 = mem.views.u32;
-    let chunk = u32[(this.off + PER_CHUNK) >>> 2];
-    let off = alignUp(u32[(this.off + PER_OFF) >>> 2], alignment);
+    let chunk = persistentChunk(u32, this.off);
+    let off = alignUp(persistentOff(u32, this.off), alignment);
     if (chunk === 0 || off + size > persistentChunkSize) {
       const c = mem.sysAlloc(persistentChunkSize, STAT_OTHER_SYS);
       if (c < 0) throw new OutOfMemoryError(`persistentalloc: no room for a ${persistentChunkSize}-byte metadata chunk in the reservation`);
       chunk = c;
       off = 0; // Go links chunks through their first word; we never walk them, so no link.
-      u32[(this.off + PER_CHUNK) >>> 2] = chunk;
+      setPersistentChunk(u32, this.off, chunk);
     }
-    u32[(this.off + PER_OFF) >>> 2] = off + size;
+    setPersistentOff(u32, this.off, off + size);
     if (stat !== STAT_OTHER_SYS) {
       mem.statAdd(stat, size);
       mem.statAdd(STAT_OTHER_SYS, -size);
@@ -78,7 +81,7 @@ export class PersistentAlloc {
 export class FixAlloc {
   private readonly size: number;
   constructor(readonly mem: OSMemory, readonly persistent: PersistentAlloc, readonly off: number) {
-    this.size = mem.views.u32[(off + F_SIZE) >>> 2];
+    this.size = fixallocSize(mem.views.u32, off);
   }
 
   /** Initialise the fixalloc state at `off` (Go: fixalloc.init). */
@@ -86,54 +89,54 @@ export class FixAlloc {
     if (size > fixAllocChunk) throw new InvalidArgumentError(`fixalloc: size ${size} > ${fixAllocChunk}`);
     if (size < 4) size = 4; // at least one link word
     const u32 = mem.views.u32;
-    u32[(off + F_SIZE) >>> 2] = size;
-    u32[(off + F_LIST) >>> 2] = 0;
-    u32[(off + F_CHUNK) >>> 2] = 0;
-    u32[(off + F_NCHUNK) >>> 2] = 0;
-    u32[(off + F_NALLOC) >>> 2] = Math.floor(fixAllocChunk / size) * size;
-    u32[(off + F_INUSE) >>> 2] = 0;
-    u32[(off + F_STAT) >>> 2] = stat;
-    u32[(off + F_ZERO) >>> 2] = zero ? 1 : 0;
+    setFixallocSize(u32, off, size);
+    setFixallocList(u32, off, 0);
+    setFixallocChunk(u32, off, 0);
+    setFixallocNchunk(u32, off, 0);
+    setFixallocNalloc(u32, off, Math.floor(fixAllocChunk / size) * size);
+    setFixallocInuse(u32, off, 0);
+    setFixallocStat(u32, off, stat);
+    setFixallocZero(u32, off, zero ? 1 : 0);
   }
 
   /** Allocate one object; throws OutOfMemoryError (changing nothing) when out of room. */
   alloc(): number {
     const views = this.mem.views;
     const u32 = views.u32, o = this.off, size = this.size;
-    const head = u32[(o + F_LIST) >>> 2];
+    const head = fixallocList(u32, o);
     if (head !== 0) {
-      u32[(o + F_LIST) >>> 2] = u32[head >>> 2];
-      u32[(o + F_INUSE) >>> 2] += size;
-      if (u32[(o + F_ZERO) >>> 2] !== 0) views.u8.fill(0, head, head + size);
+      setFixallocList(u32, o, u32[head >>> 2]);
+      setFixallocInuse(u32, o, fixallocInuse(u32, o) + size);
+      if (fixallocZero(u32, o) !== 0) views.u8.fill(0, head, head + size);
       else u32[head >>> 2] = 0;
       return head;
     }
-    if (u32[(o + F_NCHUNK) >>> 2] < size) {
-      const nalloc = u32[(o + F_NALLOC) >>> 2];
+    if (fixallocNchunk(u32, o) < size) {
+      const nalloc = fixallocNalloc(u32, o);
       // Chunks start on a cache line, so objects of 64-byte multiples never share one.
-      const c = this.persistent.alloc(nalloc, 64, u32[(o + F_STAT) >>> 2]);
-      u32[(o + F_CHUNK) >>> 2] = c;
-      u32[(o + F_NCHUNK) >>> 2] = nalloc;
+      const c = this.persistent.alloc(nalloc, 64, fixallocStat(u32, o));
+      setFixallocChunk(u32, o, c);
+      setFixallocNchunk(u32, o, nalloc);
     }
-    const p = u32[(o + F_CHUNK) >>> 2];
-    u32[(o + F_CHUNK) >>> 2] = p + size;
-    u32[(o + F_NCHUNK) >>> 2] -= size;
-    u32[(o + F_INUSE) >>> 2] += size;
+    const p = fixallocChunk(u32, o);
+    setFixallocChunk(u32, o, p + size);
+    setFixallocNchunk(u32, o, fixallocNchunk(u32, o) - size);
+    setFixallocInuse(u32, o, fixallocInuse(u32, o) + size);
     return p;
   }
 
   /** Return an object to the free list. */
   free(p: number): void {
     const u32 = this.mem.views.u32, o = this.off;
-    if (u32[(o + F_INUSE) >>> 2] < this.size) throw new HeapCorruptionError(`fixalloc: free of ${p} with nothing in use`);
-    u32[(o + F_INUSE) >>> 2] -= this.size;
-    u32[p >>> 2] = u32[(o + F_LIST) >>> 2];
-    u32[(o + F_LIST) >>> 2] = p;
+    if (fixallocInuse(u32, o) < this.size) throw new HeapCorruptionError(`fixalloc: free of ${p} with nothing in use`);
+    setFixallocInuse(u32, o, fixallocInuse(u32, o) - this.size);
+    u32[p >>> 2] = fixallocList(u32, o);
+    setFixallocList(u32, o, p);
   }
 
   /** Bytes handed out and not freed (Go: fixalloc.inuse). */
   get inuse(): number {
-    return this.mem.views.u32[(this.off + F_INUSE) >>> 2];
+    return fixallocInuse(this.mem.views.u32, this.off);
   }
 
   /**
@@ -141,7 +144,7 @@ export class FixAlloc {
    * recording it, the object is lost (leaked) but no longer counted. Heap lock held.
    */
   recountInuse(n: number): void {
-    this.mem.views.u32[(this.off + F_INUSE) >>> 2] = n * this.size;
+    setFixallocInuse(this.mem.views.u32, this.off, n * this.size);
   }
 
   /** Object size. */
@@ -153,7 +156,7 @@ export class FixAlloc {
   freeListLength(): number {
     const u32 = this.mem.views.u32;
     let n = 0;
-    for (let p = u32[(this.off + F_LIST) >>> 2]; p !== 0; p = u32[p >>> 2]) {
+    for (let p = fixallocList(u32, this.off); p !== 0; p = u32[p >>> 2]) {
       if (++n > 1 << 26) throw new HeapCorruptionError('fixalloc: free list has a cycle');
     }
     return n;

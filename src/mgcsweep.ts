@@ -31,10 +31,12 @@ import type { MHeap } from './mheap.js';
 import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import {
-  C_LOCK, P_SWEEPING, P_SWEEPSPAN, P_SWEEP_FREEINDEX, P_SWEEP_PHASE, P_SWEEP_TAKEN,
-  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, S_ALLOCBITS,
-  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX, S_LIST, S_NEEDZERO, S_NELEMS, S_NPAGES,
-  S_SPANCLASS, S_STATE, S_SWEEPGEN,
+  C_LOCK, type PPtr, P_SWEEPING, P_SWEEP_TAKEN, ST_FREED_UNSWEPT, ST_LARGE_FREE,
+  ST_LARGE_FREE_COUNT, ST_SMALL_FREE, type SpanPtr, loadPSweepSpan, loadPSweeping,
+  pSweepFreeIndex, pSweepPhase, setPSweepFreeIndex, setPSweepPhase, setSpanAllocCount,
+  setSpanNeedzero, spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits,
+  spanList, spanNeedzero, spanNelems, spanNpages, spanSpanclass, spanState, spanSweepgen,
+  storePSweepSpan, storePSweeping, storeSpanFreeIndex, storeSpanSweepgen, subPSweeping,
 } from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
@@ -61,22 +63,22 @@ const SWEEP_COMMITTED = 2;
  * Frees from other workers may arrive meanwhile: a freed bit the snapshot did not see
  * stays set for the next sweep (the clear removes only the bits taken).
  */
-export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
+export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   const views = h.views, u32 = views.u32, f64 = views.f64, i32 = views.i32;
   const sg = h.sweepgen;
-  if (u32[(s + S_STATE) >>> 2] !== mSpanInUse || u32[(s + S_SWEEPGEN) >>> 2] !== ((sg - 1) >>> 0)) {
-    throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[(s + S_STATE) >>> 2]} with sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]} (heap ${sg})`);
+  if (spanState(u32, s) !== mSpanInUse || spanSweepgen(u32, s) !== ((sg - 1) >>> 0)) {
+    throw new HeapCorruptionError(`sweep of span ${s} in state ${spanState(u32, s)} with sweepgen ${spanSweepgen(u32, s)} (heap ${sg})`);
   }
   const pp = h.pOf(h.pid);
-  u32[(pp + P_SWEEP_PHASE) >>> 2] = 0;
-  Atomics.store(i32, (pp + P_SWEEPSPAN) >>> 2, s);
-  const spc = u32[(s + S_SPANCLASS) >>> 2];
+  setPSweepPhase(u32, pp, 0);
+  storePSweepSpan(i32, pp, s);
+  const spc = spanSpanclass(u32, s);
   const sizeclass = spanClassSizeclass(spc);
-  const nelems = u32[(s + S_NELEMS) >>> 2];
-  const elemsize = u32[(s + S_ELEMSIZE) >>> 2];
-  const allocCount = u32[(s + S_ALLOCCOUNT) >>> 2];
-  const fi = u32[(s + S_FREEINDEX) >>> 2];
-  const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+  const nelems = spanNelems(u32, s);
+  const elemsize = spanElemsize(u32, s);
+  const allocCount = spanAllocCount(u32, s);
+  const fi = spanFreeIndex(u32, s);
+  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pp + P_SWEEP_TAKEN) >>> 2;
   // 1. read
@@ -89,7 +91,7 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
     nalloc += popcount32(allocated & ~freed);
     taken += popcount32(freed);
   }
-  u32[(pp + P_SWEEP_FREEINDEX) >>> 2] = fi;
+  setPSweepFreeIndex(u32, pp, fi);
   const nfreed = allocCount - nalloc;
   if (nfreed !== taken) {
     throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
@@ -97,13 +99,13 @@ export function sweepSpan(h: MHeap, s: number, preserve: boolean): boolean {
   // 2. commit: straight-line stores only (see above)
   const st = h.pstats;
   const large = sizeclass === 0 && nfreed > 0 ? 1 : 0;
-  u32[(s + S_ALLOCCOUNT) >>> 2] = nalloc;
-  u32[(s + S_NEEDZERO) >>> 2] |= nfreed > 0 ? 1 : 0;
+  setSpanAllocCount(u32, s, nalloc);
+  setSpanNeedzero(u32, s, spanNeedzero(u32, s) | (nfreed > 0 ? 1 : 0));
   f64[st + ST_FREED_UNSWEPT] -= nfreed * elemsize;
   f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
   f64[st + ST_LARGE_FREE_COUNT] += large;
   f64[st + ST_LARGE_FREE] += large * elemsize;
-  u32[(pp + P_SWEEP_PHASE) >>> 2] = SWEEP_COMMITTED;
+  setPSweepPhase(u32, pp, SWEEP_COMMITTED);
   // 3. apply
   return sweepSpanCommitted(h, s, preserve, pp);
 }
@@ -118,13 +120,13 @@ function belowMask(fi: number, w: number): number {
  * Step 3 of sweepSpan, from the sweep journal of P struct pj (the caller's, or the P of a
  * dead context whose sweep was committed): see sweepSpan.
  */
-function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number): boolean {
+function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: PPtr): boolean {
   const views = h.views, u32 = views.u32, i32 = views.i32;
   const sg = h.sweepgen;
-  const spc = u32[(s + S_SPANCLASS) >>> 2];
-  const nelems = u32[(s + S_NELEMS) >>> 2];
-  const fi = u32[(pj + P_SWEEP_FREEINDEX) >>> 2];
-  const ab = u32[(s + S_ALLOCBITS) >>> 2] >>> 2, fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+  const spc = spanSpanclass(u32, s);
+  const nelems = spanNelems(u32, s);
+  const fi = pSweepFreeIndex(u32, pj);
+  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pj + P_SWEEP_TAKEN) >>> 2;
   for (let w = 0; w < nwords; w++) {
@@ -133,14 +135,14 @@ function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number):
     u32[ab + w] = (u32[ab + w] | below) & ~took;
     if (took !== 0) Atomics.and(i32, fb + w, ~took);
   }
-  Atomics.store(i32, (s + S_FREEINDEX) >>> 2, 0); // after the new allocBits (see findObject)
+  storeSpanFreeIndex(i32, s, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
-  Atomics.store(i32, (s + S_SWEEPGEN) >>> 2, sg | 0);
-  u32[(pj + P_SWEEP_PHASE) >>> 2] = 0;
-  const nalloc = u32[(s + S_ALLOCCOUNT) >>> 2];
+  storeSpanSweepgen(i32, s, sg | 0);
+  setPSweepPhase(u32, pj, 0);
+  const nalloc = spanAllocCount(u32, s);
   const pp = h.pOf(h.pid);
   if (preserve) {
-    Atomics.store(i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+    storePSweepSpan(i32, pp, 0);
     return false;
   }
   if (nalloc === 0) {
@@ -152,7 +154,7 @@ function sweepSpanCommitted(h: MHeap, s: number, preserve: boolean, pj: number):
     setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
     unlock(views.i32, c + C_LOCK);
   }
-  Atomics.store(h.views.i32, (pp + P_SWEEPSPAN) >>> 2, 0);
+  storePSweepSpan(h.views.i32, pp, 0);
   return nalloc === 0;
 }
 
@@ -205,7 +207,7 @@ export function sweepBeginWait(h: MHeap): void {
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
   const i32 = h.views.i32;
-  if (Atomics.sub(i32, (h.pOf(h.pid) + P_SWEEPING) >>> 2, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
+  if (subPSweeping(i32, h.pOf(h.pid), 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**
@@ -234,7 +236,7 @@ export function stopSweepers(h: MHeap): void {
     let busy = false;
     for (let pid = 0; pid < h.nprocs && !busy; pid++) {
       const p = h.pOf(pid);
-      if (p !== 0 && Atomics.load(i32, (p + P_SWEEPING) >>> 2) !== 0) busy = true;
+      if (p !== 0 && loadPSweeping(i32, p) !== 0) busy = true;
     }
     if (!busy) return;
     if (i32.buffer instanceof SharedArrayBuffer) {
@@ -256,21 +258,21 @@ export function startSweepers(h: MHeap): void {
  */
 export function reclaimSweeps(h: MHeap, pid: number): void {
   const p = h.pOf(pid), i32 = h.views.i32;
-  const s = Atomics.load(i32, (p + P_SWEEPSPAN) >>> 2);
+  const s = loadPSweepSpan(i32, p);
   const u32 = h.views.u32;
-  if (s !== 0 && u32[(s + S_STATE) >>> 2] === mSpanInUse && u32[(s + S_SWEEPGEN) >>> 2] === ((h.sweepgen - 1) >>> 0) && u32[(s + S_LIST) >>> 2] === 0) {
+  if (s !== 0 && spanState(u32, s) === mSpanInUse && spanSweepgen(u32, s) === ((h.sweepgen - 1) >>> 0) && spanList(u32, s) === 0) {
     sweepBeginWait(h);
     try {
       // Committed: finish it from the dead P's journal; else nothing shared changed yet.
-      if (u32[(p + P_SWEEP_PHASE) >>> 2] === SWEEP_COMMITTED) sweepSpanCommitted(h, s, false, p);
+      if (pSweepPhase(u32, p) === SWEEP_COMMITTED) sweepSpanCommitted(h, s, false, p);
       else sweepSpan(h, s, false);
     } finally {
       sweepEnd(h);
     }
   }
-  u32[(p + P_SWEEP_PHASE) >>> 2] = 0;
-  Atomics.store(i32, (p + P_SWEEPSPAN) >>> 2, 0);
-  Atomics.store(i32, (p + P_SWEEPING) >>> 2, 0);
+  setPSweepPhase(u32, p, 0);
+  storePSweepSpan(i32, p, 0);
+  storePSweeping(i32, p, 0);
   wakeStopSweepers(i32, h.sweepersWord);
 }
 
@@ -307,7 +309,7 @@ function sweeponeLocked(h: MHeap): number {
       unlock(views.i32, c + C_LOCK);
       if (s === 0) break;
       acquireSweep(views.i32, s, sg);
-      const npages = views.u32[(s + S_NPAGES) >>> 2];
+      const npages = spanNpages(views.u32, s);
       const freed = sweepSpan(h, s, false);
       views.u32[w] = 0;
       return freed ? npages : 0;

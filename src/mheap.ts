@@ -43,14 +43,20 @@ import { PageAlloc } from './mpagealloc.js';
 import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
 import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import {
-  A_PAGE_IN_USE, A_SPANS, A_ZEROED_BASE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ALLP, H_ARENAS,
-  H_ARENA_HINT, H_CACHEALLOC, H_CENTRAL, H_CUR_BASE, H_CUR_END, H_EMPTYSPAN, H_GCBITSALLOC,
-  H_GCLOCK, H_LOCK, H_MAXCHUNKS, H_MAXPROCS, H_NPROCS, H_PAGEALLOC, H_PERSISTENT, H_SPANALLOC,
-  H_STACKPOOL, H_STATS, H_SWEEPERS, H_SWEEPGEN, H_SWEEP_CURSOR, H_SWEEP_DONE, H_TINYMASKALLOC,
-  H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, P_INHAND, P_MSPANCACHE_BUF, P_MSPANCACHE_LEN,
-  P_STATS, S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_DIVMUL, S_ELEMSIZE,
-  S_FREEDBITS, S_LIMIT, S_NEEDZERO, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START, S_STATE,
-  S_SWEEPGEN, S_TINYMASKS,
+  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ARENAS, H_CACHEALLOC, H_CENTRAL,
+  H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS,
+  H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS,
+  type SpanPtr, arenaSpans, arenaZeroedBase, loadMheapNprocs, loadMheapSweepCursor, mheapAllp,
+  mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan,
+  mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen,
+  setArenaSpans, setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapCurArenaBase,
+  setMheapCurArenaEnd, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs,
+  setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits,
+  setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits,
+  setSpanLimit, setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass,
+  setSpanStartAddr, setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits,
+  spanAllocCount, spanNelems, spanNpages, spanStartAddr, spanState, spanSweepgen,
+  spanTinyMasks, storeMheapSweepCursor, storeMheapSweepgen,
 } from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
@@ -112,7 +118,7 @@ export class MHeap {
   private constructor(readonly mem: OSMemory, readonly base: number) {
     this.views = mem.views;
     const u32 = this.views.u32;
-    this.pages = PageAlloc.attach(this.views, u32[(base + H_PAGEALLOC) >>> 2], mem);
+    this.pages = PageAlloc.attach(this.views, mheapPageAlloc(u32, base), mem);
     this.persistent = new PersistentAlloc(mem, base + H_PERSISTENT);
     this.spanalloc = new FixAlloc(mem, this.persistent, base + H_SPANALLOC);
     this.cachealloc = new FixAlloc(mem, this.persistent, base + H_CACHEALLOC);
@@ -136,12 +142,12 @@ export class MHeap {
     if (pa < 0) throw new HeapCorruptionError('no room for the page allocator');
     PageAlloc.init(mem.views, pa, maxChunks, mem);
     const u32 = mem.views.u32;
-    u32[(base + H_PAGEALLOC) >>> 2] = pa;
-    u32[(base + H_MAXCHUNKS) >>> 2] = maxChunks;
-    u32[(base + H_SWEEP_DONE) >>> 2] = 1;
-    u32[(base + H_MAXPROCS) >>> 2] = maxprocs;
+    setMheapPageAlloc(u32, base, pa);
+    setMheapMaxChunks(u32, base, maxChunks);
+    setMheapSweepDone(u32, base, 1);
+    setMheapMaxprocs(u32, base, maxprocs);
     const bootEnd = pa + align(PageAlloc.layoutSize(maxChunks), pageSize);
-    u32[(base + H_ARENA_HINT) >>> 2] = align(bootEnd + mem.reserve / 16, pallocChunkBytes);
+    setMheapArenaHint(u32, base, align(bootEnd + mem.reserve / 16, pallocChunkBytes));
     FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
     FixAlloc.init(mem, base + H_CACHEALLOC, mcacheSize, STAT_MCACHE_SYS, true);
     for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 64 << i, STAT_GC_MISC_SYS, true);
@@ -149,7 +155,7 @@ export class MHeap {
     const h = new MHeap(mem, base);
     // emptymspan: all fields zero (nelems 0, allocCache 0), so every allocation from it
     // takes the slow path.
-    u32[(base + H_EMPTYSPAN) >>> 2] = h.persistent.alloc(MSPAN_SIZE, 8, STAT_OTHER_SYS);
+    setMheapEmptymspan(u32, base, h.persistent.alloc(MSPAN_SIZE, 8, STAT_OTHER_SYS) as SpanPtr);
     return h;
   }
 
@@ -159,8 +165,8 @@ export class MHeap {
   }
 
   /** Address of the empty span that empty mcache slots point to (Go: emptymspan). */
-  get emptymspan(): number {
-    return this.views.u32[(this.base + H_EMPTYSPAN) >>> 2];
+  get emptymspan(): SpanPtr {
+    return mheapEmptymspan(this.views.u32, this.base);
   }
 
   /** The address zero-size allocations return (Go: &zerobase). */
@@ -170,36 +176,36 @@ export class MHeap {
 
   /** Current sweepgen (bumped by 2 per GC cycle). */
   get sweepgen(): number {
-    return this.views.u32[(this.base + H_SWEEPGEN) >>> 2];
+    return mheapSweepgen(this.views.u32, this.base);
   }
   set sweepgen(v: number) {
-    Atomics.store(this.views.i32, (this.base + H_SWEEPGEN) >>> 2, v | 0);
+    storeMheapSweepgen(this.views.i32, this.base, v | 0);
   }
 
   /** Whether every span has been swept in the current cycle. */
   get sweepDone(): boolean {
-    return this.views.u32[(this.base + H_SWEEP_DONE) >>> 2] !== 0;
+    return mheapSweepDone(this.views.u32, this.base) !== 0;
   }
   set sweepDone(v: boolean) {
-    this.views.u32[(this.base + H_SWEEP_DONE) >>> 2] = v ? 1 : 0;
+    setMheapSweepDone(this.views.u32, this.base, v ? 1 : 0);
   }
 
   // ----- arenas and growth ------------------------------------------------------------
 
   /** heapArena struct of address p, or 0. */
   arenaOf(p: number): number {
-    return this.views.u32[(this.base + H_ARENAS + 4 * (p >>> logHeapArenaBytes)) >>> 2];
+    return mheapArenas(this.views.u32, this.base, (p >>> logHeapArenaBytes));
   }
 
   /**
    * Span that owns address p according to the page -> span table, or 0 (Go: spanOf).
    * Validity of p inside the span is the caller's business.
    */
-  spanOf(p: number): number {
+  spanOf(p: number): SpanPtr | 0 {
     const u32 = this.views.u32;
-    const a = u32[(this.base + H_ARENAS + 4 * (p >>> logHeapArenaBytes)) >>> 2];
+    const a = mheapArenas(u32, this.base, (p >>> logHeapArenaBytes));
     if (a === 0) return 0;
-    return u32[(a + A_SPANS + 4 * ((p >>> pageShift) & (pagesPerArena - 1))) >>> 2];
+    return arenaSpans(u32, a, ((p >>> pageShift) & (pagesPerArena - 1)));
   }
 
   /**
@@ -209,7 +215,7 @@ export class MHeap {
    */
   private sysAllocArena(n: number): [number, number] | null {
     const mem = this.mem, u32 = this.views.u32;
-    const hint = u32[(this.base + H_ARENA_HINT) >>> 2];
+    const hint = mheapArenaHint(u32, this.base);
     let size = align(n, heapArenaBytes);
     let v = mem.sysReserveAligned(hint, size, pallocChunkBytes);
     if (v < 0) {
@@ -233,9 +239,9 @@ export class MHeap {
         throw e;
       }
       u32[slot] = a;
-      u32[(a + A_ZEROED_BASE) >>> 2] = 0;
+      setArenaZeroedBase(u32, a, 0);
     }
-    u32[(this.base + H_ARENA_HINT) >>> 2] = v + size;
+    setMheapArenaHint(u32, this.base, v + size);
     return [v, size];
   }
 
@@ -247,7 +253,7 @@ export class MHeap {
   grow(npage: number): boolean {
     const u32 = this.views.u32, b = this.base;
     const ask = align(npage, pallocChunkPages) * pageSize;
-    let cur = u32[(b + H_CUR_BASE) >>> 2], end = u32[(b + H_CUR_END) >>> 2];
+    let cur = mheapCurArenaBase(u32, b), end = mheapCurArenaEnd(u32, b);
     if (end - cur < ask) {
       const r = this.sysAllocArena(ask);
       if (r === null) return false;
@@ -261,8 +267,8 @@ export class MHeap {
         end = av + asize;
       }
     }
-    u32[(b + H_CUR_BASE) >>> 2] = cur + ask;
-    u32[(b + H_CUR_END) >>> 2] = end;
+    setMheapCurArenaBase(u32, b, cur + ask);
+    setMheapCurArenaEnd(u32, b, end);
     this.mapAndGrow(cur, ask);
     return true;
   }
@@ -279,7 +285,7 @@ export class MHeap {
    * the last GC's sweep is not finished, sweep spans until npages pages have been freed
    * (Go: the page reclaimer), then allocSpan under the heap lock. 0 = out of memory.
    */
-  alloc(npages: number, spc: number): number {
+  alloc(npages: number, spc: number): SpanPtr | 0 {
     if (!this.sweepDone) reclaim(this, npages);
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
@@ -317,7 +323,7 @@ export class MHeap {
   }
 
   /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
-  freeSpan(s: number): void {
+  freeSpan(s: SpanPtr): void {
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {
@@ -332,7 +338,7 @@ export class MHeap {
    * class spc) or spanAllocStack (a manual span). The caller holds the heap lock.
    * Returns the span, or 0 when the reservation cannot hold it (nothing changed then).
    */
-  allocSpanLocked(npages: number, typ: number, spc: number): number {
+  allocSpanLocked(npages: number, typ: number, spc: number): SpanPtr | 0 {
     const mem = this.mem, views = this.views;
     // Metadata first: if any of it cannot be had, nothing has changed yet.
     const s = this.allocMSpanLocked();
@@ -361,25 +367,25 @@ export class MHeap {
     const scav = this.pages.scav;
     const u32 = views.u32;
     const nbytes = npages * pageSize;
-    u32[(s + S_START) >>> 2] = base;
-    u32[(s + S_NPAGES) >>> 2] = npages;
-    u32[(s + S_NEEDZERO) >>> 2] = this.allocNeedsZero(base, npages) ? 1 : 0;
+    setSpanStartAddr(u32, s, base);
+    setSpanNpages(u32, s, npages);
+    setSpanNeedzero(u32, s, this.allocNeedsZero(base, npages) ? 1 : 0);
     if (typ === spanAllocHeap) {
-      u32[(s + S_DIVMUL) >>> 2] = class_to_divmagic[spanClassSizeclass(spc)];
-      u32[(s + S_SPANCLASS) >>> 2] = spc;
-      u32[(s + S_ELEMSIZE) >>> 2] = elemsize;
-      u32[(s + S_NELEMS) >>> 2] = nelems;
-      u32[(s + S_LIMIT) >>> 2] = base + nelems * elemsize;
-      u32[(s + S_CACHE_LO) >>> 2] = 0xffffffff;
-      u32[(s + S_CACHE_HI) >>> 2] = 0xffffffff;
-      u32[(s + S_ALLOCBITS) >>> 2] = bits;
-      u32[(s + S_FREEDBITS) >>> 2] = bits + gcBitsBytes(nelems);
-      u32[(s + S_TINYMASKS) >>> 2] = masks;
-      u32[(s + S_SWEEPGEN) >>> 2] = this.sweepgen;
-      u32[(s + S_STATE) >>> 2] = mSpanInUse;
+      setSpanDivMul(u32, s, class_to_divmagic[spanClassSizeclass(spc)]);
+      setSpanSpanclass(u32, s, spc);
+      setSpanElemsize(u32, s, elemsize);
+      setSpanNelems(u32, s, nelems);
+      setSpanLimit(u32, s, base + nelems * elemsize);
+      setSpanAllocCacheLo(u32, s, 0xffffffff);
+      setSpanAllocCacheHi(u32, s, 0xffffffff);
+      setSpanAllocBits(u32, s, bits);
+      setSpanFreedBits(u32, s, bits + gcBitsBytes(nelems));
+      setSpanTinyMasks(u32, s, masks);
+      setSpanSweepgen(u32, s, this.sweepgen);
+      setSpanState(u32, s, mSpanInUse);
     } else {
-      u32[(s + S_LIMIT) >>> 2] = base + nbytes;
-      u32[(s + S_STATE) >>> 2] = mSpanManual;
+      setSpanLimit(u32, s, base + nbytes);
+      setSpanState(u32, s, mSpanManual);
     }
     // Released pages come back into use: Prepared -> Ready.
     if (scav !== 0) {
@@ -414,29 +420,29 @@ export class MHeap {
    * which is refilled with 64 structs from the span fixalloc when empty. (That is why Go's
    * MSpanInuse grows in steps of 64 structs, and ours does too.) Heap lock held.
    */
-  private allocMSpanLocked(): number {
+  private allocMSpanLocked(): SpanPtr {
     const p = this.pOf(this.pid);
-    if (p === 0) return this.spanalloc.alloc();
-    let n = this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2];
+    if (p === 0) return this.spanalloc.alloc() as SpanPtr;
+    let n = pMspancacheLen(this.views.u32, p);
     if (n === 0) {
       for (; n < mspanCacheRefill; n++) {
-        const s = this.spanalloc.alloc(); // may grow the buffer: re-read views below
-        this.views.u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2] = s;
+        const s = this.spanalloc.alloc() as SpanPtr; // may grow the buffer: re-read views below
+        setPMspancacheBuf(this.views.u32, p, n, s);
       }
     }
     n--;
-    this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2] = n;
-    return this.views.u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2];
+    setPMspancacheLen(this.views.u32, p, n);
+    return pMspancacheBuf(this.views.u32, p, n);
   }
 
   /** Give back an mspan struct: to this P's cache if it has room, else to the fixalloc. */
-  private freeMSpanLocked(s: number): void {
+  private freeMSpanLocked(s: SpanPtr): void {
     const p = this.pOf(this.pid);
     const u32 = this.views.u32;
-    const n = p === 0 ? mspanCacheCap : u32[(p + P_MSPANCACHE_LEN) >>> 2];
+    const n = p === 0 ? mspanCacheCap : pMspancacheLen(u32, p);
     if (n < mspanCacheCap) {
-      u32[(p + P_MSPANCACHE_BUF + 4 * n) >>> 2] = s;
-      u32[(p + P_MSPANCACHE_LEN) >>> 2] = n + 1;
+      setPMspancacheBuf(u32, p, n, s);
+      setPMspancacheLen(u32, p, n + 1);
     } else {
       this.spanalloc.free(s);
     }
@@ -449,8 +455,8 @@ export class MHeap {
     this.views.sync();
     try {
       const u32 = this.views.u32;
-      for (let n = u32[(p + P_MSPANCACHE_LEN) >>> 2]; n > 0; n--) this.spanalloc.free(u32[(p + P_MSPANCACHE_BUF + 4 * (n - 1)) >>> 2]);
-      u32[(p + P_MSPANCACHE_LEN) >>> 2] = 0;
+      for (let n = pMspancacheLen(u32, p); n > 0; n--) this.spanalloc.free(pMspancacheBuf(u32, p, (n - 1)));
+      setPMspancacheLen(u32, p, 0);
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
@@ -461,7 +467,7 @@ export class MHeap {
     let n = 0;
     for (let pid = 0; pid < this.nprocs; pid++) {
       const p = this.pOf(pid);
-      if (p !== 0) n += this.views.u32[(p + P_MSPANCACHE_LEN) >>> 2];
+      if (p !== 0) n += pMspancacheLen(this.views.u32, p);
     }
     return n;
   }
@@ -479,19 +485,19 @@ export class MHeap {
    * Free a span (Go: mheap.freeSpanLocked): its pages go back to the page allocator as
    * free and not released (they stay Ready: HeapIdle but not HeapReleased).
    */
-  freeSpanLocked(s: number): void {
+  freeSpanLocked(s: SpanPtr): void {
     const views = this.views, u32 = views.u32, mem = this.mem;
-    const state = u32[(s + S_STATE) >>> 2];
-    const base = u32[(s + S_START) >>> 2], npages = u32[(s + S_NPAGES) >>> 2];
+    const state = spanState(u32, s);
+    const base = spanStartAddr(u32, s), npages = spanNpages(u32, s);
     const nbytes = npages * pageSize;
     if (state === mSpanInUse) {
-      if (u32[(s + S_ALLOCCOUNT) >>> 2] !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${u32[(s + S_ALLOCCOUNT) >>> 2]} objects`);
-      if (u32[(s + S_SWEEPGEN) >>> 2] !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${u32[(s + S_SWEEPGEN) >>> 2]}, heap ${this.sweepgen})`);
+      if (spanAllocCount(u32, s) !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${spanAllocCount(u32, s)} objects`);
+      if (spanSweepgen(u32, s) !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${spanSweepgen(u32, s)}, heap ${this.sweepgen})`);
       this.setPageInUse(base, false);
       mem.statAdd(STAT_HEAP_INUSE, -nbytes);
-      const nelems = u32[(s + S_NELEMS) >>> 2];
-      this.bitsAlloc(nelems).free(u32[(s + S_ALLOCBITS) >>> 2]);
-      const tm = u32[(s + S_TINYMASKS) >>> 2];
+      const nelems = spanNelems(u32, s);
+      this.bitsAlloc(nelems).free(spanAllocBits(u32, s));
+      const tm = spanTinyMasks(u32, s);
       if (tm !== 0) this.tinymaskalloc.free(tm);
     } else if (state === mSpanManual) {
       mem.statAdd(STAT_IN_STACKS, -nbytes);
@@ -501,17 +507,17 @@ export class MHeap {
     mem.statAdd(STAT_HEAP_FREE, nbytes);
     this.pages.free(base, npages, false);
     this.setSpans(base, npages, 0);
-    u32[(s + S_STATE) >>> 2] = mSpanDead;
+    setSpanState(u32, s, mSpanDead);
     this.freeMSpanLocked(s);
   }
 
   /** Point the page -> span table of npages pages at base to s. */
-  private setSpans(base: number, npages: number, s: number): void {
+  private setSpans(base: number, npages: number, s: SpanPtr | 0): void {
     const u32 = this.views.u32;
     for (let i = 0; i < npages; i++) {
       const p = base + i * pageSize;
       const a = this.arenaOf(p);
-      u32[(a + A_SPANS + 4 * ((p >>> pageShift) & (pagesPerArena - 1))) >>> 2] = s;
+      setArenaSpans(u32, a, ((p >>> pageShift) & (pagesPerArena - 1)), s);
     }
   }
 
@@ -543,9 +549,9 @@ export class MHeap {
       const arenaBase = (p >>> logHeapArenaBytes) * heapArenaBytes;
       const off = p - arenaBase;
       const arenaLimit = Math.min(end, arenaBase + heapArenaBytes) - arenaBase;
-      const zb = u32[(a + A_ZEROED_BASE) >>> 2];
+      const zb = arenaZeroedBase(u32, a);
       if (off < zb) needZero = true;
-      if (arenaLimit > zb) u32[(a + A_ZEROED_BASE) >>> 2] = arenaLimit;
+      if (arenaLimit > zb) setArenaZeroedBase(u32, a, arenaLimit);
       p = arenaBase + arenaLimit;
     }
     return needZero;
@@ -572,7 +578,7 @@ export class MHeap {
    */
   repairPagesLocked(): void {
     const views = this.views, mem = this.mem, pages = this.pages;
-    const whole = new Set<number>(), torn = new Set<number>();
+    const whole = new Set<SpanPtr>(), torn = new Set<SpanPtr>();
     this.finishGrowLocked();
     const ranges = pages.inUseRanges();
     for (const [base, limit] of ranges) {
@@ -587,8 +593,8 @@ export class MHeap {
       grown += limit - base;
       for (let p = base; p < limit; p += pageSize) {
         const s = this.spanOf(p);
-        if (torn.has(s)) this.setSpans(p, 1, 0);
-        if (whole.has(s)) continue;
+        if (s !== 0 && torn.has(s)) this.setSpans(p, 1, 0);
+        if (s !== 0 && whole.has(s)) continue;
         if (pages.pageAllocated(p)) {
           if (mem.stateOf(p) === MEM_PREPARED) mem.sysUsed(p, pageSize);
           pages.free(p, 1, false);
@@ -597,18 +603,18 @@ export class MHeap {
       pages.rebuildSums(base, (limit - base) / pageSize);
     }
     const u32 = views.u32;
-    for (const s of torn) u32[(s + S_STATE) >>> 2] = mSpanDead;
+    for (const s of torn) setSpanState(u32, s, mSpanDead);
     for (const [base, limit] of ranges) {
       for (let p = base; p < limit; p += pageSize) {
         const s = this.spanOf(p);
-        const startsInUse = s !== 0 && u32[(s + S_START) >>> 2] === p && u32[(s + S_STATE) >>> 2] === mSpanInUse;
+        const startsInUse = s !== 0 && spanStartAddr(u32, s) === p && spanState(u32, s) === mSpanInUse;
         if (startsInUse !== this.pageInUse(p)) this.setPageInUse(p, startsInUse);
         if (s === 0 && pages.pageScavenged(p)) released += pageSize;
       }
     }
     for (const s of whole) {
-      const bytes = u32[(s + S_NPAGES) >>> 2] * pageSize;
-      if (u32[(s + S_STATE) >>> 2] === mSpanInUse) inUse += bytes; else stacks += bytes;
+      const bytes = spanNpages(u32, s) * pageSize;
+      if (spanState(u32, s) === mSpanInUse) inUse += bytes; else stacks += bytes;
     }
     const set = (id: number, v: number) => mem.statAdd(id, v - mem.stat(id));
     set(STAT_HEAP_INUSE, inUse);
@@ -638,10 +644,10 @@ export class MHeap {
   }
 
   /** Whether span s is whole (see repairPagesLocked). */
-  private isWholeSpan(s: number): boolean {
+  private isWholeSpan(s: SpanPtr): boolean {
     const u32 = this.views.u32;
-    const state = u32[(s + S_STATE) >>> 2];
-    const start = u32[(s + S_START) >>> 2], npages = u32[(s + S_NPAGES) >>> 2];
+    const state = spanState(u32, s);
+    const start = spanStartAddr(u32, s), npages = spanNpages(u32, s);
     if (state !== mSpanInUse && state !== mSpanManual) return false;
     if (npages === 0 || start % pageSize !== 0 || start + npages * pageSize > this.mem.reserve) return false;
     if (state === mSpanInUse && !this.pageInUse(start)) return false;
@@ -655,21 +661,21 @@ export class MHeap {
   // ----- walking, for check() and the visualiser ---------------------------------------
 
   /** Call fn(span) once for every span that has pages in the page -> span table. */
-  forEachSpan(fn: (s: number) => void): void {
+  forEachSpan(fn: (s: SpanPtr) => void): void {
     const u32 = this.views.u32;
     for (let ai = 0; ai < maxArenas; ai++) {
-      const a = u32[(this.base + H_ARENAS + 4 * ai) >>> 2];
+      const a = mheapArenas(u32, this.base, ai);
       if (a === 0) continue;
       for (let i = 0; i < pagesPerArena; i++) {
-        const s = u32[(a + A_SPANS + 4 * i) >>> 2];
-        if (s !== 0 && u32[(s + S_START) >>> 2] === ai * heapArenaBytes + i * pageSize) fn(s);
+        const s = arenaSpans(u32, a, i);
+        if (s !== 0 && spanStartAddr(u32, s) === ai * heapArenaBytes + i * pageSize) fn(s);
       }
     }
   }
 
   /** Address of the P struct with id pid, or 0. */
-  pOf(pid: number): number {
-    return this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2];
+  pOf(pid: number): PPtr {
+    return mheapAllp(this.views.u32, this.base, pid);
   }
 
   /** f64 index of the statistics block of P pid, or 0 if that P does not exist. */
@@ -679,17 +685,17 @@ export class MHeap {
   }
 
   /** Set the P struct address of slot pid (heap lock held). */
-  setP(pid: number, p: number): void {
-    this.views.u32[(this.base + H_ALLP + 4 * pid) >>> 2] = p;
-    if (pid >= this.nprocs) this.views.u32[(this.base + H_NPROCS) >>> 2] = pid + 1;
+  setP(pid: number, p: PPtr): void {
+    setMheapAllp(this.views.u32, this.base, pid, p);
+    if (pid >= this.nprocs) setMheapNprocs(this.views.u32, this.base, pid + 1);
   }
 
   /** First span class whose unswept sets may be non-empty (mgcsweep.ts). */
   get sweepCursor(): number {
-    return Atomics.load(this.views.i32, (this.base + H_SWEEP_CURSOR) >>> 2);
+    return loadMheapSweepCursor(this.views.i32, this.base);
   }
   set sweepCursor(v: number) {
-    Atomics.store(this.views.i32, (this.base + H_SWEEP_CURSOR) >>> 2, v);
+    storeMheapSweepCursor(this.views.i32, this.base, v);
   }
 
   /** Byte offset of the stack pool's list heads (stack.ts). */
@@ -714,12 +720,12 @@ export class MHeap {
 
   /** Number of P slots ever used. */
   get nprocs(): number {
-    return Atomics.load(this.views.i32, (this.base + H_NPROCS) >>> 2);
+    return loadMheapNprocs(this.views.i32, this.base);
   }
 
   /** Most Ps this heap allows. */
   get maxprocs(): number {
-    return this.views.u32[(this.base + H_MAXPROCS) >>> 2];
+    return mheapMaxprocs(this.views.u32, this.base);
   }
 
   /** Make this handle run as P pid (Go: acquirep). */
@@ -739,6 +745,6 @@ export class MHeap {
   /** The reserved-but-not-grown rest of the current arena: [base, end). */
   curArena(): [number, number] {
     const u32 = this.views.u32;
-    return [u32[(this.base + H_CUR_BASE) >>> 2], u32[(this.base + H_CUR_END) >>> 2]];
+    return [mheapCurArenaBase(u32, this.base), mheapCurArenaEnd(u32, this.base)];
   }
 }

@@ -1,6 +1,7 @@
 import {
-  S_ALLOCBITS, S_ALLOCCOUNT, S_CACHE_HI, S_CACHE_LO, S_ELEMSIZE, S_FREEDBITS, S_FREEINDEX,
-  S_NELEMS, S_START,
+  type SpanPtr, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanAllocCount, setSpanFreeIndex,
+  spanAllocBits, spanAllocCacheHi, spanAllocCacheLo, spanAllocCount, spanElemsize,
+  spanFreeIndex, spanFreedBits, spanNelems, spanStartAddr,
 } from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
@@ -42,20 +43,20 @@ export function gcBitsBytes(nelems: number): number {
  * Load allocCache from allocBits for the 64-slot group starting at slot `whichSlot`
  * (a multiple of 64): the complement of those 64 alloc bits (Go: refillAllocCache).
  */
-export function refillAllocCache(u32: Uint32Array, s: number, whichSlot: number): void {
-  const w = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (whichSlot >>> 5);
-  u32[(s + S_CACHE_LO) >>> 2] = ~u32[w];
-  u32[(s + S_CACHE_HI) >>> 2] = ~u32[w + 1];
+export function refillAllocCache(u32: Uint32Array, s: SpanPtr, whichSlot: number): void {
+  const w = (spanAllocBits(u32, s) >>> 2) + (whichSlot >>> 5);
+  setSpanAllocCacheLo(u32, s, ~u32[w]);
+  setSpanAllocCacheHi(u32, s, ~u32[w + 1]);
 }
 
 /**
  * Load allocCache for the 64-slot group of freeindex and shift it so that bit 0 is slot
  * freeindex (what Go's cacheSpan does after picking a span).
  */
-export function positionAllocCache(u32: Uint32Array, s: number): void {
-  const fi = u32[(s + S_FREEINDEX) >>> 2];
+export function positionAllocCache(u32: Uint32Array, s: SpanPtr): void {
+  const fi = spanFreeIndex(u32, s);
   refillAllocCache(u32, s, fi & ~63);
-  if ((fi & 63) !== 0) shiftCache(u32, s, u32[(s + S_CACHE_LO) >>> 2], u32[(s + S_CACHE_HI) >>> 2], fi & 63);
+  if ((fi & 63) !== 0) shiftCache(u32, s, spanAllocCacheLo(u32, s), spanAllocCacheHi(u32, s), fi & 63);
 }
 
 /** Count trailing zeros of the 64-bit value (hi:lo); 64 if zero. */
@@ -66,12 +67,12 @@ function ctz64(lo: number, hi: number): number {
 }
 
 /** Shift allocCache right by n (1 <= n <= 64). */
-function shiftCache(u32: Uint32Array, s: number, lo: number, hi: number, n: number): void {
+function shiftCache(u32: Uint32Array, s: SpanPtr, lo: number, hi: number, n: number): void {
   if (n >= 64) { lo = 0; hi = 0; }
   else if (n >= 32) { lo = hi >>> (n - 32); hi = 0; }
   else { lo = (lo >>> n) | (n === 0 ? 0 : hi << (32 - n)); hi = hi >>> n; }
-  u32[(s + S_CACHE_LO) >>> 2] = lo;
-  u32[(s + S_CACHE_HI) >>> 2] = hi;
+  setSpanAllocCacheLo(u32, s, lo);
+  setSpanAllocCacheHi(u32, s, hi);
 }
 
 /**
@@ -79,25 +80,25 @@ function shiftCache(u32: Uint32Array, s: number, lo: number, hi: number, n: numb
  * allocCache if one is there and the cache does not need a refill. Returns the object's
  * address, or 0 when the slow path (nextFreeIndex) must run. No allocation, no atomics.
  */
-export function nextFreeFast(u32: Uint32Array, s: number): number {
-  const lo = u32[(s + S_CACHE_LO) >>> 2];
+export function nextFreeFast(u32: Uint32Array, s: SpanPtr): number {
+  const lo = spanAllocCacheLo(u32, s);
   let b: number;
   if (lo !== 0) b = 31 - Math.clz32(lo & -lo);
   else {
-    const hi = u32[(s + S_CACHE_HI) >>> 2];
+    const hi = spanAllocCacheHi(u32, s);
     if (hi === 0) return 0;
     b = 63 - Math.clz32(hi & -hi);
   }
-  const fi = u32[(s + S_FREEINDEX) >>> 2];
+  const fi = spanFreeIndex(u32, s);
   const result = fi + b;
-  const nelems = u32[(s + S_NELEMS) >>> 2];
+  const nelems = spanNelems(u32, s);
   if (result >= nelems) return 0;
   const f = result + 1;
   if ((f & 63) === 0 && f !== nelems) return 0;
-  shiftCache(u32, s, lo, u32[(s + S_CACHE_HI) >>> 2], b + 1);
-  u32[(s + S_FREEINDEX) >>> 2] = f;
-  u32[(s + S_ALLOCCOUNT) >>> 2]++;
-  return u32[(s + S_START) >>> 2] + result * u32[(s + S_ELEMSIZE) >>> 2];
+  shiftCache(u32, s, lo, spanAllocCacheHi(u32, s), b + 1);
+  setSpanFreeIndex(u32, s, f);
+  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
+  return spanStartAddr(u32, s) + result * spanElemsize(u32, s);
 }
 
 /**
@@ -105,45 +106,45 @@ export function nextFreeFast(u32: Uint32Array, s: number): number {
  * past it; nelems if the span is full (Go: mspan.nextFreeIndex). The caller bumps
  * allocCount.
  */
-export function nextFreeIndex(u32: Uint32Array, s: number): number {
-  const nelems = u32[(s + S_NELEMS) >>> 2];
-  let fi = u32[(s + S_FREEINDEX) >>> 2];
+export function nextFreeIndex(u32: Uint32Array, s: SpanPtr): number {
+  const nelems = spanNelems(u32, s);
+  let fi = spanFreeIndex(u32, s);
   if (fi === nelems) return nelems;
-  let lo = u32[(s + S_CACHE_LO) >>> 2], hi = u32[(s + S_CACHE_HI) >>> 2];
+  let lo = spanAllocCacheLo(u32, s), hi = spanAllocCacheHi(u32, s);
   let b = ctz64(lo, hi);
   while (b === 64) {
     fi = (fi + 64) & ~63;
     if (fi >= nelems) {
-      u32[(s + S_FREEINDEX) >>> 2] = nelems;
+      setSpanFreeIndex(u32, s, nelems);
       return nelems;
     }
     refillAllocCache(u32, s, fi);
-    lo = u32[(s + S_CACHE_LO) >>> 2];
-    hi = u32[(s + S_CACHE_HI) >>> 2];
+    lo = spanAllocCacheLo(u32, s);
+    hi = spanAllocCacheHi(u32, s);
     b = ctz64(lo, hi);
   }
   const result = fi + b;
   if (result >= nelems) {
-    u32[(s + S_FREEINDEX) >>> 2] = nelems;
+    setSpanFreeIndex(u32, s, nelems);
     return nelems;
   }
   shiftCache(u32, s, lo, hi, b + 1);
   fi = result + 1;
   if ((fi & 63) === 0 && fi !== nelems) refillAllocCache(u32, s, fi);
-  u32[(s + S_FREEINDEX) >>> 2] = fi;
+  setSpanFreeIndex(u32, s, fi);
   return result;
 }
 
 /** Whether slot i of span s is allocated (below freeindex, or its alloc bit is set). */
-export function isAllocated(u32: Uint32Array, s: number, i: number): boolean {
-  if (i < u32[(s + S_FREEINDEX) >>> 2]) return true;
-  const w = (u32[(s + S_ALLOCBITS) >>> 2] >>> 2) + (i >>> 5);
+export function isAllocated(u32: Uint32Array, s: SpanPtr, i: number): boolean {
+  if (i < spanFreeIndex(u32, s)) return true;
+  const w = (spanAllocBits(u32, s) >>> 2) + (i >>> 5);
   return (u32[w] & (1 << (i & 31))) !== 0;
 }
 
 /** Whether slot i of span s has been freed since the span was last swept. */
-export function isFreed(u32: Uint32Array, s: number, i: number): boolean {
-  const w = (u32[(s + S_FREEDBITS) >>> 2] >>> 2) + (i >>> 5);
+export function isFreed(u32: Uint32Array, s: SpanPtr, i: number): boolean {
+  const w = (spanFreedBits(u32, s) >>> 2) + (i >>> 5);
   return (u32[w] & (1 << (i & 31))) !== 0;
 }
 

@@ -24,7 +24,9 @@ import { pageSize } from './mem.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
 import { mSpanManual } from './mspan.js';
 import {
-  S_ALLOCCOUNT, S_ELEMSIZE, S_MANUAL_FREE, S_NEXT, S_PREV, S_START, S_STATE,
+  type SpanPtr, setSpanAllocCount, setSpanElemsize, setSpanManualFreeList, setSpanNext,
+  setSpanPrev, spanAllocCount, spanElemsize, spanManualFreeList, spanNext, spanPrev,
+  spanStartAddr, spanState,
 } from './layout.js';
 
 /** Go: _FixedStack, the smallest stack. */
@@ -46,9 +48,9 @@ export function stackalloc(h: MHeap, n: number): number {
     const s = h.allocSpanLocked(n / pageSize, spanAllocStack, 0);
     if (s === 0) throw new OutOfMemoryError(`out of memory: no room for a ${n}-byte stack`);
     const u32 = h.views.u32;
-    u32[(s + S_ELEMSIZE) >>> 2] = n;
-    u32[(s + S_ALLOCCOUNT) >>> 2] = 1;
-    return u32[(s + S_START) >>> 2];
+    setSpanElemsize(u32, s, n);
+    setSpanAllocCount(u32, s, 1);
+    return spanStartAddr(u32, s);
   } finally {
     unlock(h.views.i32, h.lockOff);
   }
@@ -61,16 +63,16 @@ export function stackfree(h: MHeap, p: number, n: number): void {
   try {
     const s = (p >>> 0) === p && p < h.reserve ? h.spanOf(p) : 0;
     const u32 = h.views.u32;
-    if (s === 0 || u32[(s + S_STATE) >>> 2] !== mSpanManual) throw new InvalidPointerError(`stackFree: ${String(p)} is not a stack`);
-    const elemsize = u32[(s + S_ELEMSIZE) >>> 2], start = u32[(s + S_START) >>> 2];
+    if (s === 0 || spanState(u32, s) !== mSpanManual) throw new InvalidPointerError(`stackFree: ${String(p)} is not a stack`);
+    const elemsize = spanElemsize(u32, s), start = spanStartAddr(u32, s);
     if (n !== elemsize) throw new InvalidSizeError(`stackFree: the stack at ${p} has ${elemsize} bytes, not ${n}`);
     if ((p - start) % elemsize !== 0) throw new InvalidPointerError(`stackFree: ${p} is inside a stack, not at its start`);
     if (n >= stackPoolSpanBytes) {
-      u32[(s + S_ALLOCCOUNT) >>> 2] = 0;
+      setSpanAllocCount(u32, s, 0);
       h.freeSpanLocked(s);
       return;
     }
-    for (let x = u32[(s + S_MANUAL_FREE) >>> 2]; x !== 0; x = u32[x >>> 2]) {
+    for (let x = spanManualFreeList(u32, s); x !== 0; x = u32[x >>> 2]) {
       if (x === p) throw new DoubleFreeError(`stackFree: the stack at ${p} was already freed`);
     }
     stackpoolfree(h, s, p, 31 - Math.clz32(n / fixedStack));
@@ -83,58 +85,60 @@ export function stackfree(h: MHeap, p: number, n: number): void {
 function stackpoolalloc(h: MHeap, order: number): number {
   const head = h.stackpool + 4 * order;
   let u32 = h.views.u32;
-  let s = u32[head >>> 2];
+  let s = u32[head >>> 2] as SpanPtr | 0;
   if (s === 0) {
     s = h.allocSpanLocked(stackPoolSpanBytes / pageSize, spanAllocStack, 0);
     if (s === 0) throw new OutOfMemoryError('out of memory: no room for a stack pool span');
     u32 = h.views.u32;
-    const size = fixedStack << order, start = u32[(s + S_START) >>> 2];
-    u32[(s + S_ELEMSIZE) >>> 2] = size;
+    const size = fixedStack << order, start = spanStartAddr(u32, s);
+    setSpanElemsize(u32, s, size);
     let list = 0;
     for (let i = stackPoolSpanBytes / size - 1; i >= 0; i--) {
       const x = start + i * size;
       u32[x >>> 2] = list;
       list = x;
     }
-    u32[(s + S_MANUAL_FREE) >>> 2] = list;
+    setSpanManualFreeList(u32, s, list);
     listInsert(u32, head, s);
   }
-  const x = u32[(s + S_MANUAL_FREE) >>> 2];
-  u32[(s + S_MANUAL_FREE) >>> 2] = u32[x >>> 2];
+  const x = spanManualFreeList(u32, s);
+  setSpanManualFreeList(u32, s, u32[x >>> 2]);
   u32[x >>> 2] = 0;
-  u32[(s + S_ALLOCCOUNT) >>> 2]++;
-  if (u32[(s + S_MANUAL_FREE) >>> 2] === 0) listRemove(u32, head, s);
+  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
+  if (spanManualFreeList(u32, s) === 0) listRemove(u32, head, s);
   return x;
 }
 
 /** Return slot x of span s to the pool (Go: stackpoolfree). Heap lock held. */
-function stackpoolfree(h: MHeap, s: number, x: number, order: number): void {
+function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
   const head = h.stackpool + 4 * order;
   const u32 = h.views.u32;
-  if (u32[(s + S_MANUAL_FREE) >>> 2] === 0) listInsert(u32, head, s);
-  u32[x >>> 2] = u32[(s + S_MANUAL_FREE) >>> 2];
-  u32[(s + S_MANUAL_FREE) >>> 2] = x;
-  if (--u32[(s + S_ALLOCCOUNT) >>> 2] === 0) {
+  if (spanManualFreeList(u32, s) === 0) listInsert(u32, head, s);
+  u32[x >>> 2] = spanManualFreeList(u32, s);
+  setSpanManualFreeList(u32, s, x);
+  const n = spanAllocCount(u32, s) - 1;
+  setSpanAllocCount(u32, s, n);
+  if (n === 0) {
     listRemove(u32, head, s);
-    u32[(s + S_MANUAL_FREE) >>> 2] = 0;
+    setSpanManualFreeList(u32, s, 0);
     h.freeSpanLocked(s);
   }
 }
 
-function listInsert(u32: Uint32Array, head: number, s: number): void {
-  const first = u32[head >>> 2];
-  u32[(s + S_PREV) >>> 2] = 0;
-  u32[(s + S_NEXT) >>> 2] = first;
-  if (first !== 0) u32[(first + S_PREV) >>> 2] = s;
+function listInsert(u32: Uint32Array, head: number, s: SpanPtr): void {
+  const first = u32[head >>> 2] as SpanPtr;
+  setSpanPrev(u32, s, 0);
+  setSpanNext(u32, s, first);
+  if (first !== 0) setSpanPrev(u32, first, s);
   u32[head >>> 2] = s;
 }
 
-function listRemove(u32: Uint32Array, head: number, s: number): void {
-  const next = u32[(s + S_NEXT) >>> 2], prev = u32[(s + S_PREV) >>> 2];
-  if (prev === 0) u32[head >>> 2] = next; else u32[(prev + S_NEXT) >>> 2] = next;
-  if (next !== 0) u32[(next + S_PREV) >>> 2] = prev;
-  u32[(s + S_NEXT) >>> 2] = 0;
-  u32[(s + S_PREV) >>> 2] = 0;
+function listRemove(u32: Uint32Array, head: number, s: SpanPtr): void {
+  const next = spanNext(u32, s), prev = spanPrev(u32, s);
+  if (prev === 0) u32[head >>> 2] = next; else setSpanNext(u32, prev, next);
+  if (next !== 0) setSpanPrev(u32, next, prev);
+  setSpanNext(u32, s, 0);
+  setSpanPrev(u32, s, 0);
 }
 
 /** Stack spans on the pool lists, per order (for check()). */
@@ -143,7 +147,7 @@ export function stackpoolSpans(h: MHeap): number[][] {
   const out: number[][] = [];
   for (let o = 0; o < numStackOrders; o++) {
     const l: number[] = [];
-    for (let s = u32[(h.stackpool + 4 * o) >>> 2]; s !== 0; s = u32[(s + S_NEXT) >>> 2]) l.push(s);
+    for (let s = u32[(h.stackpool + 4 * o) >>> 2] as SpanPtr; s !== 0; s = spanNext(u32, s)) l.push(s);
     out.push(l);
   }
   return out;
