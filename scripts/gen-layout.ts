@@ -16,10 +16,12 @@
  * lists the Atomics operations (on the i32 view) a field gets accessors for.
  *
  * Accessors: `<acc><Field>(u32, base)` reads, `set<Acc><Field>(u32, base, v)` writes;
- * array fields take an index after the base. Structs at a fixed place (the OS header)
- * or read through a pre-shifted base (the page allocator) get word-index constants
- * (`<prefix>W_<NAME>`) instead. Slot structs (the statistics blocks) are arrays of f64
- * whose constants are slot indices.
+ * array fields take an index after the base. Every u32/i32 field also gets a word-index
+ * constant (`SW_FREEINDEX` for S_FREEINDEX: u32[(s >>> 2) + SW_FREEINDEX]) for code that
+ * must not make a call (an accessor call is a point where V8 may stop a terminated
+ * worker; see mgcsweep.ts and MHeap.inHandWord) and for structs read through a
+ * pre-shifted base (the OS header, the page allocator). Slot structs (the statistics
+ * blocks) are arrays of f64 whose constants are slot indices.
  *
  * @module
  */
@@ -183,7 +185,15 @@ const structs: Struct[] = [
     size: 64,
     fields: [
       { c: 'LOCK', f: '', t: 'i32', m: 'lock word (lock_futex.ts: 0 free, else the holder\'s token)' },
-      { c: 'SETS', f: 'sets', t: 'bytes', n: 32, m: '{head, tail} x partial[0], partial[1], full[0], full[1]' },
+      { c: 'SETS', f: 'sets', t: 'bytes', n: 32, m: 'span sets partial[0], partial[1], full[0], full[1] (SL_*)' },
+    ],
+  },
+  {
+    go: 'mSpanList (runtime/mheap.go)', prefix: 'SL_', acc: 'mSpanList', sizeName: 'SPAN_LIST_SIZE', base: 'number',
+    doc: 'A doubly linked list of spans through their next/prev fields (mspanset.ts): the mcentral span sets and the stack pools.',
+    fields: [
+      { c: 'FIRST', f: 'first', t: 'u32', ptr: 'SpanPtr', m: 'first span (0 = empty)' },
+      { c: 'LAST', f: 'last', t: 'u32', ptr: 'SpanPtr', m: 'last span (0 = empty)' },
     ],
   },
   {
@@ -227,7 +237,7 @@ const structs: Struct[] = [
       { c: 'ALLP', f: 'allp', t: 'u32', n: maxProcs, ptr: 'PPtr', m: 'P struct address per P id (0 = free slot)' },
       { c: 'SWEEP_CURSOR', f: 'sweepCursor', t: 'i32', atomic: 'load store', m: 'first span class that may still have unswept spans' },
       { c: '', f: '', t: 'pad', n: 12, m: '' },
-      { c: 'STACKPOOL', f: 'stackpool', t: 'u32', n: 4, ptr: 'SpanPtr', m: 'first span with free slots, per stack order (stack.ts)' },
+      { c: 'STACKPOOL', f: '', t: 'bytes', n: 32, m: 'stack pool span list (SL_*) per stack order (stack.ts)' },
     ],
   },
   {
@@ -394,11 +404,15 @@ export function generate(): string {
       if (f.t === 'pad') continue;
       out.push(`export const ${st.prefix}${f.c} = ${off};`);
     }
-    if (st.words) {
+    if (!st.slots) {
+      // Word indices (u32/i32 fields; f64 fields of fixed-place structs: f64 indices), for
+      // a pre-shifted base: u32[(p >>> 2) + SW_X]. Used where a call is not allowed (a
+      // straight run of stores that a terminated worker must not stop inside: V8 stops a
+      // worker at calls and loop back-edges) or where the accessor is too big to inline.
+      const wp = st.prefix.replace(/_$/, 'W_');
       for (const { f, off } of laid) {
-        if (f.t === 'pad') continue;
-        const sh = f.t === 'f64' ? 3 : 2;
-        out.push(`export const ${st.prefix}W_${f.c} = ${off >>> sh};`);
+        if (f.t === 'pad' || f.t === 'bytes' || f.t === 'u16' || (f.t === 'f64' && !st.words)) continue;
+        out.push(`export const ${wp}${f.c} = ${f.t === 'f64' ? off / 8 : off / 4};`);
       }
     }
     out.push(...accessors(st, laid));

@@ -11,18 +11,18 @@ import { checkHeap } from './check.js';
 import { stackalloc, stackfree } from './stack.js';
 import { reclaimSweeps, startSweepers } from './mgcsweep.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
-import { findObject, freeObject, mallocgc, usableSize, type MallocContext } from './malloc.js';
+import { P_IDLE, P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
+import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
 import { initMCache, inFlightAllocs, recoverSpanInHand, releaseAll, repairCachedSpans } from './mcache.js';
 import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
-import { gcinit, gcStart, heapGoalFor, type GCCycleInfo } from './mgc.js';
+import { gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
-import { P_IDLE, P_RESERVED, P_RUNNING } from './runtime2.js';
-import { centralOf } from './mcentral.js';
 import { forceUnlockHeldBy, lock, takeOverLockHeldBy, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError, GoHeapError } from './errors.js';
 import { numSpanClasses } from './sizeclasses.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
+import { centralOf } from './mspanset.js';
 import {
   C_LOCK, H_GCLOCK, H_LOCK, MCACHE_SIZE, type MCachePtr, type PPtr, P_SIZE, ST_GC_PERCENT,
   ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, addPEpoch, casPStatus, loadPEpoch, loadPStatus,

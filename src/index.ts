@@ -12,7 +12,7 @@ export {
   IllegalTransitionError, InvalidArgumentError, HeapCorruptionError,
 } from './errors.js';
 export { type MemStats, type MemStatsBySize, memStatsFields } from './mstats.js';
-export { type GCCycleInfo } from './mgc.js';
+export { type GCCycleInfo } from './runtime2.js';
 export {
   OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, memStateNames, type BackendKind,
 } from './mem.js';

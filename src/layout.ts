@@ -73,6 +73,28 @@ export const S_ACBC = 72;
 export const S_ELEMSIZE = 76;
 export const S_LIMIT = 80;
 export const S_TINYMASKS = 84;
+export const SW_NEXT = 0;
+export const SW_PREV = 1;
+export const SW_LIST = 2;
+export const SW_START = 3;
+export const SW_NPAGES = 4;
+export const SW_MANUAL_FREE = 5;
+export const SW_FREEINDEX = 6;
+export const SW_NELEMS = 7;
+export const SW_CACHE_LO = 8;
+export const SW_CACHE_HI = 9;
+export const SW_ALLOCBITS = 10;
+export const SW_FREEDBITS = 11;
+export const SW_SWEEPGEN = 12;
+export const SW_DIVMUL = 13;
+export const SW_ALLOCCOUNT = 14;
+export const SW_SPANCLASS = 15;
+export const SW_STATE = 16;
+export const SW_NEEDZERO = 17;
+export const SW_ACBC = 18;
+export const SW_ELEMSIZE = 19;
+export const SW_LIMIT = 20;
+export const SW_TINYMASKS = 21;
 /** mspan.next: list link. */
 export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
 export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
@@ -171,6 +193,13 @@ export const MC_TINYALLOCS = 12;
 export const MC_FLUSHGEN = 16;
 export const MC_PID = 20;
 export const MC_ALLOC = 32;
+export const MCW_TINY = 0;
+export const MCW_TINYOFFSET = 1;
+export const MCW_TINYMASK = 2;
+export const MCW_TINYALLOCS = 3;
+export const MCW_FLUSHGEN = 4;
+export const MCW_PID = 5;
+export const MCW_ALLOC = 8;
 /** mcache.tiny: address of the current tiny block. */
 export function mcacheTiny(u32: Uint32Array, b: MCachePtr): number { return u32[(b + MC_TINY) >>> 2]; }
 export function setMcacheTiny(u32: Uint32Array, b: MCachePtr, v: number): void { u32[(b + MC_TINY) >>> 2] = v; }
@@ -230,6 +259,17 @@ export const P_MSPANCACHE_BUF = 1220;
 export const P_SWEEP_PHASE = 1732;
 export const P_SWEEP_FREEINDEX = 1736;
 export const P_SWEEP_TAKEN = 1740;
+export const PW_STATUS = 0;
+export const PW_MCACHE = 1;
+export const PW_EPOCH = 2;
+export const PW_SWEEPING = 3;
+export const PW_SWEEPSPAN = 4;
+export const PW_INHAND = 5;
+export const PW_MSPANCACHE_LEN = 304;
+export const PW_MSPANCACHE_BUF = 305;
+export const PW_SWEEP_PHASE = 433;
+export const PW_SWEEP_FREEINDEX = 434;
+export const PW_SWEEP_TAKEN = 435;
 /** p.status: P_IDLE / P_RUNNING / P_RESERVED. */
 export function pStatus(i32: Int32Array, b: PPtr): number { return i32[(b + P_STATUS) >>> 2]; }
 export function setPStatus(i32: Int32Array, b: PPtr, v: number): void { i32[(b + P_STATUS) >>> 2] = v; }
@@ -349,13 +389,38 @@ export const ST_PAUSE_END = 272;
  *
  *   offset  bytes  constant       field     meaning
  *        0      4  C_LOCK         lock i32  lock word (lock_futex.ts: 0 free, else the holder's token)
- *        4     32  C_SETS         sets      {head, tail} x partial[0], partial[1], full[0], full[1]
+ *        4     32  C_SETS         sets      span sets partial[0], partial[1], full[0], full[1] (SL_*)
  *       36     28                 (pad)
  *       64         MCENTRAL_SIZE  end
  */
 export const MCENTRAL_SIZE = 64;
 export const C_LOCK = 0;
 export const C_SETS = 4;
+export const CW_LOCK = 0;
+
+// ----------------------------------------------------------------------------------------
+// mSpanList (runtime/mheap.go)
+// ----------------------------------------------------------------------------------------
+/**
+ * A doubly linked list of spans through their next/prev fields (mspanset.ts): the mcentral
+ * span sets and the stack pools.
+ *
+ *   offset  bytes  constant        field          meaning
+ *        0      4  SL_FIRST        first SpanPtr  first span (0 = empty)
+ *        4      4  SL_LAST         last SpanPtr   last span (0 = empty)
+ *        8         SPAN_LIST_SIZE  end
+ */
+export const SPAN_LIST_SIZE = 8;
+export const SL_FIRST = 0;
+export const SL_LAST = 4;
+export const SLW_FIRST = 0;
+export const SLW_LAST = 1;
+/** mSpanList.first: first span. */
+export function mSpanListFirst(u32: Uint32Array, b: number): SpanPtr { return u32[(b + SL_FIRST) >>> 2] as SpanPtr; }
+export function setMSpanListFirst(u32: Uint32Array, b: number, v: SpanPtr | 0): void { u32[(b + SL_FIRST) >>> 2] = v; }
+/** mSpanList.last: last span. */
+export function mSpanListLast(u32: Uint32Array, b: number): SpanPtr { return u32[(b + SL_LAST) >>> 2] as SpanPtr; }
+export function setMSpanListLast(u32: Uint32Array, b: number, v: SpanPtr | 0): void { u32[(b + SL_LAST) >>> 2] = v; }
 
 // ----------------------------------------------------------------------------------------
 // heapArena (runtime/mheap.go)
@@ -374,6 +439,8 @@ export const HEAP_ARENA_SIZE = 33800;
 export const A_SPANS = 0;
 export const A_PAGE_IN_USE = 32768;
 export const A_ZEROED_BASE = 33792;
+export const AW_SPANS = 0;
+export const AW_ZEROED_BASE = 8448;
 /** heapArena.spans[i]: span address per page. */
 export function arenaSpans(u32: Uint32Array, b: number, i: number): SpanPtr { return u32[((b + A_SPANS) >>> 2) + i] as SpanPtr; }
 export function setArenaSpans(u32: Uint32Array, b: number, i: number, v: SpanPtr | 0): void { u32[((b + A_SPANS) >>> 2) + i] = v; }
@@ -387,38 +454,38 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
 /**
  * The mheap header (mheap.ts): one per heap, sysAlloc'd at creation (other_sys).
  *
- *   offset  bytes  constant           field                 meaning
- *        0      4  H_SWEEPGEN         sweepgen u32          bumped by 2 each GC
- *        4      4  H_ARENA_HINT       arenaHint u32         where the next arena reservation is tried
- *        8      4  H_CUR_BASE         curArenaBase u32      reserved, not yet grown part of the current arena
- *       12      4  H_CUR_END          curArenaEnd u32       its end
- *       16      4  H_PAGEALLOC        pageAlloc u32         address of the page allocator's state
- *       20      4  H_MAXCHUNKS        maxChunks u32         chunks the page allocator covers
- *       24      4  H_SWEEP_DONE       sweepDone u32         1 when no span is left unswept this cycle
- *       28      4  H_NPROCS           nprocs u32            P slots ever used (allp[0..nprocs) may be non-zero)
- *       32      8  H_PERSISTENT       persistent            persistentalloc state (PER_*)
- *       40      4  H_EMPTYSPAN        emptymspan SpanPtr    the empty span (nelems 0) of empty mcache slots
- *       44      4  H_ZEROBASE         zerobase u32          the address every zero-size allocation returns is this word's (Go: zerobase)
- *       48      4  H_MAXPROCS         maxprocs u32          most Ps this heap allows (<= 64)
+ *   offset  bytes  constant           field               meaning
+ *        0      4  H_SWEEPGEN         sweepgen u32        bumped by 2 each GC
+ *        4      4  H_ARENA_HINT       arenaHint u32       where the next arena reservation is tried
+ *        8      4  H_CUR_BASE         curArenaBase u32    reserved, not yet grown part of the current arena
+ *       12      4  H_CUR_END          curArenaEnd u32     its end
+ *       16      4  H_PAGEALLOC        pageAlloc u32       address of the page allocator's state
+ *       20      4  H_MAXCHUNKS        maxChunks u32       chunks the page allocator covers
+ *       24      4  H_SWEEP_DONE       sweepDone u32       1 when no span is left unswept this cycle
+ *       28      4  H_NPROCS           nprocs u32          P slots ever used (allp[0..nprocs) may be non-zero)
+ *       32      8  H_PERSISTENT       persistent          persistentalloc state (PER_*)
+ *       40      4  H_EMPTYSPAN        emptymspan SpanPtr  the empty span (nelems 0) of empty mcache slots
+ *       44      4  H_ZEROBASE         zerobase u32        the address every zero-size allocation returns is this word's (Go: zerobase)
+ *       48      4  H_MAXPROCS         maxprocs u32        most Ps this heap allows (<= 64)
  *       52     12                     (pad)
- *       64    256  H_ARENAS           arenas[64] u32        heapArena address per 64 MiB of address space (read on every free)
- *      320     32  H_SPANALLOC        spanalloc             fixalloc of mspan structs (mspan_sys)
- *      352     32  H_CACHEALLOC       cachealloc            fixalloc of mcache structs (mcache_sys)
- *      384     96  H_GCBITSALLOC      gcbitsalloc           fixallocs of span bitmaps, 64/128/256 bytes (gcMiscSys)
- *      480     32  H_TINYMASKALLOC    tinymaskalloc         fixalloc of tiny-block masks (gcMiscSys)
- *      512      4  H_LOCK             lock i32              heap lock word: the words every worker writes share one cache line, away from the read-mostly words
- *      516      4  H_GCLOCK           gclock i32            GC lock word: serialises GC cycles
- *      520      4  H_SWEEPERS         sweepers i32          sweeps in progress; bit 31: a GC is advancing sweepgen (Go: sweep.active)
+ *       64    256  H_ARENAS           arenas[64] u32      heapArena address per 64 MiB of address space (read on every free)
+ *      320     32  H_SPANALLOC        spanalloc           fixalloc of mspan structs (mspan_sys)
+ *      352     32  H_CACHEALLOC       cachealloc          fixalloc of mcache structs (mcache_sys)
+ *      384     96  H_GCBITSALLOC      gcbitsalloc         fixallocs of span bitmaps, 64/128/256 bytes (gcMiscSys)
+ *      480     32  H_TINYMASKALLOC    tinymaskalloc       fixalloc of tiny-block masks (gcMiscSys)
+ *      512      4  H_LOCK             lock i32            heap lock word: the words every worker writes share one cache line, away from the read-mostly words
+ *      516      4  H_GCLOCK           gclock i32          GC lock word: serialises GC cycles
+ *      520      4  H_SWEEPERS         sweepers i32        sweeps in progress; bit 31: a GC is advancing sweepgen (Go: sweep.active)
  *      524     52                     (pad)
- *      576   8704  H_CENTRAL          central               mcentral per span class (C_*), one cache line each
- *     9280   4224  H_STATS            stats                 global statistics block (ST_* heap slots)
- *    13504    256  H_ALLP             allp[64] PPtr         P struct address per P id (0 = free slot)
- *    13760      4  H_SWEEP_CURSOR     sweepCursor i32       first span class that may still have unswept spans
+ *      576   8704  H_CENTRAL          central             mcentral per span class (C_*), one cache line each
+ *     9280   4224  H_STATS            stats               global statistics block (ST_* heap slots)
+ *    13504    256  H_ALLP             allp[64] PPtr       P struct address per P id (0 = free slot)
+ *    13760      4  H_SWEEP_CURSOR     sweepCursor i32     first span class that may still have unswept spans
  *    13764     12                     (pad)
- *    13776     16  H_STACKPOOL        stackpool[4] SpanPtr  first span with free slots, per stack order (stack.ts)
- *    13792         MHEAP_HEADER_SIZE  end
+ *    13776     32  H_STACKPOOL        stackpool           stack pool span list (SL_*) per stack order (stack.ts)
+ *    13808         MHEAP_HEADER_SIZE  end
  */
-export const MHEAP_HEADER_SIZE = 13792;
+export const MHEAP_HEADER_SIZE = 13808;
 export const H_SWEEPGEN = 0;
 export const H_ARENA_HINT = 4;
 export const H_CUR_BASE = 8;
@@ -444,6 +511,23 @@ export const H_STATS = 9280;
 export const H_ALLP = 13504;
 export const H_SWEEP_CURSOR = 13760;
 export const H_STACKPOOL = 13776;
+export const HW_SWEEPGEN = 0;
+export const HW_ARENA_HINT = 1;
+export const HW_CUR_BASE = 2;
+export const HW_CUR_END = 3;
+export const HW_PAGEALLOC = 4;
+export const HW_MAXCHUNKS = 5;
+export const HW_SWEEP_DONE = 6;
+export const HW_NPROCS = 7;
+export const HW_EMPTYSPAN = 10;
+export const HW_ZEROBASE = 11;
+export const HW_MAXPROCS = 12;
+export const HW_ARENAS = 16;
+export const HW_LOCK = 128;
+export const HW_GCLOCK = 129;
+export const HW_SWEEPERS = 130;
+export const HW_ALLP = 3376;
+export const HW_SWEEP_CURSOR = 3440;
 /** mheap.sweepgen: bumped by 2 each GC. */
 export function mheapSweepgen(u32: Uint32Array, b: number): number { return u32[(b + H_SWEEPGEN) >>> 2]; }
 export function setMheapSweepgen(u32: Uint32Array, b: number, v: number): void { u32[(b + H_SWEEPGEN) >>> 2] = v; }
@@ -488,9 +572,6 @@ export function mheapSweepCursor(i32: Int32Array, b: number): number { return i3
 export function setMheapSweepCursor(i32: Int32Array, b: number, v: number): void { i32[(b + H_SWEEP_CURSOR) >>> 2] = v; }
 export function loadMheapSweepCursor(i32: Int32Array, b: number): number { return Atomics.load(i32, (b + H_SWEEP_CURSOR) >>> 2); }
 export function storeMheapSweepCursor(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_SWEEP_CURSOR) >>> 2, v); }
-/** mheap.stackpool[i]: first span with free slots, per stack order. */
-export function mheapStackpool(u32: Uint32Array, b: number, i: number): SpanPtr { return u32[((b + H_STACKPOOL) >>> 2) + i] as SpanPtr; }
-export function setMheapStackpool(u32: Uint32Array, b: number, i: number, v: SpanPtr | 0): void { u32[((b + H_STACKPOOL) >>> 2) + i] = v; }
 
 // ----------------------------------------------------------------------------------------
 // pageAlloc (runtime/mpagealloc.go)
@@ -519,14 +600,14 @@ export const PA_END = 16;
 export const PA_IN_USE_LEN = 20;
 export const PA_SI_SEARCH_ADDR = 24;
 export const PA_SI_STATE = 28;
-export const PA_W_MAGIC = 0;
-export const PA_W_MAX_CHUNKS = 1;
-export const PA_W_SEARCH_ADDR = 2;
-export const PA_W_START = 3;
-export const PA_W_END = 4;
-export const PA_W_IN_USE_LEN = 5;
-export const PA_W_SI_SEARCH_ADDR = 6;
-export const PA_W_SI_STATE = 7;
+export const PAW_MAGIC = 0;
+export const PAW_MAX_CHUNKS = 1;
+export const PAW_SEARCH_ADDR = 2;
+export const PAW_START = 3;
+export const PAW_END = 4;
+export const PAW_IN_USE_LEN = 5;
+export const PAW_SI_SEARCH_ADDR = 6;
+export const PAW_SI_STATE = 7;
 
 // ----------------------------------------------------------------------------------------
 // fixalloc (runtime/mfixalloc.go)
@@ -554,6 +635,14 @@ export const F_NALLOC = 16;
 export const F_INUSE = 20;
 export const F_STAT = 24;
 export const F_ZERO = 28;
+export const FW_SIZE = 0;
+export const FW_LIST = 1;
+export const FW_CHUNK = 2;
+export const FW_NCHUNK = 3;
+export const FW_NALLOC = 4;
+export const FW_INUSE = 5;
+export const FW_STAT = 6;
+export const FW_ZERO = 7;
 /** fixalloc.size: object size in bytes. */
 export function fixallocSize(u32: Uint32Array, b: number): number { return u32[(b + F_SIZE) >>> 2]; }
 export function setFixallocSize(u32: Uint32Array, b: number, v: number): void { u32[(b + F_SIZE) >>> 2] = v; }
@@ -593,6 +682,8 @@ export function setFixallocZero(u32: Uint32Array, b: number, v: number): void { 
 export const PERSISTENT_SIZE = 8;
 export const PER_CHUNK = 0;
 export const PER_OFF = 4;
+export const PERW_CHUNK = 0;
+export const PERW_OFF = 1;
 /** persistentAlloc.chunk: base address of the current 256 KiB chunk. */
 export function persistentChunk(u32: Uint32Array, b: number): number { return u32[(b + PER_CHUNK) >>> 2]; }
 export function setPersistentChunk(u32: Uint32Array, b: number, v: number): void { u32[(b + PER_CHUNK) >>> 2] = v; }
@@ -635,13 +726,13 @@ export const OS_STATE_BYTES = 32;
 export const OS_MAPPED_READY = 64;
 export const OS_SYS_STATS = 72;
 export const OS_LENGTH_PAGES = 192;
-export const OS_W_MAGIC = 0;
-export const OS_W_VERSION = 1;
-export const OS_W_NPAGES = 2;
-export const OS_W_TABLE_OFF = 3;
-export const OS_W_NONE_HINT = 4;
-export const OS_W_BACKEND = 6;
-export const OS_W_STATE_BYTES = 4;
-export const OS_W_MAPPED_READY = 8;
-export const OS_W_SYS_STATS = 9;
-export const OS_W_LENGTH_PAGES = 48;
+export const OSW_MAGIC = 0;
+export const OSW_VERSION = 1;
+export const OSW_NPAGES = 2;
+export const OSW_TABLE_OFF = 3;
+export const OSW_NONE_HINT = 4;
+export const OSW_BACKEND = 6;
+export const OSW_STATE_BYTES = 4;
+export const OSW_MAPPED_READY = 8;
+export const OSW_SYS_STATS = 9;
+export const OSW_LENGTH_PAGES = 48;

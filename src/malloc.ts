@@ -27,34 +27,24 @@
  * @module
  */
 import { DoubleFreeError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
-import { gcTriggerTest, gcStart, type GCCycleInfo } from './mgc.js';
-import { centralOf, fullSwept, setPush } from './mcentral.js';
+import type { MallocContext } from './runtime2.js';
+import { gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { pageSize } from './mem.js';
 import { mSpanInUse, nextFreeFast } from './mspan.js';
 import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass } from './sizeclasses.js';
+import { centralOf, setPush, fullSwept } from './mspanset.js';
+import { reclaim } from './mgcsweep.js';
 import {
-  C_LOCK, type MCachePtr, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT,
-  type SpanPtr, loadSpanFreeIndex, mcacheAlloc, mcacheTiny, mcacheTinyAllocs, mcacheTinyMask,
-  mcacheTinyOffset, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
-  setSpanAllocCount, setSpanFreeIndex, setSpanLimit, setSpanSweepgen, spanAllocBits,
-  spanDivMul, spanElemsize, spanFreeIndex, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
+  C_LOCK, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCCOUNT,
+  SW_FREEINDEX, SW_LIMIT, SW_START, type SpanPtr, loadSpanFreeIndex, mcacheAlloc, mcacheTiny,
+  mcacheTinyAllocs, mcacheTinyMask, mcacheTinyOffset, setMcacheTiny, setMcacheTinyAllocs,
+  setMcacheTinyMask, setMcacheTinyOffset, setSpanSweepgen, spanAllocBits, spanDivMul,
+  spanElemsize, spanFreeIndex, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
 } from './layout.js';
-
-/** What the allocation paths need from the calling P: its heap handle and mcache. */
-export interface MallocContext {
-  /** The heap. */
-  readonly h: MHeap;
-  /** Address of this P's mcache. */
-  readonly mcache: MCachePtr;
-  /** Address of the heap's emptymspan. */
-  readonly emptymspan: SpanPtr;
-  /** Called after every GC cycle this context runs (gctrace), or null. */
-  onGC: ((info: GCCycleInfo) => void) | null;
-}
 
 /**
  * Allocate size bytes (Go: mallocgc). noscan is 1 for objects without pointers, 0 for
@@ -158,19 +148,22 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   const h = ctx.h, views = h.views;
   const npages = Math.ceil(size / pageSize);
   const spc = noscan; // span class 0 (scan) or 1 (noscan)
+  if (!h.sweepDone) reclaim(h, npages); // Go: in mheap.alloc, before allocSpan
   const s = h.alloc(npages, spc);
   if (s === 0) {
     throw new OutOfMemoryError(`out of memory: a ${size}-byte object needs ${npages} contiguous pages and the reservation (${h.mem.reserve} bytes) has no room for them`);
   }
-  const u32 = views.u32, f64 = views.f64;
-  const base = spanStartAddr(u32, s);
-  setSpanFreeIndex(u32, s, 1);
-  setSpanAllocCount(u32, s, 1);
-  setSpanLimit(u32, s, base + size);
+  const u32 = views.u32, f64 = views.f64, sw = s >>> 2, pstats = h.pstats;
+  // allocCount and the statistics in one straight run with no call (word indices, not
+  // accessors): reclaimP's recoverSpanInHand relies on it.
+  const base = u32[sw + SW_START];
+  u32[sw + SW_FREEINDEX] = 1;
+  u32[sw + SW_ALLOCCOUNT] = 1;
+  u32[sw + SW_LIMIT] = base + size;
   const nbytes = npages * pageSize;
-  f64[h.pstats + ST_LARGE_ALLOC] += nbytes;
-  f64[h.pstats + ST_LARGE_ALLOC_COUNT] += 1;
-  f64[h.pstats + ST_HEAP_LIVE] += nbytes;
+  f64[pstats + ST_LARGE_ALLOC] += nbytes;
+  f64[pstats + ST_LARGE_ALLOC_COUNT] += 1;
+  f64[pstats + ST_HEAP_LIVE] += nbytes;
   // On the swept full list, where sweeping will find it (Go does the same). Under the
   // mcentral lock sweepgen cannot advance, so the span's sweepgen and its set agree.
   const c = centralOf(h.central, spc);

@@ -20,16 +20,17 @@ import type { MHeap } from './mheap.js';
 import { mSpanInUse, nextFreeIndex, positionAllocCache } from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
-import { LIST_MCACHE, LIST_STACKPOOL } from './mcentral.js';
 import { pageSize } from './mem.js';
+import { LIST_MCACHE } from './mspanset.js';
 import {
-  MC_ALLOC, type MCachePtr, P_INHAND, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
-  type SpanPtr, loadPStatus, loadPSweepSpan, mcacheAlloc, mcacheFlushGen, mcachePid,
-  mcacheTinyAllocs, pMcache, pSpanInHand, setMcacheAlloc, setMcacheFlushGen, setMcachePid,
-  setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
-  setSpanAllocCount, setSpanAllocCountBeforeCache, setSpanList, setSpanSweepgen, spanAllocBits,
-  spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanList, spanNelems,
-  spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen,
+  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, P_INHAND, ST_HEAP_LIVE,
+  ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS,
+  SW_NPAGES, SW_SWEEPGEN, type SpanPtr, loadPStatus, loadPSweepSpan, mcacheAlloc,
+  mcacheFlushGen, mcacheTinyAllocs, pMcache, pSpanInHand, setMcacheAlloc, setMcacheFlushGen,
+  setMcachePid, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
+  setSpanAllocCount, setSpanList, setSpanSweepgen, spanAllocBits, spanAllocCount,
+  spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanList, spanNelems, spanSpanclass,
+  spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -62,25 +63,29 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
   const s = cacheSpan(h, spc);
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
-  setSpanAllocCountBeforeCache(u32, s, spanAllocCount(u32, s));
-  setSpanList(u32, s, LIST_MCACHE + mcachePid(u32, c));
+  // From here to the slot store, one straight run with no call (word indices, not
+  // accessors): a terminated worker stops either before it or after it.
+  const sw = s >>> 2, w = h.inHandWord(), pstats = h.pstats;
+  u32[sw + SW_ACBC] = u32[sw + SW_ALLOCCOUNT];
+  u32[sw + SW_LIST] = LIST_MCACHE + u32[(c >>> 2) + MCW_PID];
   // Pacer: assume every free slot of the new span will be used (Go's deliberate overestimate).
-  f64[h.pstats + ST_HEAP_LIVE] += spanNpages(u32, s) * pageSize - spanAllocCount(u32, s) * spanElemsize(u32, s);
-  setMcacheAlloc(u32, c, spc, s);
-  u32[h.inHandWord()] = 0;
+  f64[pstats + ST_HEAP_LIVE] += u32[sw + SW_NPAGES] * pageSize - u32[sw + SW_ALLOCCOUNT] * u32[sw + SW_ELEMSIZE];
+  u32[(c >>> 2) + MCW_ALLOC + spc] = s;
+  u32[w] = 0;
   return s;
 }
 
 /** Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount). */
 function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
-  const u32 = h.views.u32, f64 = h.views.f64;
-  const used = spanAllocCount(u32, s) - spanAllocCountBeforeCache(u32, s);
-  f64[h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc)] += used;
-  setSpanAllocCountBeforeCache(u32, s, spanAllocCount(u32, s));
-  setSpanList(u32, s, 0);
+  const u32 = h.views.u32, f64 = h.views.f64, sw = s >>> 2, cw = c >>> 2;
+  const slot = h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc), pstats = h.pstats;
+  // One straight run with no call (word indices, not accessors): counted once or not at all.
+  f64[slot] += u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC];
+  u32[sw + SW_ACBC] = u32[sw + SW_ALLOCCOUNT];
+  u32[sw + SW_LIST] = 0;
   if (spc === tinySpanClass) {
-    f64[h.pstats + ST_TINY_ALLOC_COUNT] += mcacheTinyAllocs(u32, c);
-    setMcacheTinyAllocs(u32, c, 0);
+    f64[pstats + ST_TINY_ALLOC_COUNT] += u32[cw + MCW_TINYALLOCS];
+    u32[cw + MCW_TINYALLOCS] = 0;
   }
 }
 
@@ -97,12 +102,14 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
     const slot = (c + MC_ALLOC + 4 * spc) >>> 2;
     const s = u32[slot] as SpanPtr;
     if (s === emptymspan) continue;
+    const w = h.inHandWord(), pstats = h.pstats, sw = s >>> 2;
     settleSpan(h, c, s, spc);
+    // No call from here to uncacheSpan (word indices, not accessors).
     // Take back the pacer's overestimate for the slots that were never used.
-    if (spanSweepgen(u32, s) === ((sg + 3) >>> 0)) {
-      f64[h.pstats + ST_HEAP_LIVE] -= (spanNelems(u32, s) - spanAllocCount(u32, s)) * spanElemsize(u32, s);
+    if (u32[sw + SW_SWEEPGEN] === ((sg + 3) >>> 0)) {
+      f64[pstats + ST_HEAP_LIVE] -= (u32[sw + SW_NELEMS] - u32[sw + SW_ALLOCCOUNT]) * u32[sw + SW_ELEMSIZE];
     }
-    u32[h.inHandWord()] = s; // before it leaves the slot (see MHeap.inHandWord)
+    u32[w] = s; // before it leaves the slot (see MHeap.inHandWord)
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
@@ -183,7 +190,7 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
   u32[w] = 0;
   if (s === 0 || spanState(u32, s) !== mSpanInUse) return;
   const list = spanList(u32, s);
-  if (list !== 0 && list < LIST_STACKPOOL) return; // in an mcentral set
+  if (list !== 0 && list < LIST_MCACHE) return; // in an mcentral set
   const spc = spanSpanclass(u32, s);
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);

@@ -22,89 +22,16 @@
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan } from './mgcsweep.js';
+import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan, acquireSweep, reclaim } from './mgcsweep.js';
 import { nextFreeIndex, positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
 import {
-  C_LOCK, C_SETS, MCENTRAL_SIZE, type SpanPtr, casSpanSweepgen, setSpanFreeIndex, setSpanList,
-  setSpanNext, setSpanPrev, setSpanSweepgen, spanAllocCount, spanList, spanNelems, spanNext,
-  spanPrev, spanSpanclass, spanSweepgen,
+  C_LOCK, SW_FREEINDEX, SW_SWEEPGEN, type SpanPtr, setSpanSweepgen, spanAllocCount, spanNelems,
+  spanSpanclass, spanSweepgen,
 } from './layout.js';
 
-// The mcentral struct: C_* offsets in layout.ts (generated).
-const SET_SIZE = 8;
-const SET_HEAD = 0;
-const SET_TAIL = 4;
-
-
-/** Set indices inside an mcentral: partial[0], partial[1], full[0], full[1]. */
-export const SET_PARTIAL = 0;
-export const SET_FULL = 2;
-
-/** `list` value of a span held by an mcache (the P id is added to it). */
-export const LIST_MCACHE = 0x40000000;
-/** `list` value of a span on a stack pool list (the order is added to it). */
-export const LIST_STACKPOOL = 0x20000000;
-
-/** Address of mcentral for span class spc. */
-export function centralOf(centralBase: number, spc: number): number {
-  return centralBase + spc * MCENTRAL_SIZE;
-}
-
-/** Set index of the swept partial set for sweepgen sg (partialSwept), and the others. */
-export function partialSwept(sg: number): number { return SET_PARTIAL + ((sg >>> 1) & 1); }
-export function partialUnswept(sg: number): number { return SET_PARTIAL + (1 - ((sg >>> 1) & 1)); }
-export function fullSwept(sg: number): number { return SET_FULL + ((sg >>> 1) & 1); }
-export function fullUnswept(sg: number): number { return SET_FULL + (1 - ((sg >>> 1) & 1)); }
-
-/** `list` id stored in a span that is in set `set` of mcentral `spc`. */
-export function setListId(spc: number, set: number): number {
-  return 1 + ((spc << 2) | set);
-}
-
-/** Push span s at the tail of set `set` of the mcentral at c. */
-export function setPush(u32: Uint32Array, c: number, spc: number, set: number, s: SpanPtr): void {
-  if (spanList(u32, s) !== 0) throw new HeapCorruptionError(`span ${s} pushed to a span set while on list ${spanList(u32, s)}`);
-  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const tail = u32[h + (SET_TAIL >>> 2)] as SpanPtr;
-  setSpanNext(u32, s, 0);
-  setSpanPrev(u32, s, tail);
-  if (tail === 0) u32[h + (SET_HEAD >>> 2)] = s;
-  else setSpanNext(u32, tail, s);
-  u32[h + (SET_TAIL >>> 2)] = s;
-  setSpanList(u32, s, setListId(spc, set));
-}
-
-/** Pop the span at the head of set `set`; 0 if empty. */
-export function setPop(u32: Uint32Array, c: number, set: number): SpanPtr | 0 {
-  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const s = u32[h + (SET_HEAD >>> 2)] as SpanPtr;
-  if (s === 0) return 0;
-  const next = spanNext(u32, s);
-  u32[h + (SET_HEAD >>> 2)] = next;
-  if (next === 0) u32[h + (SET_TAIL >>> 2)] = 0;
-  else setSpanPrev(u32, next, 0);
-  setSpanNext(u32, s, 0);
-  setSpanPrev(u32, s, 0);
-  setSpanList(u32, s, 0);
-  return s;
-}
-
-/** Remove span s from set `set` wherever it is in it. */
-export function setRemove(u32: Uint32Array, c: number, set: number, s: SpanPtr): void {
-  const h = (c + C_SETS + set * SET_SIZE) >>> 2;
-  const next = spanNext(u32, s), prev = spanPrev(u32, s);
-  if (prev === 0) u32[h + (SET_HEAD >>> 2)] = next; else setSpanNext(u32, prev, next);
-  if (next === 0) u32[h + (SET_TAIL >>> 2)] = prev; else setSpanPrev(u32, next, prev);
-  setSpanNext(u32, s, 0);
-  setSpanPrev(u32, s, 0);
-  setSpanList(u32, s, 0);
-}
-
-/** First span of a set (for walking it in check() and the visualiser); 0 if empty. */
-export function setHead(u32: Uint32Array, c: number, set: number): SpanPtr | 0 {
-  return u32[(c + C_SETS + set * SET_SIZE + SET_HEAD) >>> 2] as SpanPtr;
-}
+// The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.
 
 // ---------------------------------------------------------------------------------------
 // cacheSpan / uncacheSpan / grow (Go: mcentral.cacheSpan, uncacheSpan, grow)
@@ -150,8 +77,8 @@ export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
         const u32 = views.u32;
         const fi = nextFreeIndex(u32, f);
         if (fi !== spanNelems(u32, f)) {
-          setSpanFreeIndex(u32, f, fi);
-          setSpanSweepgen(u32, f, (sg + 3) >>> 0);
+          u32[(f >>> 2) + SW_FREEINDEX] = fi; // no call between these two stores
+          u32[(f >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
           s = f;
         } else {
           lock(views.i32, c + C_LOCK, h.lockToken);
@@ -197,7 +124,7 @@ function popSweptLocked(h: MHeap, c: number, spc: number): SpanPtr | 0 {
   views.sync();
   const sg = h.sweepgen;
   const s = setPop(views.u32, c, partialSwept(sg));
-  if (s !== 0) { views.u32[w] = s; setSpanSweepgen(views.u32, s, (sg + 3) >>> 0); }
+  if (s !== 0) { views.u32[w] = s; views.u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0; } // no call between
   unlock(views.i32, c + C_LOCK);
   return s;
 }
@@ -240,15 +167,7 @@ export function uncacheSpan(h: MHeap, s: SpanPtr): void {
 
 /** A fresh span for span class spc from the heap (Go: mcentral.grow); 0 if out of memory. */
 export function mcentralGrow(h: MHeap, spc: number): SpanPtr | 0 {
-  return h.alloc(class_to_allocnpages[spanClassSizeclass(spc)], spc);
-}
-
-/**
- * Take sweep ownership of s, just popped from an unswept set: sweepgen sg-2 -> sg-1 (Go:
- * sweepLocker.tryAcquire). In Go the CAS can lose to another sweeper; here a span in a set
- * belongs to whoever popped it, so a failure means the metadata is corrupt.
- */
-export function acquireSweep(i32: Int32Array, s: SpanPtr, sg: number): void {
-  const old = casSpanSweepgen(i32, s, (sg - 2) | 0, (sg - 1) | 0);
-  if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
+  const npages = class_to_allocnpages[spanClassSizeclass(spc)];
+  if (!h.sweepDone) reclaim(h, npages); // Go: in mheap.alloc, before allocSpan
+  return h.alloc(npages, spc);
 }

@@ -51,8 +51,8 @@
  */
 import { IllegalTransitionError, InvalidArgumentError, OutOfMemoryError, HeapCorruptionError } from './errors.js';
 import {
-  OS_HEADER_SIZE, OS_W_BACKEND, OS_W_LENGTH_PAGES, OS_W_MAGIC, OS_W_MAPPED_READY,
-  OS_W_NONE_HINT, OS_W_NPAGES, OS_W_STATE_BYTES, OS_W_SYS_STATS, OS_W_TABLE_OFF, OS_W_VERSION,
+  OSW_BACKEND, OSW_LENGTH_PAGES, OSW_MAGIC, OSW_MAPPED_READY, OSW_NONE_HINT, OSW_NPAGES,
+  OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
 } from './layout.js';
 
 /** Runtime page size: the unit of every OS-state transition here. */
@@ -163,7 +163,7 @@ export class HeapViews {
 
   /** Cheap check, on every entry point: re-make the views if another context grew the buffer. */
   sync(): void {
-    if (this.u32[OS_W_LENGTH_PAGES] !== this.pages) this.refresh();
+    if (this.u32[OSW_LENGTH_PAGES] !== this.pages) this.refresh();
   }
 }
 
@@ -192,11 +192,11 @@ export class OSMemory {
 
   private constructor(readonly views: HeapViews, readonly backend: BackendKind) {
     const u32 = views.u32;
-    if (u32[OS_W_MAGIC] !== MAGIC) throw new InvalidArgumentError('not a goheap buffer (bad magic)');
-    if (u32[OS_W_VERSION] !== VERSION) throw new InvalidArgumentError('goheap buffer has an unsupported layout version');
-    this.npages = u32[OS_W_NPAGES];
+    if (u32[OSW_MAGIC] !== MAGIC) throw new InvalidArgumentError('not a goheap buffer (bad magic)');
+    if (u32[OSW_VERSION] !== VERSION) throw new InvalidArgumentError('goheap buffer has an unsupported layout version');
+    this.npages = u32[OSW_NPAGES];
     this.reserve = this.npages * pageSize;
-    this.table = u32[OS_W_TABLE_OFF];
+    this.table = u32[OSW_TABLE_OFF];
   }
 
   /**
@@ -229,14 +229,14 @@ export class OSMemory {
     }
     const views = new HeapViews(memory, buffer);
     const u32 = views.u32;
-    u32[OS_W_MAGIC] = MAGIC;
-    u32[OS_W_VERSION] = VERSION;
-    u32[OS_W_NPAGES] = npages;
-    u32[OS_W_TABLE_OFF] = tableOff;
-    u32[OS_W_BACKEND] = kind === 'sab' ? BACKEND_SAB : kind === 'rab' ? BACKEND_RAB : BACKEND_WASM;
-    u32[OS_W_LENGTH_PAGES] = views.pages;
+    u32[OSW_MAGIC] = MAGIC;
+    u32[OSW_VERSION] = VERSION;
+    u32[OSW_NPAGES] = npages;
+    u32[OSW_TABLE_OFF] = tableOff;
+    u32[OSW_BACKEND] = kind === 'sab' ? BACKEND_SAB : kind === 'rab' ? BACKEND_RAB : BACKEND_WASM;
+    u32[OSW_LENGTH_PAGES] = views.pages;
     const f64 = views.f64;
-    f64[OS_W_STATE_BYTES + MEM_NONE] = reserve;
+    f64[OSW_STATE_BYTES + MEM_NONE] = reserve;
     const mem = new OSMemory(views, kind);
     // The boot pages (this header and the table) are the first sysAlloc: None -> Ready.
     const p = mem.sysAlloc(bootBytes - 0, STAT_OTHER_SYS);
@@ -247,7 +247,7 @@ export class OSMemory {
   /** Attach to the OS layer of an existing buffer (another worker). */
   static attach(buffer: ArrayBufferLike, memory: WebAssembly.Memory | null): OSMemory {
     const views = new HeapViews(memory, memory ? memory.buffer : buffer);
-    const k = views.u32[OS_W_BACKEND];
+    const k = views.u32[OSW_BACKEND];
     return new OSMemory(views, k === BACKEND_SAB ? 'sab' : k === BACKEND_RAB ? 'rab' : 'wasm');
   }
 
@@ -262,12 +262,12 @@ export class OSMemory {
 
   /** Bytes currently in the given state. */
   bytesInState(state: number): number {
-    return this.views.f64[OS_W_STATE_BYTES + state];
+    return this.views.f64[OSW_STATE_BYTES + state];
   }
 
   /** Bytes in the Ready state (Go: gcController.mappedReady). */
   get mappedReady(): number {
-    return this.views.f64[OS_W_MAPPED_READY];
+    return this.views.f64[OSW_MAPPED_READY];
   }
 
   /** Bytes mapped: Prepared + Ready. Equals Sys. */
@@ -277,7 +277,7 @@ export class OSMemory {
 
   /** Current value of a sysMemStat counter. */
   stat(id: number): number {
-    return this.views.f64[OS_W_SYS_STATS + id];
+    return this.views.f64[OSW_SYS_STATS + id];
   }
 
   /**
@@ -285,7 +285,7 @@ export class OSMemory {
    * only a bug in goheap can cause.
    */
   statAdd(id: number, delta: number): void {
-    const i = OS_W_SYS_STATS + id;
+    const i = OSW_SYS_STATS + id;
     const v = this.views.f64[i] + delta;
     if (v < 0) throw new HeapCorruptionError(`sysMemStat ${sysStatNames[id]} would go negative (${this.views.f64[i]} + ${delta})`);
     this.views.f64[i] = v;
@@ -301,7 +301,7 @@ export class OSMemory {
   sysAlloc(n: number, stat: number): number {
     const bytes = this.pageBytes(n, 'sysAlloc');
     const np = bytes / pageSize;
-    const i = this.findNoneRun(this.views.u32[OS_W_NONE_HINT], np, 1);
+    const i = this.findNoneRun(this.views.u32[OSW_NONE_HINT], np, 1);
     if (i < 0) return -1;
     const v = i * pageSize;
     this.ensureLength(v + bytes);
@@ -316,7 +316,7 @@ export class OSMemory {
     const [i, np] = this.range(v, n, 'sysFree');
     this.setStates(i, np, MEM_NONE);
     if (stat >= 0) this.statAdd(stat, -n);
-    if (i < this.views.u32[OS_W_NONE_HINT]) this.views.u32[OS_W_NONE_HINT] = i;
+    if (i < this.views.u32[OSW_NONE_HINT]) this.views.u32[OSW_NONE_HINT] = i;
     this.shrinkIfPossible();
   }
 
@@ -457,7 +457,7 @@ export class OSMemory {
 
   private setStates(i: number, np: number, to: number): void {
     const u8 = this.views.u8, t = this.table, f64 = this.views.f64;
-    const sb = OS_W_STATE_BYTES;
+    const sb = OSW_STATE_BYTES;
     let readyDelta = 0;
     for (let k = 0; k < np; k++) {
       const from = u8[t + i + k];
@@ -468,14 +468,14 @@ export class OSMemory {
       else if (to === MEM_READY) readyDelta += pageSize;
       u8[t + i + k] = to;
     }
-    f64[OS_W_MAPPED_READY] += readyDelta;
+    f64[OSW_MAPPED_READY] += readyDelta;
   }
 
   private advanceNoneHint(): void {
     const u8 = this.views.u8, t = this.table;
-    let i = this.views.u32[OS_W_NONE_HINT];
+    let i = this.views.u32[OSW_NONE_HINT];
     while (i < this.npages && u8[t + i] !== MEM_NONE) i++;
-    this.views.u32[OS_W_NONE_HINT] = i;
+    this.views.u32[OSW_NONE_HINT] = i;
   }
 
   /** Make the buffer at least `end` bytes long. */
@@ -498,7 +498,7 @@ export class OSMemory {
   private publishLength(): void {
     const views = this.views;
     views.refresh();
-    Atomics.store(views.i32, OS_W_LENGTH_PAGES, views.pages);
+    Atomics.store(views.i32, OSW_LENGTH_PAGES, views.pages);
   }
 
   /** Resizable ArrayBuffer only: shrink the buffer to the end of the highest Ready page. */
@@ -539,8 +539,8 @@ export class OSMemory {
    */
   recountStates(): void {
     const counts = this.countStates(), f64 = this.views.f64;
-    for (let s = 0; s < 4; s++) f64[OS_W_STATE_BYTES + s] = counts[s] * pageSize;
-    f64[OS_W_MAPPED_READY] = counts[MEM_READY] * pageSize;
+    for (let s = 0; s < 4; s++) f64[OSW_STATE_BYTES + s] = counts[s] * pageSize;
+    f64[OSW_MAPPED_READY] = counts[MEM_READY] * pageSize;
   }
 
   /**

@@ -21,12 +21,12 @@
  */
 import { finishSweep, startSweepCycle, startSweepers, stopSweepers } from './mgcsweep.js';
 import { releaseAll } from './mcache.js';
-import type { MallocContext } from './malloc.js';
 import type { MHeap } from './mheap.js';
+import type { GCCycleInfo, MallocContext } from './runtime2.js';
 import { heapAllocBytes, sumP } from './mstats.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
-import { centralOf } from './mcentral.js';
 import { numSpanClasses } from './sizeclasses.js';
+import { centralOf } from './mspanset.js';
 import {
   C_LOCK, ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED,
   ST_LAST_GC, ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
@@ -35,24 +35,6 @@ import {
 
 /** Go: defaultHeapMinimum. */
 export const defaultHeapMinimum = 4 << 20;
-
-/** What one GC cycle did (for gctrace-style reporting). */
-export interface GCCycleInfo {
-  /** Cycle number (1-based, like gctrace's gc N). */
-  cycle: number;
-  /** True for gc() / freeOSMemory(), false for a cycle the pacer started. */
-  forced: boolean;
-  /** HeapAlloc when the cycle started. */
-  heapBefore: number;
-  /** Live bytes (HeapAlloc without the freed, unswept objects) at the end of the cycle. */
-  heapMarked: number;
-  /** HeapAlloc after the cycle (equal to heapMarked when the cycle swept everything). */
-  heapAfter: number;
-  /** The next heap goal (NextGC). */
-  goal: number;
-  /** Wall time of the cycle in nanoseconds. */
-  pauseNs: number;
-}
 
 /** Initialise the pacer's fields of a new heap. */
 export function gcinit(h: MHeap): void {

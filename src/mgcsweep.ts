@@ -24,19 +24,18 @@
  */
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
-import {
-  centralOf, fullSwept, fullUnswept, partialSwept, partialUnswept, setHead, setPop, setPush, acquireSweep,
-} from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
 import {
-  C_LOCK, type PPtr, P_SWEEPING, P_SWEEP_TAKEN, ST_FREED_UNSWEPT, ST_LARGE_FREE,
-  ST_LARGE_FREE_COUNT, ST_SMALL_FREE, type SpanPtr, loadPSweepSpan, loadPSweeping,
-  pSweepFreeIndex, pSweepPhase, setPSweepFreeIndex, setPSweepPhase, setSpanAllocCount,
-  setSpanNeedzero, spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits,
-  spanList, spanNeedzero, spanNelems, spanNpages, spanSpanclass, spanState, spanSweepgen,
-  storePSweepSpan, storePSweeping, storeSpanFreeIndex, storeSpanSweepgen, subPSweeping,
+  C_LOCK, type PPtr, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN, ST_FREED_UNSWEPT,
+  ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT, SW_NEEDZERO, type SpanPtr,
+  casSpanSweepgen, loadPSweepSpan, loadPSweeping, pSweepFreeIndex, pSweepPhase,
+  setPSweepFreeIndex, setPSweepPhase, spanAllocBits, spanAllocCount, spanElemsize,
+  spanFreeIndex, spanFreedBits, spanList, spanNelems, spanNpages, spanSpanclass, spanState,
+  spanSweepgen, storePSweepSpan, storePSweeping, storeSpanFreeIndex, storeSpanSweepgen,
+  subPSweeping,
 } from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
@@ -96,16 +95,16 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   if (nfreed !== taken) {
     throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
   }
-  // 2. commit: straight-line stores only (see above)
-  const st = h.pstats;
+  // 2. commit: straight-line stores only (see above; word indices, not accessor calls)
+  const st = h.pstats, sw = s >>> 2;
   const large = sizeclass === 0 && nfreed > 0 ? 1 : 0;
-  setSpanAllocCount(u32, s, nalloc);
-  setSpanNeedzero(u32, s, spanNeedzero(u32, s) | (nfreed > 0 ? 1 : 0));
+  u32[sw + SW_ALLOCCOUNT] = nalloc;
+  u32[sw + SW_NEEDZERO] |= nfreed > 0 ? 1 : 0;
   f64[st + ST_FREED_UNSWEPT] -= nfreed * elemsize;
   f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
   f64[st + ST_LARGE_FREE_COUNT] += large;
   f64[st + ST_LARGE_FREE] += large * elemsize;
-  setPSweepPhase(u32, pp, SWEEP_COMMITTED);
+  u32[(pp >>> 2) + PW_SWEEP_PHASE] = SWEEP_COMMITTED;
   // 3. apply
   return sweepSpanCommitted(h, s, preserve, pp);
 }
@@ -348,4 +347,14 @@ export function startSweepCycle(h: MHeap): void {
   h.sweepgen = (h.sweepgen + 2) >>> 0;
   h.sweepCursor = 0;
   h.sweepDone = false;
+}
+
+/**
+ * Take sweep ownership of s, just popped from an unswept set: sweepgen sg-2 -> sg-1 (Go:
+ * sweepLocker.tryAcquire). In Go the CAS can lose to another sweeper; here a span in a set
+ * belongs to whoever popped it, so a failure means the metadata is corrupt.
+ */
+export function acquireSweep(i32: Int32Array, s: SpanPtr, sg: number): void {
+  const old = casSpanSweepgen(i32, s, (sg - 2) | 0, (sg - 1) | 0);
+  if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
 }

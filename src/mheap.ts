@@ -33,9 +33,7 @@
  */
 import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
-import { reclaim } from './mgcsweep.js';
 import { FixAlloc, PersistentAlloc } from './mfixalloc.js';
-import { mspanCacheCap, mspanCacheRefill } from './runtime2.js';
 import {
   OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, MEM_PREPARED, MEM_RESERVED, align,
 } from './mem.js';
@@ -72,6 +70,9 @@ export const pallocChunkPages = pallocChunkBytes / pageSize;
 /** Most Ps (attached contexts) one heap can have. */
 export const maxProcs = 64;
 
+/** Capacity of a P's mspan cache, and how many structs a refill takes (Go: 128 and 64). */
+export const mspanCacheCap = 128;
+export const mspanCacheRefill = 64;
 /** Span allocation types (Go: spanAllocType). */
 export const spanAllocHeap = 0;
 export const spanAllocStack = 1;
@@ -281,12 +282,12 @@ export class MHeap {
   // ----- spans ------------------------------------------------------------------------
 
   /**
-   * Allocate a heap span of npages pages for span class spc (Go: mheap.alloc): first, if
-   * the last GC's sweep is not finished, sweep spans until npages pages have been freed
-   * (Go: the page reclaimer), then allocSpan under the heap lock. 0 = out of memory.
+   * Allocate a heap span of npages pages for span class spc (Go: mheap.alloc): allocSpan
+   * under the heap lock. 0 = out of memory. Go's mheap.alloc first runs the page reclaimer
+   * if the last GC's sweep is not finished; here its callers do (mgcsweep.reclaim), so that
+   * the heap does not depend on the sweeper.
    */
   alloc(npages: number, spc: number): SpanPtr | 0 {
-    if (!this.sweepDone) reclaim(this, npages);
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {

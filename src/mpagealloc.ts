@@ -66,8 +66,8 @@ import {
 import { PAGE_CACHE_PAGES, PC_BASE, PC_CACHE_LO, PC_CACHE_HI, PC_SCAV_LO, PC_SCAV_HI, PC_PAD } from './mpagecache.js';
 import type { U32Views } from './mpagecache.js';
 import {
-  PA_HEADER_SIZE, PA_W_END, PA_W_IN_USE_LEN, PA_W_MAGIC, PA_W_MAX_CHUNKS, PA_W_SEARCH_ADDR,
-  PA_W_SI_SEARCH_ADDR, PA_W_SI_STATE, PA_W_START,
+  PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR,
+  PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
 } from './layout.js';
 
 export type { U32Views, ScavOut } from './mpagecache.js';
@@ -298,10 +298,10 @@ export class PageAlloc {
     }
     const w = base >>> 2;
     u32.fill(0, w, w + size / 4);
-    u32[w + PA_W_MAGIC] = PA_MAGIC_VALUE;
-    u32[w + PA_W_MAX_CHUNKS] = maxChunks;
-    u32[w + PA_W_SEARCH_ADDR] = MAX_SEARCH_ADDR; // no free memory yet
-    u32[w + PA_W_SI_STATE] = SI_CLEARED;
+    u32[w + PAW_MAGIC] = PA_MAGIC_VALUE;
+    u32[w + PAW_MAX_CHUNKS] = maxChunks;
+    u32[w + PAW_SEARCH_ADDR] = MAX_SEARCH_ADDR; // no free memory yet
+    u32[w + PAW_SI_STATE] = SI_CLEARED;
     return new PageAlloc(views, base, maxChunks, os);
   }
 
@@ -309,10 +309,10 @@ export class PageAlloc {
   static attach(views: U32Views, base: number, os: PageAllocOS): PageAlloc {
     const u32 = views.u32;
     const w = base >>> 2;
-    if (u32[w + PA_W_MAGIC] !== PA_MAGIC_VALUE) {
+    if (u32[w + PAW_MAGIC] !== PA_MAGIC_VALUE) {
       throw new HeapCorruptionError(`PageAlloc.attach: no PageAlloc at offset ${base}`);
     }
-    return new PageAlloc(views, base, u32[w + PA_W_MAX_CHUNKS], os);
+    return new PageAlloc(views, base, u32[w + PAW_MAX_CHUNKS], os);
   }
 
   // -------------------------------------------------------------------------------------
@@ -321,17 +321,17 @@ export class PageAlloc {
 
   /** First chunk index known (valid once something was grown). */
   get start(): number {
-    return this.views.u32[this.w + PA_W_START];
+    return this.views.u32[this.w + PAW_START];
   }
 
   /** One past the last chunk index known; 0 before the first grow. */
   get end(): number {
-    return this.views.u32[this.w + PA_W_END];
+    return this.views.u32[this.w + PAW_END];
   }
 
   /** Address where allocation searches start; MAX_SEARCH_ADDR when the heap is full. */
   get searchAddr(): number {
-    return this.views.u32[this.w + PA_W_SEARCH_ADDR];
+    return this.views.u32[this.w + PAW_SEARCH_ADDR];
   }
 
   /** u32 word index of chunk ci's pallocData (alloc bits, then scavenged bits). */
@@ -374,7 +374,7 @@ export class PageAlloc {
   /** Sorted, coalesced [base, limit) address ranges passed to grow. */
   inUseRanges(): Array<[number, number]> {
     const u32 = this.views.u32;
-    const n = u32[this.w + PA_W_IN_USE_LEN];
+    const n = u32[this.w + PAW_IN_USE_LEN];
     const out: Array<[number, number]> = [];
     for (let i = 0; i < n; i++) {
       const r = this.w + W_IN_USE + i * IR_WORDS;
@@ -404,9 +404,9 @@ export class PageAlloc {
       );
     }
     this.inUseAdd(u32, start, end);
-    if (u32[w + PA_W_END] === 0 || start < u32[w + PA_W_START]) u32[w + PA_W_START] = start;
-    if (end > u32[w + PA_W_END]) u32[w + PA_W_END] = end;
-    if (base < u32[w + PA_W_SEARCH_ADDR]) u32[w + PA_W_SEARCH_ADDR] = base;
+    if (u32[w + PAW_END] === 0 || start < u32[w + PAW_START]) u32[w + PAW_START] = start;
+    if (end > u32[w + PAW_END]) u32[w + PAW_END] = end;
+    if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
     for (let c = start; c < end; c++) {
       pageBitsSetAll(u32, this.chunkWord(c) + PD_SCAV_W);
     }
@@ -415,7 +415,7 @@ export class PageAlloc {
 
   /** Insert chunk range [start, end) into the sorted inUse list, coalescing neighbours. */
   private inUseAdd(u32: Uint32Array, start: number, end: number): void {
-    const lenW = this.w + PA_W_IN_USE_LEN;
+    const lenW = this.w + PAW_IN_USE_LEN;
     const n = u32[lenW];
     const rw = this.w + W_IN_USE;
     // i = first range whose base is above start.
@@ -456,7 +456,7 @@ export class PageAlloc {
    * else the base of the next range above it, else MAX_SEARCH_ADDR.
    */
   private findMappedAddr(u32: Uint32Array, addr: number): number {
-    const n = u32[this.w + PA_W_IN_USE_LEN];
+    const n = u32[this.w + PAW_IN_USE_LEN];
     const rw = this.w + W_IN_USE;
     const ci = chunkIndex(addr);
     let lo = 0;
@@ -580,7 +580,7 @@ export class PageAlloc {
    * searchAddr.
    */
   private find(u32: Uint32Array, npages: number): number {
-    const searchAddr = u32[this.w + PA_W_SEARCH_ADDR];
+    const searchAddr = u32[this.w + PAW_SEARCH_ADDR];
     let i = 0; // index of the first entry of the block being searched, at level l
     // "First free" window [ffBase, ffBound]: narrowed to the first entry with free pages.
     let ffBase = 0;
@@ -684,8 +684,8 @@ export class PageAlloc {
     if (!(npages >= 1)) throw new HeapCorruptionError(`page allocator: alloc of ${npages} pages`);
     const u32 = this.views.u32;
     const w = this.w;
-    const searchAddr = u32[w + PA_W_SEARCH_ADDR];
-    if (chunkIndex(searchAddr) >= u32[w + PA_W_END]) {
+    const searchAddr = u32[w + PAW_SEARCH_ADDR];
+    if (chunkIndex(searchAddr) >= u32[w + PAW_END]) {
       this.scav = 0;
       return 0;
     }
@@ -711,14 +711,14 @@ export class PageAlloc {
     if (!found) {
       addr = this.find(u32, npages);
       if (addr === 0) {
-        if (npages === 1) u32[w + PA_W_SEARCH_ADDR] = MAX_SEARCH_ADDR; // no free page at all
+        if (npages === 1) u32[w + PAW_SEARCH_ADDR] = MAX_SEARCH_ADDR; // no free page at all
         this.scav = 0;
         return 0;
       }
       newSearchAddr = this.findSearchAddr;
     }
     this.scav = this.allocRange(u32, addr, npages);
-    if (u32[w + PA_W_SEARCH_ADDR] < newSearchAddr) u32[w + PA_W_SEARCH_ADDR] = newSearchAddr;
+    if (u32[w + PAW_SEARCH_ADDR] < newSearchAddr) u32[w + PAW_SEARCH_ADDR] = newSearchAddr;
     return addr;
   }
 
@@ -733,7 +733,7 @@ export class PageAlloc {
 
   private freeRange(u32: Uint32Array, base: number, npages: number, scavenged: boolean): void {
     const w = this.w;
-    if (base < u32[w + PA_W_SEARCH_ADDR]) u32[w + PA_W_SEARCH_ADDR] = base;
+    if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
     const limit = base + npages * PAGE_SIZE - 1;
     if (!scavenged) this.siMark(u32, base, limit + 1);
     if (npages === 1) {
@@ -769,9 +769,9 @@ export class PageAlloc {
     const end = chunkIndex(limit - PAGE_SIZE);
     pageBitsSetRange(u32, w + W_SCAV_INDEX, start, end - start + 1);
     const newSearchAddr = limit - PAGE_SIZE;
-    if (u32[w + PA_W_SI_STATE] === SI_CLEARED || u32[w + PA_W_SI_SEARCH_ADDR] < newSearchAddr) {
-      u32[w + PA_W_SI_SEARCH_ADDR] = newSearchAddr;
-      u32[w + PA_W_SI_STATE] = SI_MARKED;
+    if (u32[w + PAW_SI_STATE] === SI_CLEARED || u32[w + PAW_SI_SEARCH_ADDR] < newSearchAddr) {
+      u32[w + PAW_SI_SEARCH_ADDR] = newSearchAddr;
+      u32[w + PAW_SI_STATE] = SI_MARKED;
     }
   }
 
@@ -786,15 +786,15 @@ export class PageAlloc {
 
   private siFind(u32: Uint32Array): number {
     const w = this.w;
-    const state = u32[w + PA_W_SI_STATE];
+    const state = u32[w + PAW_SI_STATE];
     if (state === SI_CLEARED) {
       this.scavIndexFindPage = 0;
       return -1;
     }
-    const searchAddr = u32[w + PA_W_SI_SEARCH_ADDR];
+    const searchAddr = u32[w + PAW_SI_SEARCH_ADDR];
     const searchChunk = chunkIndex(searchAddr);
     const bw = w + W_SCAV_INDEX;
-    const minWord = u32[w + PA_W_START] >>> LOG_WORD_BITS;
+    const minWord = u32[w + PAW_START] >>> LOG_WORD_BITS;
     // Go scans bytes (8 chunks) from searchChunk's byte down; in the first u32 word keep
     // the bits up to the top of that byte.
     let k = searchChunk >>> LOG_WORD_BITS;
@@ -809,10 +809,10 @@ export class PageAlloc {
         }
         const newSearchAddr = chunkBase(ci) + PALLOC_CHUNK_BYTES - PAGE_SIZE;
         if (state === SI_MARKED) {
-          u32[w + PA_W_SI_SEARCH_ADDR] = newSearchAddr;
-          u32[w + PA_W_SI_STATE] = SI_SET;
+          u32[w + PAW_SI_SEARCH_ADDR] = newSearchAddr;
+          u32[w + PAW_SI_STATE] = SI_SET;
         } else if (newSearchAddr < searchAddr) {
-          u32[w + PA_W_SI_SEARCH_ADDR] = newSearchAddr;
+          u32[w + PAW_SI_SEARCH_ADDR] = newSearchAddr;
         }
         this.scavIndexFindPage = PALLOC_CHUNK_PAGES - 1;
         return ci;
@@ -820,8 +820,8 @@ export class PageAlloc {
       if (--k < minWord) break;
       x = u32[bw + k];
     }
-    u32[w + PA_W_SI_STATE] = SI_CLEARED;
-    u32[w + PA_W_SI_SEARCH_ADDR] = 0;
+    u32[w + PAW_SI_STATE] = SI_CLEARED;
+    u32[w + PAW_SI_SEARCH_ADDR] = 0;
     this.scavIndexFindPage = 0;
     return -1;
   }
@@ -889,8 +889,8 @@ export class PageAlloc {
     const u32 = this.views.u32;
     const w = this.w;
     const pw = pc >>> 2;
-    const searchAddr = u32[w + PA_W_SEARCH_ADDR];
-    if (chunkIndex(searchAddr) >= u32[w + PA_W_END]) {
+    const searchAddr = u32[w + PAW_SEARCH_ADDR];
+    if (chunkIndex(searchAddr) >= u32[w + PAW_END]) {
       clearCache(u32, pw);
       return;
     }
@@ -907,7 +907,7 @@ export class PageAlloc {
     } else {
       const addr = this.find(u32, 1);
       if (addr === 0) {
-        u32[w + PA_W_SEARCH_ADDR] = MAX_SEARCH_ADDR;
+        u32[w + PAW_SEARCH_ADDR] = MAX_SEARCH_ADDR;
         clearCache(u32, pw);
         return;
       }
@@ -934,7 +934,7 @@ export class PageAlloc {
     u32[cw + PD_SCAV_W + k] = scavLo & ~cacheLo;
     u32[cw + PD_SCAV_W + k + 1] = scavHi & ~cacheHi;
     this.updateSums(u32, base, PAGE_CACHE_PAGES, false, true);
-    u32[w + PA_W_SEARCH_ADDR] = base + (PAGE_CACHE_PAGES - 1) * PAGE_SIZE;
+    u32[w + PAW_SEARCH_ADDR] = base + (PAGE_CACHE_PAGES - 1) * PAGE_SIZE;
   }
 
   /** Give every page left in the cache at byte offset pc back to the heap, and empty it. */
@@ -952,7 +952,7 @@ export class PageAlloc {
     u32[cw + k + 1] = u32[cw + k + 1] & ~cacheHi;
     u32[cw + PD_SCAV_W + k] = u32[cw + PD_SCAV_W + k] | u32[pw + PCW_SCAV_LO];
     u32[cw + PD_SCAV_W + k + 1] = u32[cw + PD_SCAV_W + k + 1] | u32[pw + PCW_SCAV_HI];
-    if (base < u32[w + PA_W_SEARCH_ADDR]) u32[w + PA_W_SEARCH_ADDR] = base;
+    if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
     this.updateSums(u32, base, PAGE_CACHE_PAGES, false, false);
     clearCache(u32, pw);
   }
@@ -972,7 +972,7 @@ export class PageAlloc {
   check(): void {
     const u32 = this.views.u32;
     const w = this.w;
-    const nRanges = u32[w + PA_W_IN_USE_LEN];
+    const nRanges = u32[w + PAW_IN_USE_LEN];
     const rw = w + W_IN_USE;
     // inUse ranges.
     let prevLimit = -1;
@@ -986,8 +986,8 @@ export class PageAlloc {
       }
       prevLimit = l;
     }
-    const start = u32[w + PA_W_START];
-    const end = u32[w + PA_W_END];
+    const start = u32[w + PAW_START];
+    const end = u32[w + PAW_END];
     if (nRanges === 0 ? end !== 0 : start !== u32[rw + IRW_BASE] || end !== u32[rw + (nRanges - 1) * IR_WORDS + IRW_LIMIT]) {
       throw new HeapCorruptionError(`page allocator: start/end [${start}, ${end}) disagree with inUse ranges`);
     }
@@ -1032,7 +1032,7 @@ export class PageAlloc {
       }
     }
     // searchAddr: in use (or MAX), and every in-use page below it allocated.
-    const sa = u32[w + PA_W_SEARCH_ADDR];
+    const sa = u32[w + PAW_SEARCH_ADDR];
     if (sa !== MAX_SEARCH_ADDR && inUse[chunkIndex(sa)] !== 1) {
       throw new HeapCorruptionError(`page allocator: searchAddr ${sa} is not in use`);
     }

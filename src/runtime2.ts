@@ -8,14 +8,47 @@
  *
  * @module
  */
+import type { MHeap } from './mheap.js';
+import {
+  type MCachePtr, type SpanPtr,
+} from './layout.js';
+
 // The P struct: P_* offsets and p*/setP* accessors in layout.ts (generated).
 
-/** Capacity of a P's mspan cache, and how many structs a refill takes (Go: 128 and 64). */
-export const mspanCacheCap = 128;
-export const mspanCacheRefill = 64;
 /** Free: any context may take it. */
 export const P_IDLE = 0;
 /** Owned by an attached context. */
 export const P_RUNNING = 1;
 /** Set aside for a worker that is being started (spawnHeapWorker). */
 export const P_RESERVED = 2;
+
+/** What the allocation paths need from the calling P: its heap handle and mcache. */
+export interface MallocContext {
+  /** The heap. */
+  readonly h: MHeap;
+  /** Address of this P's mcache. */
+  readonly mcache: MCachePtr;
+  /** Address of the heap's emptymspan. */
+  readonly emptymspan: SpanPtr;
+  /** Called after every GC cycle this context runs (gctrace), or null. */
+  onGC: ((info: GCCycleInfo) => void) | null;
+}
+
+
+/** What one GC cycle did (for gctrace-style reporting). */
+export interface GCCycleInfo {
+  /** Cycle number (1-based, like gctrace's gc N). */
+  cycle: number;
+  /** True for gc() / freeOSMemory(), false for a cycle the pacer started. */
+  forced: boolean;
+  /** HeapAlloc when the cycle started. */
+  heapBefore: number;
+  /** Live bytes (HeapAlloc without the freed, unswept objects) at the end of the cycle. */
+  heapMarked: number;
+  /** HeapAlloc after the cycle (equal to heapMarked when the cycle swept everything). */
+  heapAfter: number;
+  /** The next heap goal (NextGC). */
+  goal: number;
+  /** Wall time of the cycle in nanoseconds. */
+  pauseNs: number;
+}

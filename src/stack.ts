@@ -22,10 +22,11 @@ import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeErro
 import { lock, unlock } from './lock_futex.js';
 import { pageSize } from './mem.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
+import { listInsert, listRemove } from './mspanset.js';
 import { mSpanManual } from './mspan.js';
 import {
-  type SpanPtr, setSpanAllocCount, setSpanElemsize, setSpanManualFreeList, setSpanNext,
-  setSpanPrev, spanAllocCount, spanElemsize, spanManualFreeList, spanNext, spanPrev,
+  SPAN_LIST_SIZE, type SpanPtr, mSpanListFirst, setSpanAllocCount, setSpanElemsize,
+  setSpanManualFreeList, spanAllocCount, spanElemsize, spanManualFreeList, spanNext,
   spanStartAddr, spanState,
 } from './layout.js';
 
@@ -83,9 +84,9 @@ export function stackfree(h: MHeap, p: number, n: number): void {
 
 /** A slot of order `order` from the pool (Go: stackpoolalloc). Heap lock held. */
 function stackpoolalloc(h: MHeap, order: number): number {
-  const head = h.stackpool + 4 * order;
+  const head = h.stackpool + order * SPAN_LIST_SIZE;
   let u32 = h.views.u32;
-  let s = u32[head >>> 2] as SpanPtr | 0;
+  let s: SpanPtr | 0 = mSpanListFirst(u32, head);
   if (s === 0) {
     s = h.allocSpanLocked(stackPoolSpanBytes / pageSize, spanAllocStack, 0);
     if (s === 0) throw new OutOfMemoryError('out of memory: no room for a stack pool span');
@@ -111,7 +112,7 @@ function stackpoolalloc(h: MHeap, order: number): number {
 
 /** Return slot x of span s to the pool (Go: stackpoolfree). Heap lock held. */
 function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
-  const head = h.stackpool + 4 * order;
+  const head = h.stackpool + order * SPAN_LIST_SIZE;
   const u32 = h.views.u32;
   if (spanManualFreeList(u32, s) === 0) listInsert(u32, head, s);
   u32[x >>> 2] = spanManualFreeList(u32, s);
@@ -125,29 +126,13 @@ function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
   }
 }
 
-function listInsert(u32: Uint32Array, head: number, s: SpanPtr): void {
-  const first = u32[head >>> 2] as SpanPtr;
-  setSpanPrev(u32, s, 0);
-  setSpanNext(u32, s, first);
-  if (first !== 0) setSpanPrev(u32, first, s);
-  u32[head >>> 2] = s;
-}
-
-function listRemove(u32: Uint32Array, head: number, s: SpanPtr): void {
-  const next = spanNext(u32, s), prev = spanPrev(u32, s);
-  if (prev === 0) u32[head >>> 2] = next; else setSpanNext(u32, prev, next);
-  if (next !== 0) setSpanPrev(u32, next, prev);
-  setSpanNext(u32, s, 0);
-  setSpanPrev(u32, s, 0);
-}
-
 /** Stack spans on the pool lists, per order (for check()). */
 export function stackpoolSpans(h: MHeap): number[][] {
   const u32 = h.views.u32;
   const out: number[][] = [];
   for (let o = 0; o < numStackOrders; o++) {
     const l: number[] = [];
-    for (let s = u32[(h.stackpool + 4 * o) >>> 2] as SpanPtr; s !== 0; s = spanNext(u32, s)) l.push(s);
+    for (let s = mSpanListFirst(u32, h.stackpool + o * SPAN_LIST_SIZE); s !== 0; s = spanNext(u32, s)) l.push(s);
     out.push(l);
   }
   return out;
