@@ -49,3 +49,8 @@ export class InvalidArgumentError extends GoHeapError {
 export class HeapCorruptionError extends GoHeapError {
   override name = 'HeapCorruptionError';
 }
+
+/** Thrown when every P is taken (maxProcs contexts are attached). */
+export class NoFreePError extends GoHeapError {
+  override name = 'NoFreePError';
+}

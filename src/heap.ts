@@ -9,24 +9,20 @@
  */
 import { checkHeap } from './check.js';
 import { stackalloc, stackfree } from './stack.js';
-import { reclaimSweeps, startSweepers } from './mgcsweep.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
-import { P_IDLE, P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
+import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
-import { initMCache, inFlightAllocs, recoverSpanInHand, releaseAll, repairCachedSpans } from './mcache.js';
-import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
+import { inFlightAllocs, releaseAll } from './mcache.js';
+import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
-import { forceUnlockHeldBy, lock, takeOverLockHeldBy, unlock } from './lock_futex.js';
-import { InvalidArgumentError as ArgError, GoHeapError } from './errors.js';
-import { numSpanClasses } from './sizeclasses.js';
+import { lock, unlock } from './lock_futex.js';
+import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
-import { centralOf } from './mspanset.js';
+import { acquireP, detachP, reclaimP } from './proc.js';
 import {
-  C_LOCK, H_GCLOCK, H_LOCK, MCACHE_SIZE, type MCachePtr, type PPtr, P_SIZE, ST_GC_PERCENT,
-  ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, addPEpoch, casPStatus, loadPEpoch, loadPStatus,
-  pEpoch, pMcache, setPMcache, spanElemsize, spanSpanclass, storePStatus,
+  H_LOCK, MCACHE_SIZE, type MCachePtr, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, loadPEpoch, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
 
 /** Options of {@link Heap.create}. */
@@ -61,10 +57,6 @@ export interface HeapDescriptor {
   readonly epoch: number;
 }
 
-/** Thrown when every P is taken (maxProcs contexts are attached). */
-export class NoFreePError extends GoHeapError {
-  override name = 'NoFreePError';
-}
 
 /** Options of {@link Heap.malloc}. */
 export interface MallocOptions {
@@ -157,11 +149,8 @@ export class Heap implements MallocContext {
    */
   detach(): void {
     if (this.detached) return;
-    const h = this.h;
-    releaseAll(h, this.mcache, this.emptymspan);
-    h.flushMSpanCache(this.pid);
     this.detached = true;
-    releaseP(h, this.pid);
+    detachP(this.h, this.pid, this.mcache, this.emptymspan);
   }
 
   /**
@@ -176,39 +165,10 @@ export class Heap implements MallocContext {
    * gone: reclaiming a live context's P corrupts the heap.
    */
   reclaimP(pid: number, epoch?: number): boolean {
-    const h = this.h;
     if (pid === this.pid) throw new ArgError('reclaimP: a context cannot reclaim its own P; use detach()');
-    const p = h.pOf(pid);
-    if (p === 0) return false;
-    const i32 = h.views.i32;
-    const status = loadPStatus(i32, p);
-    if (status === P_IDLE) return false;
-    if (epoch !== undefined && loadPEpoch(i32, p) !== epoch) return false;
-    // A dead context may have died holding a lock, half-way through what it protects.
-    const token = pid + 1, views = h.views;
-    for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
-    if (takeOverLockHeldBy(views.i32, h.base + H_LOCK, token, h.lockToken)) {
-      // In a span allocation or free, or growing the heap: make the pages consistent.
-      try {
-        h.repairPagesLocked();
-      } finally {
-        unlock(views.i32, h.base + H_LOCK);
-      }
-    }
-    if (takeOverLockHeldBy(views.i32, h.base + H_GCLOCK, token, h.lockToken)) {
-      // In a GC cycle: sweeps may still be held off.
-      startSweepers(h);
-      unlock(views.i32, h.base + H_GCLOCK);
-    }
-    reclaimSweeps(h, pid);
-    recoverSpanInHand(h, pid);
-    const c = pMcache(views.u32, p);
-    repairCachedSpans(h, c, this.emptymspan);
-    releaseAll(h, c, this.emptymspan);
-    h.flushMSpanCache(pid);
-    releaseP(h, pid);
-    return true;
+    return reclaimP(this.h, pid, epoch, this.emptymspan);
   }
+
 
   // ----- views ------------------------------------------------------------------------
 
@@ -377,51 +337,6 @@ export class Heap implements MallocContext {
     this.h.views.sync();
     checkHeap(this.h);
   }
-}
-
-/**
- * Take a P (Go: pidleget + acquirep): the reserved P `want`, or else the first idle P, or
- * else a new one with a fresh mcache. Its status becomes `status`.
- */
-function acquireP(h: MHeap, want: number, status: number): number {
-  const i32 = h.views.i32;
-  if (want >= 0) {
-    const p = h.pOf(want);
-    if (p === 0 || casPStatus(i32, p, P_RESERVED, status) !== P_RESERVED) {
-      throw new ArgError(`Heap.attach: P ${want} was not reserved for this worker (already attached, or reclaimed)`);
-    }
-    return want;
-  }
-  lock(i32, h.base + H_LOCK, h.lockToken);
-  h.views.sync();
-  try {
-    const max = h.maxprocs;
-    for (let pid = 0; pid < max; pid++) {
-      const p = h.pOf(pid);
-      if (p === 0) {
-        const np = h.persistent.alloc(P_SIZE, 64, STAT_OTHER_SYS) as PPtr;
-        const c = h.cachealloc.alloc() as MCachePtr;
-        initMCache(h, c, pid, h.emptymspan);
-        setPMcache(h.views.u32, np, c);
-        storePStatus(i32, np, status);
-        h.setP(pid, np);
-        return pid;
-      }
-      if (casPStatus(i32, p, P_IDLE, status) === P_IDLE) {
-        addPEpoch(i32, p, 1);
-        initMCache(h, pMcache(h.views.u32, p), pid, h.emptymspan);
-        return pid;
-      }
-    }
-  } finally {
-    unlock(i32, h.base + H_LOCK);
-  }
-  throw new NoFreePError(`all ${h.maxprocs} Ps are in use: detach a context first, or create the heap with a larger maxProcs`);
-}
-
-/** Mark P pid idle (its mcache was flushed). */
-function releaseP(h: MHeap, pid: number): void {
-  storePStatus(h.views.i32, h.pOf(pid), P_IDLE);
 }
 
 function setGCPercentIn(h: MHeap, percent: number): number {

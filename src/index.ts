@@ -9,7 +9,7 @@
 export { Heap, defaultReserve, type HeapOptions, type MallocOptions } from './heap.js';
 export {
   GoHeapError, InvalidSizeError, InvalidPointerError, DoubleFreeError, OutOfMemoryError,
-  IllegalTransitionError, InvalidArgumentError, HeapCorruptionError,
+  IllegalTransitionError, InvalidArgumentError, NoFreePError, HeapCorruptionError,
 } from './errors.js';
 export { type MemStats, type MemStatsBySize, memStatsFields } from './mstats.js';
 export { type GCCycleInfo } from './runtime2.js';

@@ -17,20 +17,13 @@
 import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
-import { mSpanInUse, nextFreeIndex, positionAllocCache } from './mspan.js';
+import { nextFreeIndex } from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import { pageSize } from './mem.js';
 import { LIST_MCACHE } from './mspanset.js';
 import {
-  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, P_INHAND, ST_HEAP_LIVE,
-  ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS,
-  SW_NPAGES, SW_SWEEPGEN, type SpanPtr, loadPStatus, loadPSweepSpan, mcacheAlloc,
-  mcacheFlushGen, mcacheTinyAllocs, pMcache, pSpanInHand, setMcacheAlloc, setMcacheFlushGen,
-  setMcachePid, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset,
-  setSpanAllocCount, setSpanList, setSpanSweepgen, spanAllocBits, spanAllocCount,
-  spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanList, spanNelems, spanSpanclass,
-  spanStartAddr, spanState, spanSweepgen,
+  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_SWEEPGEN, type SpanPtr, loadPStatus, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset, setSpanAllocCount, spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanNelems, spanStartAddr,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -152,61 +145,6 @@ export function nextFree(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPt
 /** The span an mcache holds for class spc (emptymspan if none). */
 export function cachedSpan(h: MHeap, c: MCachePtr, spc: number): SpanPtr {
   return mcacheAlloc(h.views.u32, c, spc);
-}
-
-/**
- * Make the spans of a dead context's mcache consistent before they are given back: a
- * worker terminated in the middle of an allocation may have advanced allocCount without
- * freeindex (or the reverse). allocCount is recounted from freeindex and allocBits, and
- * allocCache reloaded at freeindex. A slot the dead worker had taken but not recorded is
- * simply free again: nobody else has its address.
- */
-export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): void {
-  const u32 = h.views.u32;
-  for (let spc = 0; spc < numSpanClasses; spc++) {
-    const s = mcacheAlloc(u32, c, spc);
-    if (s === emptymspan) continue;
-    const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
-    const ab = spanAllocBits(u32, s) >>> 2;
-    let n = fi;
-    for (let i = fi; i < nelems; i++) if ((u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) n++;
-    setSpanAllocCount(u32, s, n);
-    if (fi < nelems) positionAllocCache(u32, s);
-  }
-}
-
-/**
- * Put back the span a dead context had in hand (MHeap.inHandWord): taken out of its
- * mcache, an mcentral set or the page heap, and not yet put anywhere else when the context
- * was terminated. A span that is in a set or in some mcache after all, or that a live P
- * is sweeping, is left alone. A large object that was never handed out (allocCount 0: its
- * statistics are written in the same straight run as allocCount) goes back to the heap;
- * any other span goes back to its mcentral as uncacheSpan does (swept first if stale).
- * Called by reclaimP after the dead context's sweep was taken back.
- */
-export function recoverSpanInHand(h: MHeap, deadPid: number): void {
-  const u32 = h.views.u32, w = (h.pOf(deadPid) + P_INHAND) >>> 2;
-  const s = u32[w] as SpanPtr;
-  u32[w] = 0;
-  if (s === 0 || spanState(u32, s) !== mSpanInUse) return;
-  const list = spanList(u32, s);
-  if (list !== 0 && list < LIST_MCACHE) return; // in an mcentral set
-  const spc = spanSpanclass(u32, s);
-  for (let pid = 0; pid < h.nprocs; pid++) {
-    const p = h.pOf(pid);
-    if (p === 0) continue;
-    if (mcacheAlloc(u32, pMcache(u32, p), spc) === s) return; // in an mcache
-    if (pid !== deadPid && (loadPSweepSpan(h.views.i32, p) === s || pSpanInHand(u32, p) === s)) return;
-  }
-  setSpanList(u32, s, 0);
-  const sg = h.sweepgen;
-  if (spanClassSizeclass(spc) === 0 && spanAllocCount(u32, s) === 0) {
-    setSpanSweepgen(u32, s, sg);
-    h.freeSpan(s);
-    return;
-  }
-  if (spanSweepgen(u32, s) === sg) setSpanSweepgen(u32, s, (sg + 3) >>> 0);
-  uncacheSpan(h, s);
 }
 
 /**

@@ -31,15 +31,14 @@ import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, part
 import {
   C_LOCK, type PPtr, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN, ST_FREED_UNSWEPT,
   ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT, SW_NEEDZERO, type SpanPtr,
-  casSpanSweepgen, loadPSweepSpan, loadPSweeping, pSweepFreeIndex, pSweepPhase,
-  setPSweepFreeIndex, setPSweepPhase, spanAllocBits, spanAllocCount, spanElemsize,
-  spanFreeIndex, spanFreedBits, spanList, spanNelems, spanNpages, spanSpanclass, spanState,
-  spanSweepgen, storePSweepSpan, storePSweeping, storeSpanFreeIndex, storeSpanSweepgen,
-  subPSweeping,
+  casSpanSweepgen, loadPSweeping, pSweepFreeIndex, setPSweepFreeIndex, setPSweepPhase,
+  spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits, spanNelems,
+  spanNpages, spanSpanclass, spanState, spanSweepgen, storePSweepSpan, storeSpanFreeIndex,
+  storeSpanSweepgen, subPSweeping,
 } from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
-const SWEEP_COMMITTED = 2;
+export const SWEEP_COMMITTED = 2;
 
 /**
  * Sweep span s, which the caller owns (sweepgen == sg-1) and which is on no list
@@ -119,7 +118,7 @@ function belowMask(fi: number, w: number): number {
  * Step 3 of sweepSpan, from the sweep journal of P struct pj (the caller's, or the P of a
  * dead context whose sweep was committed): see sweepSpan.
  */
-function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: PPtr): boolean {
+export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: PPtr): boolean {
   const views = h.views, u32 = views.u32, i32 = views.i32;
   const sg = h.sweepgen;
   const spc = spanSpanclass(u32, s);
@@ -214,7 +213,7 @@ export function sweepEnd(h: MHeap): void {
  * GC read the word before it looked at the counts, so its wait returns at once even if it
  * has not begun) and wake it.
  */
-function wakeStopSweepers(i32: Int32Array, g: number): void {
+export function wakeStopSweepers(i32: Int32Array, g: number): void {
   let v = Atomics.load(i32, g);
   while ((v & SWEEP_PENDING) !== 0) {
     const prev = Atomics.compareExchange(i32, g, v, SWEEP_PENDING | ((v + 1) & SWEEP_SEQ_MASK));
@@ -249,30 +248,6 @@ export function startSweepers(h: MHeap): void {
   const i32 = h.views.i32, g = h.sweepersWord;
   Atomics.and(i32, g, ~SWEEP_PENDING);
   Atomics.notify(i32, g);
-}
-
-/**
- * Take back the sweep of P pid, whose context died: finish sweeping the span it was in
- * the middle of (sweeping is idempotent until its last steps), then clear its count.
- */
-export function reclaimSweeps(h: MHeap, pid: number): void {
-  const p = h.pOf(pid), i32 = h.views.i32;
-  const s = loadPSweepSpan(i32, p);
-  const u32 = h.views.u32;
-  if (s !== 0 && spanState(u32, s) === mSpanInUse && spanSweepgen(u32, s) === ((h.sweepgen - 1) >>> 0) && spanList(u32, s) === 0) {
-    sweepBeginWait(h);
-    try {
-      // Committed: finish it from the dead P's journal; else nothing shared changed yet.
-      if (pSweepPhase(u32, p) === SWEEP_COMMITTED) sweepSpanCommitted(h, s, false, p);
-      else sweepSpan(h, s, false);
-    } finally {
-      sweepEnd(h);
-    }
-  }
-  setPSweepPhase(u32, p, 0);
-  storePSweepSpan(i32, p, 0);
-  storePSweeping(i32, p, 0);
-  wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**

@@ -35,26 +35,13 @@ import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import { FixAlloc, PersistentAlloc } from './mfixalloc.js';
 import {
-  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, MEM_PREPARED, MEM_RESERVED, align,
+  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
 import { PageAlloc } from './mpagealloc.js';
 import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
 import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import {
-  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ARENAS, H_CACHEALLOC, H_CENTRAL,
-  H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS,
-  H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS,
-  type SpanPtr, arenaSpans, arenaZeroedBase, loadMheapNprocs, loadMheapSweepCursor, mheapAllp,
-  mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan,
-  mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen,
-  setArenaSpans, setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapCurArenaBase,
-  setMheapCurArenaEnd, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs,
-  setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits,
-  setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits,
-  setSpanLimit, setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass,
-  setSpanStartAddr, setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits,
-  spanAllocCount, spanNelems, spanNpages, spanStartAddr, spanState, spanSweepgen,
-  spanTinyMasks, storeMheapSweepCursor, storeMheapSweepgen,
+  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS, type SpanPtr, arenaSpans, arenaZeroedBase, loadMheapNprocs, loadMheapSweepCursor, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen, setArenaSpans, setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapCurArenaBase, setMheapCurArenaEnd, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits, setSpanLimit, setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass, setSpanStartAddr, setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems, spanNpages, spanStartAddr, spanState, spanSweepgen, spanTinyMasks, storeMheapSweepCursor, storeMheapSweepgen,
 } from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
@@ -513,7 +500,7 @@ export class MHeap {
   }
 
   /** Point the page -> span table of npages pages at base to s. */
-  private setSpans(base: number, npages: number, s: SpanPtr | 0): void {
+  setSpans(base: number, npages: number, s: SpanPtr | 0): void {
     const u32 = this.views.u32;
     for (let i = 0; i < npages; i++) {
       const p = base + i * pageSize;
@@ -522,7 +509,7 @@ export class MHeap {
     }
   }
 
-  private setPageInUse(base: number, on: boolean): void {
+  setPageInUse(base: number, on: boolean): void {
     const a = this.arenaOf(base);
     const i = (base >>> pageShift) & (pagesPerArena - 1);
     const u8 = this.views.u8, byte = a + A_PAGE_IN_USE + (i >>> 3);
@@ -556,107 +543,6 @@ export class MHeap {
       p = arenaBase + arenaLimit;
     }
     return needZero;
-  }
-
-  // ----- repair after a worker died holding the heap lock ------------------------------
-
-  /**
-   * Make the heap's page-level metadata consistent again after a context died while it held
-   * the heap lock, i.e. in the middle of a span allocation or a span free (reclaimP calls
-   * this, holding the lock the dead context held). No Go equivalent: a Go thread is never
-   * killed half-way through mheap.allocSpan.
-   *
-   * The page -> span table and the span structs are the ground truth. A span is whole when
-   * every one of its pages maps to it and is allocated in the page allocator, and it is an
-   * in-use span whose pageInUse bit is set (allocSpan sets that bit last; freeSpan clears it
-   * first) or a manual (stack) span. Anything else the table names is a span that was being
-   * made or unmade: its entries are cleared and its pages freed (made Ready first if they
-   * were still released). Then pages allocated in the page allocator that no whole span
-   * holds are freed, every summary is recomputed from the bitmaps, the pageInUse bits are
-   * rewritten, and HeapInuse / StackInuse / HeapReleased / HeapFree, the OS layer's
-   * counters and the count of mspan structs in use are recounted. What the dead context had
-   * taken and not yet recorded (an mspan struct, a bitmap block) is leaked, not reused.
-   */
-  repairPagesLocked(): void {
-    const views = this.views, mem = this.mem, pages = this.pages;
-    const whole = new Set<SpanPtr>(), torn = new Set<SpanPtr>();
-    this.finishGrowLocked();
-    const ranges = pages.inUseRanges();
-    for (const [base, limit] of ranges) {
-      for (let p = base; p < limit; p += pageSize) {
-        const s = this.spanOf(p);
-        if (s === 0 || whole.has(s) || torn.has(s)) continue;
-        (this.isWholeSpan(s) ? whole : torn).add(s);
-      }
-    }
-    let inUse = 0, stacks = 0, released = 0, grown = 0;
-    for (const [base, limit] of ranges) {
-      grown += limit - base;
-      for (let p = base; p < limit; p += pageSize) {
-        const s = this.spanOf(p);
-        if (s !== 0 && torn.has(s)) this.setSpans(p, 1, 0);
-        if (s !== 0 && whole.has(s)) continue;
-        if (pages.pageAllocated(p)) {
-          if (mem.stateOf(p) === MEM_PREPARED) mem.sysUsed(p, pageSize);
-          pages.free(p, 1, false);
-        }
-      }
-      pages.rebuildSums(base, (limit - base) / pageSize);
-    }
-    const u32 = views.u32;
-    for (const s of torn) setSpanState(u32, s, mSpanDead);
-    for (const [base, limit] of ranges) {
-      for (let p = base; p < limit; p += pageSize) {
-        const s = this.spanOf(p);
-        const startsInUse = s !== 0 && spanStartAddr(u32, s) === p && spanState(u32, s) === mSpanInUse;
-        if (startsInUse !== this.pageInUse(p)) this.setPageInUse(p, startsInUse);
-        if (s === 0 && pages.pageScavenged(p)) released += pageSize;
-      }
-    }
-    for (const s of whole) {
-      const bytes = spanNpages(u32, s) * pageSize;
-      if (spanState(u32, s) === mSpanInUse) inUse += bytes; else stacks += bytes;
-    }
-    const set = (id: number, v: number) => mem.statAdd(id, v - mem.stat(id));
-    set(STAT_HEAP_INUSE, inUse);
-    set(STAT_IN_STACKS, stacks);
-    set(STAT_HEAP_RELEASED, released);
-    set(STAT_HEAP_FREE, grown - inUse - stacks - released);
-    mem.recountStates();
-    this.spanalloc.recountInuse(whole.size + this.cachedMSpans());
-  }
-
-  /**
-   * A grow cut short after the OS layer mapped (part of) a chunk and before the page
-   * allocator took it: map the rest of the chunk and give it to the page allocator, as the
-   * grow would have (the heap's arena cursor had already moved past it). Only a grow maps
-   * pages Prepared outside the page allocator's ranges.
-   */
-  private finishGrowLocked(): void {
-    const mem = this.mem, ranges = this.pages.inUseRanges(), chunk = pallocChunkBytes;
-    const grown = (p: number): boolean => ranges.some(([b, l]) => p >= b && p < l);
-    for (let c = 0; c < mem.reserve; c += chunk) {
-      let cut = false;
-      for (let p = c; p < c + chunk && !cut; p += pageSize) cut = mem.stateOf(p) === MEM_PREPARED && !grown(p);
-      if (!cut) continue;
-      for (let p = c; p < c + chunk; p += pageSize) if (mem.stateOf(p) === MEM_RESERVED) mem.sysMap(p, pageSize, STAT_HEAP_RELEASED);
-      this.pages.grow(c, chunk);
-    }
-  }
-
-  /** Whether span s is whole (see repairPagesLocked). */
-  private isWholeSpan(s: SpanPtr): boolean {
-    const u32 = this.views.u32;
-    const state = spanState(u32, s);
-    const start = spanStartAddr(u32, s), npages = spanNpages(u32, s);
-    if (state !== mSpanInUse && state !== mSpanManual) return false;
-    if (npages === 0 || start % pageSize !== 0 || start + npages * pageSize > this.mem.reserve) return false;
-    if (state === mSpanInUse && !this.pageInUse(start)) return false;
-    for (let i = 0; i < npages; i++) {
-      const p = start + i * pageSize;
-      if (this.spanOf(p) !== s || !this.pages.pageAllocated(p)) return false;
-    }
-    return true;
   }
 
   // ----- walking, for check() and the visualiser ---------------------------------------
