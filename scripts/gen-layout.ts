@@ -12,8 +12,9 @@
  *
  * Field types: u32 / i32 (4 bytes), u16 (2), f64 (8, 8-aligned), bytes (an opaque block:
  * a nested struct or bitmap, offset only), pad (filler, no name). A u32 field may name
- * a branded pointer type (SpanPtr, MCachePtr, PPtr) that its accessors use. `atomic`
- * lists the Atomics operations (on the i32 view) a field gets accessors for.
+ * a branded pointer type (SpanPtr, MCachePtr, PPtr) that its accessors use. Atomic
+ * operations are written out at their call sites on the word index
+ * (Atomics.load(i32, (p >>> 2) + PW_STATUS)): V8 does not inline a function around them.
  *
  * Accessors: `<acc><Field>(u32, base)` reads, `set<Acc><Field>(u32, base, v)` writes;
  * array fields take an index after the base. Every u32/i32 field also gets a word-index
@@ -39,8 +40,6 @@ interface Field {
   n?: number;
   /** Branded pointer type of a u32 field. */
   ptr?: string;
-  /** Atomics operations to generate: load store cas add sub or and. */
-  atomic?: string;
   /** Bytes per element of an array of nested records (default: the type's size). */
   stride?: number;
   m: string;
@@ -93,13 +92,13 @@ const structs: Struct[] = [
       { c: 'START', f: 'startAddr', t: 'u32', m: 'address of the first page' },
       { c: 'NPAGES', f: 'npages', t: 'u32', m: 'length in 8 KiB pages' },
       { c: 'MANUAL_FREE', f: 'manualFreeList', t: 'u32', m: 'free slot list of a stack span' },
-      { c: 'FREEINDEX', f: 'freeIndex', t: 'u32', atomic: 'load store', m: 'slots below it are all allocated' },
+      { c: 'FREEINDEX', f: 'freeIndex', t: 'u32', m: 'slots below it are all allocated' },
       { c: 'NELEMS', f: 'nelems', t: 'u32', m: 'number of slots' },
       { c: 'CACHE_LO', f: 'allocCacheLo', t: 'u32', m: 'allocCache bits 0..31 (1 = free)' },
       { c: 'CACHE_HI', f: 'allocCacheHi', t: 'u32', m: 'allocCache bits 32..63' },
       { c: 'ALLOCBITS', f: 'allocBits', t: 'u32', m: 'address of the alloc bitmap (ceil(nelems/64)*8 bytes)' },
       { c: 'FREEDBITS', f: 'freedBits', t: 'u32', m: 'address of the freed bitmap (same size, right after it)' },
-      { c: 'SWEEPGEN', f: 'sweepgen', t: 'u32', atomic: 'store cas', m: 'see mgcsweep.ts' },
+      { c: 'SWEEPGEN', f: 'sweepgen', t: 'u32', m: 'see mgcsweep.ts' },
       { c: 'DIVMUL', f: 'divMul', t: 'u32', m: 'magic for offset -> slot index (class_to_divmagic)' },
       { c: 'ALLOCCOUNT', f: 'allocCount', t: 'u32', m: 'allocated slots (freed-but-unswept ones included)' },
       { c: 'SPANCLASS', f: 'spanclass', t: 'u32', m: 'sizeclass << 1 | noscan' },
@@ -131,11 +130,11 @@ const structs: Struct[] = [
     doc: 'A P: what an allocating context owns (proc.ts); persistentalloc\'d (other_sys), reused by later contexts once its owner detaches or is reclaimed.',
     align: 64,
     fields: [
-      { c: 'STATUS', f: 'status', t: 'i32', atomic: 'load store cas', m: 'P_IDLE / P_RUNNING / P_RESERVED' },
+      { c: 'STATUS', f: 'status', t: 'i32', m: 'P_IDLE / P_RUNNING / P_RESERVED' },
       { c: 'MCACHE', f: 'mcache', t: 'u32', ptr: 'MCachePtr', m: 'address of this P\'s mcache' },
-      { c: 'EPOCH', f: 'epoch', t: 'i32', atomic: 'load add', m: 'bumped each time the P is handed to a new context' },
-      { c: 'SWEEPING', f: 'sweeping', t: 'i32', atomic: 'load store add sub', m: 'sweeps this P has in progress (Go: sweep.active, per P so that a dead worker\'s share can be taken back)' },
-      { c: 'SWEEPSPAN', f: 'sweepSpan', t: 'u32', ptr: 'SpanPtr', atomic: 'load store', m: 'the span this P is sweeping (0 = none), for reclaimP' },
+      { c: 'EPOCH', f: 'epoch', t: 'i32', m: 'bumped each time the P is handed to a new context' },
+      { c: 'SWEEPING', f: 'sweeping', t: 'i32', m: 'sweeps this P has in progress (Go: sweep.active, per P so that a dead worker\'s share can be taken back)' },
+      { c: 'SWEEPSPAN', f: 'sweepSpan', t: 'u32', ptr: 'SpanPtr', m: 'the span this P is sweeping (0 = none), for reclaimP' },
       { c: 'INHAND', f: 'spanInHand', t: 'u32', ptr: 'SpanPtr', m: 'a span this P has taken out of every place (its mcache, an mcentral set, the page heap) and not yet put in another (0 = none), so that reclaimP can put back the one a dead context was holding' },
       { c: '', f: '', t: 'pad', n: 40, m: '' },
       { c: 'STATS', f: '', t: 'bytes', n: 144 * 8, m: 'this P\'s statistics block (PSTAT_* slots below)' },
@@ -210,14 +209,14 @@ const structs: Struct[] = [
     go: 'mheap (runtime/mheap.go)', prefix: 'H_', acc: 'mheap', sizeName: 'MHEAP_HEADER_SIZE', base: 'number',
     doc: 'The mheap header (mheap.ts): one per heap, sysAlloc\'d at creation (other_sys).',
     fields: [
-      { c: 'SWEEPGEN', f: 'sweepgen', t: 'u32', atomic: 'store', m: 'bumped by 2 each GC' },
+      { c: 'SWEEPGEN', f: 'sweepgen', t: 'u32', m: 'bumped by 2 each GC' },
       { c: 'ARENA_HINT', f: 'arenaHint', t: 'u32', m: 'where the next arena reservation is tried' },
       { c: 'CUR_BASE', f: 'curArenaBase', t: 'u32', m: 'reserved, not yet grown part of the current arena' },
       { c: 'CUR_END', f: 'curArenaEnd', t: 'u32', m: 'its end' },
       { c: 'PAGEALLOC', f: 'pageAlloc', t: 'u32', m: 'address of the page allocator\'s state' },
       { c: 'MAXCHUNKS', f: 'maxChunks', t: 'u32', m: 'chunks the page allocator covers' },
       { c: 'SWEEP_DONE', f: 'sweepDone', t: 'u32', m: '1 when no span is left unswept this cycle' },
-      { c: 'NPROCS', f: 'nprocs', t: 'u32', atomic: 'load store', m: 'P slots ever used (allp[0..nprocs) may be non-zero)' },
+      { c: 'NPROCS', f: 'nprocs', t: 'u32', m: 'P slots ever used (allp[0..nprocs) may be non-zero)' },
       { c: 'PERSISTENT', f: '', t: 'bytes', n: 8, m: 'persistentalloc state (PER_*)' },
       { c: 'EMPTYSPAN', f: 'emptymspan', t: 'u32', ptr: 'SpanPtr', m: 'the empty span (nelems 0) of empty mcache slots' },
       { c: 'ZEROBASE', f: '', t: 'u32', m: 'the address every zero-size allocation returns is this word\'s (Go: zerobase)' },
@@ -235,7 +234,7 @@ const structs: Struct[] = [
       { c: 'CENTRAL', f: '', t: 'bytes', n: 64 * numSpanClasses, m: 'mcentral per span class (C_*), one cache line each' },
       { c: 'STATS', f: '', t: 'bytes', n: 528 * 8, m: 'global statistics block (ST_* heap slots)' },
       { c: 'ALLP', f: 'allp', t: 'u32', n: maxProcs, ptr: 'PPtr', m: 'P struct address per P id (0 = free slot)' },
-      { c: 'SWEEP_CURSOR', f: 'sweepCursor', t: 'i32', atomic: 'load store', m: 'first span class that may still have unswept spans' },
+      { c: 'SWEEP_CURSOR', f: 'sweepCursor', t: 'i32', m: 'first span class that may still have unswept spans' },
       { c: '', f: '', t: 'pad', n: 12, m: '' },
       { c: 'STACKPOOL', f: '', t: 'bytes', n: 32, m: 'stack pool span list (SL_*) per stack order (stack.ts)' },
     ],
@@ -357,13 +356,6 @@ function accessors(st: Struct, laid: Laid[]): string[] {
     out.push(`/** ${st.go.split(' ')[0]}.${f.f}${f.n !== undefined ? '[i]' : ''}: ${f.m.split('(')[0].trim()}. */`);
     out.push(`export function ${get}(${v}: ${V}, b: ${st.base}${ip}): ${ret} { return ${v}[${idx}]${cast}; }`);
     out.push(`export function ${set}(${v}: ${V}, b: ${st.base}${ip}, v: ${ret}${f.ptr !== undefined ? ' | 0' : ''}): void { ${v}[${idx}] = v; }`);
-    for (const op of (f.atomic ?? '').split(' ').filter((x) => x !== '')) {
-      const at = `(b + ${C}) >>> 2`;
-      if (op === 'load') out.push(`export function load${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}): ${ret} { return Atomics.load(i32, ${at})${cast}; }`);
-      else if (op === 'store') out.push(`export function store${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, v: ${ret}${f.ptr !== undefined ? ' | 0' : ''}): void { Atomics.store(i32, ${at}, v); }`);
-      else if (op === 'cas') out.push(`/** Compare-and-swap; returns the old value. */\nexport function cas${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, old: number, v: number): number { return Atomics.compareExchange(i32, ${at}, old, v); }`);
-      else out.push(`export function ${op}${cap(st.acc)}${cap(f.f)}(i32: Int32Array, b: ${st.base}, v: number): number { return Atomics.${op}(i32, ${at}, v); }`);
-    }
   }
   return out;
 }

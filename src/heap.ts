@@ -22,7 +22,7 @@ import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
 import { acquireP, detachP, reclaimP } from './proc.js';
 import {
-  H_LOCK, MCACHE_SIZE, type MCachePtr, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, loadPEpoch, pMcache, spanElemsize, spanSpanclass,
+  H_LOCK, MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
 
 /** Options of {@link Heap.create}. */
@@ -140,7 +140,7 @@ export class Heap implements MallocContext {
   /** The lease number of P pid: it changes every time the P is handed to a new context. */
   pEpoch(pid: number): number {
     const p = this.h.pOf(pid);
-    return p === 0 ? -1 : loadPEpoch(this.h.views.i32, p);
+    return p === 0 ? -1 : Atomics.load(this.h.views.i32, (p >>> 2) + PW_EPOCH);
   }
 
   /**

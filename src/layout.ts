@@ -116,8 +116,6 @@ export function setSpanManualFreeList(u32: Uint32Array, b: SpanPtr, v: number): 
 /** mspan.freeIndex: slots below it are all allocated. */
 export function spanFreeIndex(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_FREEINDEX) >>> 2]; }
 export function setSpanFreeIndex(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_FREEINDEX) >>> 2] = v; }
-export function loadSpanFreeIndex(i32: Int32Array, b: SpanPtr): number { return Atomics.load(i32, (b + S_FREEINDEX) >>> 2); }
-export function storeSpanFreeIndex(i32: Int32Array, b: SpanPtr, v: number): void { Atomics.store(i32, (b + S_FREEINDEX) >>> 2, v); }
 /** mspan.nelems: number of slots. */
 export function spanNelems(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NELEMS) >>> 2]; }
 export function setSpanNelems(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NELEMS) >>> 2] = v; }
@@ -136,9 +134,6 @@ export function setSpanFreedBits(u32: Uint32Array, b: SpanPtr, v: number): void 
 /** mspan.sweepgen: see mgcsweep.ts. */
 export function spanSweepgen(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_SWEEPGEN) >>> 2]; }
 export function setSpanSweepgen(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_SWEEPGEN) >>> 2] = v; }
-export function storeSpanSweepgen(i32: Int32Array, b: SpanPtr, v: number): void { Atomics.store(i32, (b + S_SWEEPGEN) >>> 2, v); }
-/** Compare-and-swap; returns the old value. */
-export function casSpanSweepgen(i32: Int32Array, b: SpanPtr, old: number, v: number): number { return Atomics.compareExchange(i32, (b + S_SWEEPGEN) >>> 2, old, v); }
 /** mspan.divMul: magic for offset -> slot index. */
 export function spanDivMul(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL) >>> 2]; }
 export function setSpanDivMul(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL) >>> 2] = v; }
@@ -273,30 +268,18 @@ export const PW_SWEEP_TAKEN = 435;
 /** p.status: P_IDLE / P_RUNNING / P_RESERVED. */
 export function pStatus(i32: Int32Array, b: PPtr): number { return i32[(b + P_STATUS) >>> 2]; }
 export function setPStatus(i32: Int32Array, b: PPtr, v: number): void { i32[(b + P_STATUS) >>> 2] = v; }
-export function loadPStatus(i32: Int32Array, b: PPtr): number { return Atomics.load(i32, (b + P_STATUS) >>> 2); }
-export function storePStatus(i32: Int32Array, b: PPtr, v: number): void { Atomics.store(i32, (b + P_STATUS) >>> 2, v); }
-/** Compare-and-swap; returns the old value. */
-export function casPStatus(i32: Int32Array, b: PPtr, old: number, v: number): number { return Atomics.compareExchange(i32, (b + P_STATUS) >>> 2, old, v); }
 /** p.mcache: address of this P's mcache. */
 export function pMcache(u32: Uint32Array, b: PPtr): MCachePtr { return u32[(b + P_MCACHE) >>> 2] as MCachePtr; }
 export function setPMcache(u32: Uint32Array, b: PPtr, v: MCachePtr | 0): void { u32[(b + P_MCACHE) >>> 2] = v; }
 /** p.epoch: bumped each time the P is handed to a new context. */
 export function pEpoch(i32: Int32Array, b: PPtr): number { return i32[(b + P_EPOCH) >>> 2]; }
 export function setPEpoch(i32: Int32Array, b: PPtr, v: number): void { i32[(b + P_EPOCH) >>> 2] = v; }
-export function loadPEpoch(i32: Int32Array, b: PPtr): number { return Atomics.load(i32, (b + P_EPOCH) >>> 2); }
-export function addPEpoch(i32: Int32Array, b: PPtr, v: number): number { return Atomics.add(i32, (b + P_EPOCH) >>> 2, v); }
 /** p.sweeping: sweeps this P has in progress. */
 export function pSweeping(i32: Int32Array, b: PPtr): number { return i32[(b + P_SWEEPING) >>> 2]; }
 export function setPSweeping(i32: Int32Array, b: PPtr, v: number): void { i32[(b + P_SWEEPING) >>> 2] = v; }
-export function loadPSweeping(i32: Int32Array, b: PPtr): number { return Atomics.load(i32, (b + P_SWEEPING) >>> 2); }
-export function storePSweeping(i32: Int32Array, b: PPtr, v: number): void { Atomics.store(i32, (b + P_SWEEPING) >>> 2, v); }
-export function addPSweeping(i32: Int32Array, b: PPtr, v: number): number { return Atomics.add(i32, (b + P_SWEEPING) >>> 2, v); }
-export function subPSweeping(i32: Int32Array, b: PPtr, v: number): number { return Atomics.sub(i32, (b + P_SWEEPING) >>> 2, v); }
 /** p.sweepSpan: the span this P is sweeping. */
 export function pSweepSpan(u32: Uint32Array, b: PPtr): SpanPtr { return u32[(b + P_SWEEPSPAN) >>> 2] as SpanPtr; }
 export function setPSweepSpan(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void { u32[(b + P_SWEEPSPAN) >>> 2] = v; }
-export function loadPSweepSpan(i32: Int32Array, b: PPtr): SpanPtr { return Atomics.load(i32, (b + P_SWEEPSPAN) >>> 2) as SpanPtr; }
-export function storePSweepSpan(i32: Int32Array, b: PPtr, v: SpanPtr | 0): void { Atomics.store(i32, (b + P_SWEEPSPAN) >>> 2, v); }
 /** p.spanInHand: a span this P has taken out of every place. */
 export function pSpanInHand(u32: Uint32Array, b: PPtr): SpanPtr { return u32[(b + P_INHAND) >>> 2] as SpanPtr; }
 export function setPSpanInHand(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void { u32[(b + P_INHAND) >>> 2] = v; }
@@ -531,7 +514,6 @@ export const HW_SWEEP_CURSOR = 3440;
 /** mheap.sweepgen: bumped by 2 each GC. */
 export function mheapSweepgen(u32: Uint32Array, b: number): number { return u32[(b + H_SWEEPGEN) >>> 2]; }
 export function setMheapSweepgen(u32: Uint32Array, b: number, v: number): void { u32[(b + H_SWEEPGEN) >>> 2] = v; }
-export function storeMheapSweepgen(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_SWEEPGEN) >>> 2, v); }
 /** mheap.arenaHint: where the next arena reservation is tried. */
 export function mheapArenaHint(u32: Uint32Array, b: number): number { return u32[(b + H_ARENA_HINT) >>> 2]; }
 export function setMheapArenaHint(u32: Uint32Array, b: number, v: number): void { u32[(b + H_ARENA_HINT) >>> 2] = v; }
@@ -553,8 +535,6 @@ export function setMheapSweepDone(u32: Uint32Array, b: number, v: number): void 
 /** mheap.nprocs: P slots ever used. */
 export function mheapNprocs(u32: Uint32Array, b: number): number { return u32[(b + H_NPROCS) >>> 2]; }
 export function setMheapNprocs(u32: Uint32Array, b: number, v: number): void { u32[(b + H_NPROCS) >>> 2] = v; }
-export function loadMheapNprocs(i32: Int32Array, b: number): number { return Atomics.load(i32, (b + H_NPROCS) >>> 2); }
-export function storeMheapNprocs(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_NPROCS) >>> 2, v); }
 /** mheap.emptymspan: the empty span. */
 export function mheapEmptymspan(u32: Uint32Array, b: number): SpanPtr { return u32[(b + H_EMPTYSPAN) >>> 2] as SpanPtr; }
 export function setMheapEmptymspan(u32: Uint32Array, b: number, v: SpanPtr | 0): void { u32[(b + H_EMPTYSPAN) >>> 2] = v; }
@@ -570,8 +550,6 @@ export function setMheapAllp(u32: Uint32Array, b: number, i: number, v: PPtr | 0
 /** mheap.sweepCursor: first span class that may still have unswept spans. */
 export function mheapSweepCursor(i32: Int32Array, b: number): number { return i32[(b + H_SWEEP_CURSOR) >>> 2]; }
 export function setMheapSweepCursor(i32: Int32Array, b: number, v: number): void { i32[(b + H_SWEEP_CURSOR) >>> 2] = v; }
-export function loadMheapSweepCursor(i32: Int32Array, b: number): number { return Atomics.load(i32, (b + H_SWEEP_CURSOR) >>> 2); }
-export function storeMheapSweepCursor(i32: Int32Array, b: number, v: number): void { Atomics.store(i32, (b + H_SWEEP_CURSOR) >>> 2, v); }
 
 // ----------------------------------------------------------------------------------------
 // pageAlloc (runtime/mpagealloc.go)

@@ -38,11 +38,11 @@ import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, t
 import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
-  C_LOCK, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCCOUNT,
-  SW_FREEINDEX, SW_LIMIT, SW_START, type SpanPtr, loadSpanFreeIndex, mcacheAlloc, mcacheTiny,
-  mcacheTinyAllocs, mcacheTinyMask, mcacheTinyOffset, setMcacheTiny, setMcacheTinyAllocs,
-  setMcacheTinyMask, setMcacheTinyOffset, setSpanSweepgen, spanAllocBits, spanDivMul,
-  spanElemsize, spanFreeIndex, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
+  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
+  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
+  SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START,
+  SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen,
+  spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
 } from './layout.js';
 
@@ -55,43 +55,49 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
   if ((size >>> 0) !== size || size > _MaxSmallSize) return mallocLarge(ctx, size, noscan, needzero);
   if (size === 0) return ctx.h.zerobase;
   const h = ctx.h, c = ctx.mcache, u32 = h.views.u32;
+  const cw = c >>> 2;
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
   const sizeclass = size <= 1016 ? size_to_class8[(size + 7) >>> 3] : size_to_class128[(size - 1024 + 127) >>> 7];
   const spc = (sizeclass << 1) | noscan;
-  const s = mcacheAlloc(u32, c, spc);
+  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
+  const sw = s >>> 2;
   let v = nextFreeFast(u32, s);
   if (v === 0) return mallocSlow(ctx, spc, needzero);
   if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && spanNeedzero(u32, s) !== 0) h.views.u8.fill(0, v, v + spanElemsize(u32, s));
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
   return v;
 }
 
 /** Small allocation when the cached span's allocCache is exhausted. */
 function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number {
   const h = ctx.h, c = ctx.mcache;
+  const cw = c >>> 2;
   const v = nextFree(h, c, spc, ctx.emptymspan);
   const u32 = h.views.u32;
-  const s = mcacheAlloc(u32, c, spc);
+  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
+  const sw = s >>> 2;
   if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && spanNeedzero(u32, s) !== 0) h.views.u8.fill(0, v, v + spanElemsize(u32, s));
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return v;
 }
 
 /** A fresh 16-byte block of the tiny span class holds one object, at offset 0. */
 function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: number): void {
-  u16[(spanTinyMasks(u32, s) >>> 1) + ((v - spanStartAddr(u32, s)) >>> 4)] = 1;
+  const sw = s >>> 2;
+  u16[(u32[sw + SW_TINYMASKS] >>> 1) + ((v - u32[sw + SW_START]) >>> 4)] = 1;
 }
 
 /** The tiny allocator (Go: the tiny path of mallocgc). */
 function mallocTiny(ctx: MallocContext, size: number): number {
   const h = ctx.h, c = ctx.mcache, views = h.views, u32 = views.u32;
-  let off = mcacheTinyOffset(u32, c);
+  const cw = c >>> 2;
+  let off = u32[cw + MCW_TINYOFFSET];
   if ((size & 7) === 0) off = (off + 7) & ~7;
   else if ((size & 3) === 0) off = (off + 3) & ~3;
   else if ((size & 1) === 0) off = (off + 1) & ~1;
-  const tiny = mcacheTiny(u32, c);
-  const mask = mcacheTinyMask(u32, c) >>> 1;
+  const tiny = u32[cw + MCW_TINY];
+  const mask = u32[cw + MCW_TINYMASK] >>> 1;
   if (off + size <= _TinySize && tiny !== 0) {
     // A block whose objects were all freed is dead (mask 0): never add to it. Another
     // worker may free an object of this block at the same moment, so the mask is updated
@@ -102,15 +108,15 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     while (m !== 0) {
       const prev = Atomics.compareExchange(u16, mask, m, m | (1 << off));
       if (prev === m) {
-        setMcacheTinyOffset(u32, c, off + size);
-        setMcacheTinyAllocs(u32, c, mcacheTinyAllocs(u32, c) + 1);
+        u32[cw + MCW_TINYOFFSET] = off + size;
+        u32[cw + MCW_TINYALLOCS]++;
         return tiny + off;
       }
       m = prev;
     }
   }
   // A new block from the tiny span class.
-  const s0 = mcacheAlloc(u32, c, tinySpanClass);
+  const s0 = u32[cw + MCW_ALLOC + tinySpanClass] as SpanPtr;
   let v = nextFreeFast(u32, s0);
   let refilled = false;
   if (v === 0) {
@@ -118,14 +124,14 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     refilled = true;
   }
   const u32n = views.u32; // nextFree may have grown the buffer
-  const s = mcacheAlloc(u32n, c, tinySpanClass);
+  const s = u32n[cw + MCW_ALLOC + tinySpanClass] as SpanPtr;
   u32n[v >>> 2] = 0; u32n[(v >>> 2) + 1] = 0; u32n[(v >>> 2) + 2] = 0; u32n[(v >>> 2) + 3] = 0;
   startTinyBlock(u32n, views.u16, s, v);
   // Keep whichever block has more room left.
-  if (size < mcacheTinyOffset(u32n, c) || mcacheTiny(u32n, c) === 0 || views.u16[mask] === 0) {
-    setMcacheTiny(u32n, c, v);
-    setMcacheTinyOffset(u32n, c, size);
-    setMcacheTinyMask(u32n, c, spanTinyMasks(u32n, s) + 2 * ((v - spanStartAddr(u32n, s)) >>> 4));
+  if (size < u32n[cw + MCW_TINYOFFSET] || u32n[cw + MCW_TINY] === 0 || views.u16[mask] === 0) {
+    u32n[cw + MCW_TINY] = v;
+    u32n[cw + MCW_TINYOFFSET] = size;
+    u32n[cw + MCW_TINYMASK] = u32n[(s >>> 2) + SW_TINYMASKS] + 2 * ((v - u32n[(s >>> 2) + SW_START]) >>> 4);
   }
   if (refilled && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
@@ -210,7 +216,7 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
   const aw = (spanAllocBits(u32, s) >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
   // freeindex is loaded atomically: a sweep in another worker rewrites allocBits and then
   // stores freeindex = 0, so seeing the new freeindex implies seeing the new bits.
-  if (idx >= loadSpanFreeIndex(views.i32, s) && (u32[aw] & bit) === 0) {
+  if (idx >= Atomics.load(views.i32, (s >>> 2) + SW_FREEINDEX) && (u32[aw] & bit) === 0) {
     throw new InvalidPointerError(`${op}: ${p} is not an allocated object (its slot is free)`);
   }
   const fw = (spanFreedBits(u32, s) >>> 2) + (idx >>> 5);
@@ -236,23 +242,24 @@ export function freeObject(ctx: MallocContext, p: number): void {
   if ((p >>> 0) === p && p < h.reserve) {
     const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
     const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2]) as SpanPtr;
-    if (s !== 0 && spanState(u32, s) === mSpanInUse && spanSpanclass(u32, s) !== tinySpanClass) {
-      const start = spanStartAddr(u32, s);
+    const sw = s >>> 2;
+    if (s !== 0 && u32[sw + SW_STATE] === mSpanInUse && u32[sw + SW_SPANCLASS] !== tinySpanClass) {
+      const start = u32[sw + SW_START];
       const off = p - start;
-      const elemsize = spanElemsize(u32, s);
-      const idx = objIndex(off, spanDivMul(u32, s));
-      if (off >= 0 && idx * elemsize === off && p < spanLimit(u32, s)) {
+      const elemsize = u32[sw + SW_ELEMSIZE];
+      const idx = objIndex(off, u32[sw + SW_DIVMUL]);
+      if (off >= 0 && idx * elemsize === off && p < u32[sw + SW_LIMIT]) {
         const w = idx >>> 5, bit = 1 << (idx & 31);
         // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another
         // worker rewrites allocBits and then stores freeindex = 0; a plain read that says
         // "not allocated" is confirmed with an atomic load, which sees the bits that go
         // with the freeindex it returns.
-        const aw = (spanAllocBits(u32, s) >>> 2) + w;
-        if ((u32[aw] & bit) !== 0 || idx < spanFreeIndex(u32, s) ||
-            idx < loadSpanFreeIndex(views.i32, s) || (u32[aw] & bit) !== 0) {
+        const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
+        if ((u32[aw] & bit) !== 0 || idx < u32[sw + SW_FREEINDEX] ||
+            idx < Atomics.load(views.i32, sw + SW_FREEINDEX) || (u32[aw] & bit) !== 0) {
           // Any worker may free any object: the freed bit is set atomically, and its old
           // value settles a race between two frees of the same object.
-          const old = Atomics.or(views.i32, (spanFreedBits(u32, s) >>> 2) + w, bit);
+          const old = Atomics.or(views.i32, (u32[sw + SW_FREEDBITS] >>> 2) + w, bit);
           if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
           views.f64[h.pstats + ST_FREED_UNSWEPT] += elemsize;
           return;
@@ -266,18 +273,19 @@ export function freeObject(ctx: MallocContext, p: number): void {
 /** free for tiny objects, and the precise error for a bad pointer. */
 function freeSlow(h: MHeap, p: number): void {
   const s = findObject(h, p, 'free');
+  const sw = s >>> 2;
   const views = h.views, u32 = views.u32;
-  const start = spanStartAddr(u32, s);
-  if (spanSpanclass(u32, s) !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
+  const start = u32[sw + SW_START];
+  if (u32[sw + SW_SPANCLASS] !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
   const idx = (p - start) >>> 4;
-  const mi = (spanTinyMasks(u32, s) >>> 1) + idx;
+  const mi = (u32[sw + SW_TINYMASKS] >>> 1) + idx;
   const bit = 1 << ((p - start) & 15);
   const old = Atomics.and(views.u16, mi, ~bit);
   if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
   if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
   const b = 1 << (idx & 31);
-  const oldw = Atomics.or(views.i32, (spanFreedBits(u32, s) >>> 2) + (idx >>> 5), b);
+  const oldw = Atomics.or(views.i32, (u32[sw + SW_FREEDBITS] >>> 2) + (idx >>> 5), b);
   if ((oldw & b) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
   views.f64[h.pstats + ST_FREED_UNSWEPT] += 16;
 }

@@ -23,7 +23,12 @@ import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } f
 import { pageSize } from './mem.js';
 import { LIST_MCACHE } from './mspanset.js';
 import {
-  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_SWEEPGEN, type SpanPtr, loadPStatus, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid, setMcacheTiny, setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset, setSpanAllocCount, spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanNelems, spanStartAddr,
+  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_LIVE,
+  ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS,
+  SW_NPAGES, SW_START, SW_SWEEPGEN, type SpanPtr, mcacheAlloc, mcacheFlushGen,
+  mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid, setMcacheTiny,
+  setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset, spanAllocCount,
+  spanAllocCountBeforeCache, spanNelems,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -138,8 +143,9 @@ export function nextFree(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPt
     u32 = h.views.u32;
     i = nextFreeIndex(u32, s);
   }
-  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
-  return spanStartAddr(u32, s) + i * spanElemsize(u32, s);
+  const sw = s >>> 2;
+  u32[sw + SW_ALLOCCOUNT]++;
+  return u32[sw + SW_START] + i * u32[sw + SW_ELEMSIZE];
 }
 
 /** The span an mcache holds for class spc (emptymspan if none). */
@@ -159,7 +165,7 @@ export function inFlightAllocs(h: MHeap, selfPid: number): Float64Array {
   const empty = h.emptymspan;
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);
-    if (pid === selfPid || p === 0 || loadPStatus(i32, p) !== P_RUNNING) continue;
+    if (pid === selfPid || p === 0 || Atomics.load(i32, (p >>> 2) + PW_STATUS) !== P_RUNNING) continue;
     const c = pMcache(u32, p);
     for (let spc = 2; spc < numSpanClasses; spc++) {
       const s = mcacheAlloc(u32, c, spc);

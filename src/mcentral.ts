@@ -26,7 +26,8 @@ import { nextFreeIndex, positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
 import {
-  C_LOCK, SW_FREEINDEX, SW_SWEEPGEN, type SpanPtr, setSpanSweepgen, spanAllocCount, spanNelems, spanSpanclass, spanSweepgen,
+  C_LOCK, SW_FREEINDEX, SW_SWEEPGEN, type SpanPtr, setSpanSweepgen, spanAllocCount, spanNelems,
+  spanSpanclass, spanSweepgen,
 } from './layout.js';
 
 // The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.

@@ -29,12 +29,11 @@ import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
 import {
-  C_LOCK, type PPtr, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN, ST_FREED_UNSWEPT,
-  ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT, SW_NEEDZERO, type SpanPtr,
-  casSpanSweepgen, loadPSweeping, pSweepFreeIndex, setPSweepFreeIndex, setPSweepPhase,
-  spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits, spanNelems,
-  spanNpages, spanSpanclass, spanState, spanSweepgen, storePSweepSpan, storeSpanFreeIndex,
-  storeSpanSweepgen, subPSweeping,
+  C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN,
+  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT,
+  SW_FREEINDEX, SW_NEEDZERO, SW_SWEEPGEN, type SpanPtr, pSweepFreeIndex, setPSweepFreeIndex,
+  setPSweepPhase, spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits,
+  spanNelems, spanNpages, spanSpanclass, spanState, spanSweepgen,
 } from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
@@ -69,7 +68,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   }
   const pp = h.pOf(h.pid);
   setPSweepPhase(u32, pp, 0);
-  storePSweepSpan(i32, pp, s);
+  Atomics.store(i32, (pp >>> 2) + PW_SWEEPSPAN, s);
   const spc = spanSpanclass(u32, s);
   const sizeclass = spanClassSizeclass(spc);
   const nelems = spanNelems(u32, s);
@@ -133,14 +132,14 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
     u32[ab + w] = (u32[ab + w] | below) & ~took;
     if (took !== 0) Atomics.and(i32, fb + w, ~took);
   }
-  storeSpanFreeIndex(i32, s, 0); // after the new allocBits (see findObject)
+  Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
-  storeSpanSweepgen(i32, s, sg | 0);
+  Atomics.store(i32, (s >>> 2) + SW_SWEEPGEN, sg | 0);
   setPSweepPhase(u32, pj, 0);
   const nalloc = spanAllocCount(u32, s);
   const pp = h.pOf(h.pid);
   if (preserve) {
-    storePSweepSpan(i32, pp, 0);
+    Atomics.store(i32, (pp >>> 2) + PW_SWEEPSPAN, 0);
     return false;
   }
   if (nalloc === 0) {
@@ -152,7 +151,7 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
     setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
     unlock(views.i32, c + C_LOCK);
   }
-  storePSweepSpan(h.views.i32, pp, 0);
+  Atomics.store(h.views.i32, (pp >>> 2) + PW_SWEEPSPAN, 0);
   return nalloc === 0;
 }
 
@@ -205,7 +204,7 @@ export function sweepBeginWait(h: MHeap): void {
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
   const i32 = h.views.i32;
-  if (subPSweeping(i32, h.pOf(h.pid), 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
+  if (Atomics.sub(i32, (h.pOf(h.pid) >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**
@@ -234,7 +233,7 @@ export function stopSweepers(h: MHeap): void {
     let busy = false;
     for (let pid = 0; pid < h.nprocs && !busy; pid++) {
       const p = h.pOf(pid);
-      if (p !== 0 && loadPSweeping(i32, p) !== 0) busy = true;
+      if (p !== 0 && Atomics.load(i32, (p >>> 2) + PW_SWEEPING) !== 0) busy = true;
     }
     if (!busy) return;
     if (i32.buffer instanceof SharedArrayBuffer) {
@@ -330,6 +329,6 @@ export function startSweepCycle(h: MHeap): void {
  * belongs to whoever popped it, so a failure means the metadata is corrupt.
  */
 export function acquireSweep(i32: Int32Array, s: SpanPtr, sg: number): void {
-  const old = casSpanSweepgen(i32, s, (sg - 2) | 0, (sg - 1) | 0);
+  const old = Atomics.compareExchange(i32, (s >>> 2) + SW_SWEEPGEN, (sg - 2) | 0, (sg - 1) | 0);
   if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
 }

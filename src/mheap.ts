@@ -41,7 +41,20 @@ import { PageAlloc } from './mpagealloc.js';
 import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
 import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
 import {
-  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS, type SpanPtr, arenaSpans, arenaZeroedBase, loadMheapNprocs, loadMheapSweepCursor, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen, setArenaSpans, setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapCurArenaBase, setMheapCurArenaEnd, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits, setSpanLimit, setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass, setSpanStartAddr, setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems, spanNpages, spanStartAddr, spanState, spanSweepgen, spanTinyMasks, storeMheapSweepCursor, storeMheapSweepgen,
+  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR,
+  H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT,
+  H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE,
+  MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS, type SpanPtr, arenaSpans,
+  arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
+  mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen,
+  pMspancacheBuf, pMspancacheLen, setArenaSpans, setArenaZeroedBase, setMheapAllp,
+  setMheapArenaHint, setMheapCurArenaBase, setMheapCurArenaEnd, setMheapEmptymspan,
+  setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone,
+  setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi,
+  setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits, setSpanLimit,
+  setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass, setSpanStartAddr,
+  setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems,
+  spanNpages, spanStartAddr, spanState, spanSweepgen, spanTinyMasks,
 } from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
@@ -167,7 +180,7 @@ export class MHeap {
     return mheapSweepgen(this.views.u32, this.base);
   }
   set sweepgen(v: number) {
-    storeMheapSweepgen(this.views.i32, this.base, v | 0);
+    Atomics.store(this.views.i32, (this.base >>> 2) + HW_SWEEPGEN, v | 0);
   }
 
   /** Whether every span has been swept in the current cycle. */
@@ -579,10 +592,10 @@ export class MHeap {
 
   /** First span class whose unswept sets may be non-empty (mgcsweep.ts). */
   get sweepCursor(): number {
-    return loadMheapSweepCursor(this.views.i32, this.base);
+    return Atomics.load(this.views.i32, (this.base >>> 2) + HW_SWEEP_CURSOR);
   }
   set sweepCursor(v: number) {
-    storeMheapSweepCursor(this.views.i32, this.base, v);
+    Atomics.store(this.views.i32, (this.base >>> 2) + HW_SWEEP_CURSOR, v);
   }
 
   /** Byte offset of the stack pool's list heads (stack.ts). */
@@ -607,7 +620,7 @@ export class MHeap {
 
   /** Number of P slots ever used. */
   get nprocs(): number {
-    return loadMheapNprocs(this.views.i32, this.base);
+    return Atomics.load(this.views.i32, (this.base >>> 2) + HW_NPROCS);
   }
 
   /** Most Ps this heap allows. */

@@ -1,7 +1,6 @@
 import {
-  type SpanPtr, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanAllocCount, setSpanFreeIndex,
-  spanAllocBits, spanAllocCacheHi, spanAllocCacheLo, spanAllocCount, spanElemsize,
-  spanFreeIndex, spanFreedBits, spanNelems, spanStartAddr,
+  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
+  SW_FREEINDEX, SW_NELEMS, SW_START, type SpanPtr,
 } from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
@@ -44,9 +43,10 @@ export function gcBitsBytes(nelems: number): number {
  * (a multiple of 64): the complement of those 64 alloc bits (Go: refillAllocCache).
  */
 export function refillAllocCache(u32: Uint32Array, s: SpanPtr, whichSlot: number): void {
-  const w = (spanAllocBits(u32, s) >>> 2) + (whichSlot >>> 5);
-  setSpanAllocCacheLo(u32, s, ~u32[w]);
-  setSpanAllocCacheHi(u32, s, ~u32[w + 1]);
+  const sw = s >>> 2;
+  const w = (u32[sw + SW_ALLOCBITS] >>> 2) + (whichSlot >>> 5);
+  u32[sw + SW_CACHE_LO] = ~u32[w];
+  u32[sw + SW_CACHE_HI] = ~u32[w + 1];
 }
 
 /**
@@ -54,9 +54,10 @@ export function refillAllocCache(u32: Uint32Array, s: SpanPtr, whichSlot: number
  * freeindex (what Go's cacheSpan does after picking a span).
  */
 export function positionAllocCache(u32: Uint32Array, s: SpanPtr): void {
-  const fi = spanFreeIndex(u32, s);
+  const sw = s >>> 2;
+  const fi = u32[sw + SW_FREEINDEX];
   refillAllocCache(u32, s, fi & ~63);
-  if ((fi & 63) !== 0) shiftCache(u32, s, spanAllocCacheLo(u32, s), spanAllocCacheHi(u32, s), fi & 63);
+  if ((fi & 63) !== 0) shiftCache(u32, s, u32[sw + SW_CACHE_LO], u32[sw + SW_CACHE_HI], fi & 63);
 }
 
 /** Count trailing zeros of the 64-bit value (hi:lo); 64 if zero. */
@@ -68,11 +69,12 @@ function ctz64(lo: number, hi: number): number {
 
 /** Shift allocCache right by n (1 <= n <= 64). */
 function shiftCache(u32: Uint32Array, s: SpanPtr, lo: number, hi: number, n: number): void {
+  const sw = s >>> 2;
   if (n >= 64) { lo = 0; hi = 0; }
   else if (n >= 32) { lo = hi >>> (n - 32); hi = 0; }
   else { lo = (lo >>> n) | (n === 0 ? 0 : hi << (32 - n)); hi = hi >>> n; }
-  setSpanAllocCacheLo(u32, s, lo);
-  setSpanAllocCacheHi(u32, s, hi);
+  u32[sw + SW_CACHE_LO] = lo;
+  u32[sw + SW_CACHE_HI] = hi;
 }
 
 /**
@@ -81,24 +83,25 @@ function shiftCache(u32: Uint32Array, s: SpanPtr, lo: number, hi: number, n: num
  * address, or 0 when the slow path (nextFreeIndex) must run. No allocation, no atomics.
  */
 export function nextFreeFast(u32: Uint32Array, s: SpanPtr): number {
-  const lo = spanAllocCacheLo(u32, s);
+  const sw = s >>> 2;
+  const lo = u32[sw + SW_CACHE_LO];
   let b: number;
   if (lo !== 0) b = 31 - Math.clz32(lo & -lo);
   else {
-    const hi = spanAllocCacheHi(u32, s);
+    const hi = u32[sw + SW_CACHE_HI];
     if (hi === 0) return 0;
     b = 63 - Math.clz32(hi & -hi);
   }
-  const fi = spanFreeIndex(u32, s);
+  const fi = u32[sw + SW_FREEINDEX];
   const result = fi + b;
-  const nelems = spanNelems(u32, s);
+  const nelems = u32[sw + SW_NELEMS];
   if (result >= nelems) return 0;
   const f = result + 1;
   if ((f & 63) === 0 && f !== nelems) return 0;
-  shiftCache(u32, s, lo, spanAllocCacheHi(u32, s), b + 1);
-  setSpanFreeIndex(u32, s, f);
-  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
-  return spanStartAddr(u32, s) + result * spanElemsize(u32, s);
+  shiftCache(u32, s, lo, u32[sw + SW_CACHE_HI], b + 1);
+  u32[sw + SW_FREEINDEX] = f;
+  u32[sw + SW_ALLOCCOUNT]++;
+  return u32[sw + SW_START] + result * u32[sw + SW_ELEMSIZE];
 }
 
 /**
@@ -107,44 +110,47 @@ export function nextFreeFast(u32: Uint32Array, s: SpanPtr): number {
  * allocCount.
  */
 export function nextFreeIndex(u32: Uint32Array, s: SpanPtr): number {
-  const nelems = spanNelems(u32, s);
-  let fi = spanFreeIndex(u32, s);
+  const sw = s >>> 2;
+  const nelems = u32[sw + SW_NELEMS];
+  let fi = u32[sw + SW_FREEINDEX];
   if (fi === nelems) return nelems;
-  let lo = spanAllocCacheLo(u32, s), hi = spanAllocCacheHi(u32, s);
+  let lo = u32[sw + SW_CACHE_LO], hi = u32[sw + SW_CACHE_HI];
   let b = ctz64(lo, hi);
   while (b === 64) {
     fi = (fi + 64) & ~63;
     if (fi >= nelems) {
-      setSpanFreeIndex(u32, s, nelems);
+      u32[sw + SW_FREEINDEX] = nelems;
       return nelems;
     }
     refillAllocCache(u32, s, fi);
-    lo = spanAllocCacheLo(u32, s);
-    hi = spanAllocCacheHi(u32, s);
+    lo = u32[sw + SW_CACHE_LO];
+    hi = u32[sw + SW_CACHE_HI];
     b = ctz64(lo, hi);
   }
   const result = fi + b;
   if (result >= nelems) {
-    setSpanFreeIndex(u32, s, nelems);
+    u32[sw + SW_FREEINDEX] = nelems;
     return nelems;
   }
   shiftCache(u32, s, lo, hi, b + 1);
   fi = result + 1;
   if ((fi & 63) === 0 && fi !== nelems) refillAllocCache(u32, s, fi);
-  setSpanFreeIndex(u32, s, fi);
+  u32[sw + SW_FREEINDEX] = fi;
   return result;
 }
 
 /** Whether slot i of span s is allocated (below freeindex, or its alloc bit is set). */
 export function isAllocated(u32: Uint32Array, s: SpanPtr, i: number): boolean {
-  if (i < spanFreeIndex(u32, s)) return true;
-  const w = (spanAllocBits(u32, s) >>> 2) + (i >>> 5);
+  const sw = s >>> 2;
+  if (i < u32[sw + SW_FREEINDEX]) return true;
+  const w = (u32[sw + SW_ALLOCBITS] >>> 2) + (i >>> 5);
   return (u32[w] & (1 << (i & 31))) !== 0;
 }
 
 /** Whether slot i of span s has been freed since the span was last swept. */
 export function isFreed(u32: Uint32Array, s: SpanPtr, i: number): boolean {
-  const w = (spanFreedBits(u32, s) >>> 2) + (i >>> 5);
+  const sw = s >>> 2;
+  const w = (u32[sw + SW_FREEDBITS] >>> 2) + (i >>> 5);
   return (u32[w] & (1 << (i & 31))) !== 0;
 }
 

@@ -64,12 +64,11 @@ import {
 import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
 import {
-  C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, P_INHAND, P_SIZE, type SpanPtr,
-  addPEpoch, casPStatus, loadPEpoch, loadPStatus, loadPSweepSpan, mcacheAlloc, pMcache,
-  pSpanInHand, pSweepPhase, setPMcache, setPSweepPhase, setSpanAllocCount, setSpanList,
-  setSpanState, setSpanSweepgen, spanAllocBits, spanAllocCount, spanFreeIndex, spanList,
-  spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, storePStatus,
-  storePSweepSpan, storePSweeping,
+  C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
+  PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
+  setPMcache, setPSweepPhase, setSpanAllocCount, setSpanList, setSpanState, setSpanSweepgen,
+  spanAllocBits, spanAllocCount, spanFreeIndex, spanList, spanNelems, spanNpages,
+  spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
 /**
@@ -80,7 +79,7 @@ export function acquireP(h: MHeap, want: number, status: number): number {
   const i32 = h.views.i32;
   if (want >= 0) {
     const p = h.pOf(want);
-    if (p === 0 || casPStatus(i32, p, P_RESERVED, status) !== P_RESERVED) {
+    if (p === 0 || Atomics.compareExchange(i32, (p >>> 2) + PW_STATUS, P_RESERVED, status) !== P_RESERVED) {
       throw new ArgError(`Heap.attach: P ${want} was not reserved for this worker (already attached, or reclaimed)`);
     }
     return want;
@@ -96,12 +95,12 @@ export function acquireP(h: MHeap, want: number, status: number): number {
         const c = h.cachealloc.alloc() as MCachePtr;
         initMCache(h, c, pid, h.emptymspan);
         setPMcache(h.views.u32, np, c);
-        storePStatus(i32, np, status);
+        Atomics.store(i32, (np >>> 2) + PW_STATUS, status);
         h.setP(pid, np);
         return pid;
       }
-      if (casPStatus(i32, p, P_IDLE, status) === P_IDLE) {
-        addPEpoch(i32, p, 1);
+      if (Atomics.compareExchange(i32, (p >>> 2) + PW_STATUS, P_IDLE, status) === P_IDLE) {
+        Atomics.add(i32, (p >>> 2) + PW_EPOCH, 1);
         initMCache(h, pMcache(h.views.u32, p), pid, h.emptymspan);
         return pid;
       }
@@ -114,7 +113,7 @@ export function acquireP(h: MHeap, want: number, status: number): number {
 
 /** Mark P pid idle (its mcache was flushed) (Go: releasep + pidleput). */
 export function releaseP(h: MHeap, pid: number): void {
-  storePStatus(h.views.i32, h.pOf(pid), P_IDLE);
+  Atomics.store(h.views.i32, (h.pOf(pid) >>> 2) + PW_STATUS, P_IDLE);
 }
 
 /**
@@ -136,9 +135,9 @@ export function reclaimP(h: MHeap, pid: number, epoch: number | undefined, empty
   const p = h.pOf(pid);
   if (p === 0) return false;
   const i32 = h.views.i32;
-  const status = loadPStatus(i32, p);
+  const status = Atomics.load(i32, (p >>> 2) + PW_STATUS);
   if (status === P_IDLE) return false;
-  if (epoch !== undefined && loadPEpoch(i32, p) !== epoch) return false;
+  if (epoch !== undefined && Atomics.load(i32, (p >>> 2) + PW_EPOCH) !== epoch) return false;
   // A dead context may have died holding a lock, half-way through what it protects.
   const token = pid + 1, views = h.views;
   for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
@@ -171,7 +170,7 @@ export function reclaimP(h: MHeap, pid: number, epoch: number | undefined, empty
  */
 export function reclaimSweeps(h: MHeap, pid: number): void {
   const p = h.pOf(pid), i32 = h.views.i32;
-  const s = loadPSweepSpan(i32, p);
+  const s = Atomics.load(i32, (p >>> 2) + PW_SWEEPSPAN) as SpanPtr;
   const u32 = h.views.u32;
   if (s !== 0 && spanState(u32, s) === mSpanInUse && spanSweepgen(u32, s) === ((h.sweepgen - 1) >>> 0) && spanList(u32, s) === 0) {
     sweepBeginWait(h);
@@ -184,8 +183,8 @@ export function reclaimSweeps(h: MHeap, pid: number): void {
     }
   }
   setPSweepPhase(u32, p, 0);
-  storePSweepSpan(i32, p, 0);
-  storePSweeping(i32, p, 0);
+  Atomics.store(i32, (p >>> 2) + PW_SWEEPSPAN, 0);
+  Atomics.store(i32, (p >>> 2) + PW_SWEEPING, 0);
   wakeStopSweepers(i32, h.sweepersWord);
 }
 
@@ -231,7 +230,7 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
     const p = h.pOf(pid);
     if (p === 0) continue;
     if (mcacheAlloc(u32, pMcache(u32, p), spc) === s) return; // in an mcache
-    if (pid !== deadPid && (loadPSweepSpan(h.views.i32, p) === s || pSpanInHand(u32, p) === s)) return;
+    if (pid !== deadPid && ((Atomics.load(h.views.i32, (p >>> 2) + PW_SWEEPSPAN) as SpanPtr) === s || pSpanInHand(u32, p) === s)) return;
   }
   setSpanList(u32, s, 0);
   const sg = h.sweepgen;
