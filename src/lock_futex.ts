@@ -13,6 +13,20 @@
  * detected (see forceUnlockHeldBy). These protect mheap and each mcentral; the per-P fast
  * path never takes one.
  *
+ * The locks and their order (a context holding one may take only those after it):
+ *
+ *   1. GC lock (mheap.gcLock; Go: work.startSema): one GC cycle at a time.
+ *   2. mcentral locks (one per span class; Go: spanSet needs none): held only around a
+ *      span set push or pop, never while taking another lock, except by gcStart, which
+ *      takes all of them in ascending span class order to advance sweepgen.
+ *   3. heap lock (mheap.lock; Go: mheap_.lock): span allocation and free, heap growth,
+ *      the stack pools, P allocation. Never held while taking another lock; taken with the
+ *      GC lock held (a GC's sweeps free spans), never with an mcentral lock held.
+ *
+ * The sweepers word (mheap.sweepers, Go: sweep.active) is not a lock: a sweep registers
+ * in it without holding anything, and a GC holding the GC lock waits for it to drain.
+ * reclaimP takes over or releases the locks of a dead context (proc.ts).
+ *
  * @module
  */
 

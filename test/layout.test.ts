@@ -1,0 +1,36 @@
+/**
+ * The generated struct layouts (src/layout.ts) are current, and the sizes their tables
+ * assume match the constants the runtime uses.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { generate, layoutPath } from '../scripts/gen-layout.js';
+import * as L from '../src/layout.js';
+import { NUM_SIZE_CLASSES, numSpanClasses } from '../src/sizeclasses.js';
+import { maxProcs, mspanCacheCap } from '../src/mheap.js';
+
+test('src/layout.ts is what scripts/gen-layout.ts writes (run `npx tsx scripts/gen-layout.ts` after changing a table)', () => {
+  assert.equal(readFileSync(layoutPath, 'utf8'), generate());
+});
+
+test('the sizes the layout tables assume are the runtime\'s', () => {
+  assert.equal(L.MSPAN_SIZE, 144); // Go 1.19's mspan on 64-bit platforms (MSpanInuse per span)
+  assert.equal(L.MCW_ALLOC * 4, L.MC_ALLOC);
+  assert.equal(L.MCACHE_SIZE - L.MC_ALLOC >= 4 * numSpanClasses, true);
+  assert.equal(L.P_MSPANCACHE_BUF + 4 * mspanCacheCap, L.P_SWEEP_PHASE);
+  assert.equal(L.P_STATS + 8 * L.P_STATS_SLOTS, L.P_MSPANCACHE_LEN);
+  assert.equal(L.ST_SMALL_FREE + NUM_SIZE_CLASSES, L.P_STATS_SLOTS);
+  assert.equal(L.H_STATS - L.H_CENTRAL, numSpanClasses * L.MCENTRAL_SIZE);
+  assert.equal(L.H_ALLP - L.H_STATS, 8 * L.HEAP_STATS_SLOTS);
+  assert.equal(L.H_SWEEP_CURSOR - L.H_ALLP, 4 * maxProcs);
+  assert.equal(L.C_SETS + 4 * L.SPAN_LIST_SIZE <= L.MCENTRAL_SIZE, true);
+  // Every offset is a multiple of its field's size, and word constants agree with offsets.
+  for (const [name, v] of Object.entries(L)) {
+    const m = /^([A-Z]+)W_(\w+)$/.exec(name);
+    if (!m || typeof v !== 'number') continue;
+    const off = (L as Record<string, unknown>)[`${m[1]}_${m[2]}`];
+    assert.equal(typeof off, 'number', `${name} has no byte offset ${m[1]}_${m[2]}`);
+    assert.ok(v * 4 === off || v * 8 === off, `${name} = ${v} does not match ${m[1]}_${m[2]} = ${String(off)}`);
+  }
+});
