@@ -22,12 +22,12 @@
  */
 import { HeapCorruptionError } from './errors.js';
 import {
-  MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, NUM_SYS_STATS, pageSize,
+  MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, NUM_SYS_STATS,
 } from './mem.js';
 import { maxProcs, type MHeap } from './mheap.js';
 import { mSpanInUse, mSpanManual } from './mspan.js';
 import { sumP } from './mstats.js';
-import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE } from './mspanset.js';
 import {
   MSPAN_SIZE, ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,

@@ -32,9 +32,8 @@ import { gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { pageSize } from './mem.js';
 import { mSpanInUse, nextFreeFast } from './mspan.js';
-import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass } from './sizeclasses.js';
+import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {

@@ -19,8 +19,7 @@ import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
 import { nextFreeIndex } from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
-import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
-import { pageSize } from './mem.js';
+import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { LIST_MCACHE } from './mspanset.js';
 import {
   MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_LIVE,

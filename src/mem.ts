@@ -54,10 +54,8 @@ import {
   OSW_BACKEND, OSW_LENGTH_PAGES, OSW_MAGIC, OSW_MAPPED_READY, OSW_NONE_HINT, OSW_NPAGES,
   OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
 } from './layout.js';
+import { pageSize } from './sizeclasses.js';
 
-/** Runtime page size: the unit of every OS-state transition here. */
-export const pageShift = 13;
-export const pageSize = 1 << pageShift;
 
 /** OS memory states of a page (one byte each in the state table). */
 export const MEM_NONE = 0;

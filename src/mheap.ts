@@ -35,11 +35,11 @@ import { HeapCorruptionError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import { FixAlloc, PersistentAlloc } from './mfixalloc.js';
 import {
-  OSMemory, HeapViews, pageSize, pageShift, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
+  OSMemory, HeapViews, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
-import { PageAlloc } from './mpagealloc.js';
+import { PageAlloc, PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
-import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass } from './sizeclasses.js';
+import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass, pageSize, pageShift } from './sizeclasses.js';
 import {
   A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR,
   H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT,
@@ -56,6 +56,7 @@ import {
   setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems,
   spanNpages, spanStartAddr, spanState, spanSweepgen, spanTinyMasks,
 } from './layout.js';
+import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
 export const logHeapArenaBytes = 26;
@@ -64,9 +65,6 @@ export const heapArenaBytes = 1 << logHeapArenaBytes;
 export const pagesPerArena = heapArenaBytes / pageSize;
 /** Arena index slots: enough for a 4 GiB reservation. */
 export const maxArenas = 2 ** 32 / heapArenaBytes;
-/** Go: pallocChunkBytes / pallocChunkPages. */
-export const pallocChunkBytes = 4 << 20;
-export const pallocChunkPages = pallocChunkBytes / pageSize;
 /** Most Ps (attached contexts) one heap can have. */
 export const maxProcs = 64;
 
@@ -138,7 +136,7 @@ export class MHeap {
   static create(mem: OSMemory, mcacheSize: number, maxprocs: number): MHeap {
     const base = mem.sysAlloc(MHEAP_HEADER_SIZE, STAT_OTHER_SYS);
     if (base < 0) throw new HeapCorruptionError('no room for the heap header');
-    const maxChunks = Math.ceil(mem.reserve / pallocChunkBytes);
+    const maxChunks = Math.ceil(mem.reserve / PALLOC_CHUNK_BYTES);
     const pa = mem.sysAlloc(PageAlloc.layoutSize(maxChunks), STAT_GC_MISC_SYS);
     if (pa < 0) throw new HeapCorruptionError('no room for the page allocator');
     PageAlloc.init(mem.views, pa, maxChunks, mem);
@@ -148,7 +146,7 @@ export class MHeap {
     setMheapSweepDone(u32, base, 1);
     setMheapMaxprocs(u32, base, maxprocs);
     const bootEnd = pa + align(PageAlloc.layoutSize(maxChunks), pageSize);
-    setMheapArenaHint(u32, base, align(bootEnd + mem.reserve / 16, pallocChunkBytes));
+    setMheapArenaHint(u32, base, align(bootEnd + mem.reserve / 16, PALLOC_CHUNK_BYTES));
     FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
     FixAlloc.init(mem, base + H_CACHEALLOC, mcacheSize, STAT_MCACHE_SYS, true);
     for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 64 << i, STAT_GC_MISC_SYS, true);
@@ -218,13 +216,13 @@ export class MHeap {
     const mem = this.mem, u32 = this.views.u32;
     const hint = mheapArenaHint(u32, this.base);
     let size = align(n, heapArenaBytes);
-    let v = mem.sysReserveAligned(hint, size, pallocChunkBytes);
+    let v = mem.sysReserveAligned(hint, size, PALLOC_CHUNK_BYTES);
     if (v < 0) {
       // Less than an arena is left: take the largest chunk-aligned run if it holds n.
-      const run = Math.floor(mem.largestNoneRun(hint, pallocChunkBytes) / pallocChunkBytes) * pallocChunkBytes;
+      const run = Math.floor(mem.largestNoneRun(hint, PALLOC_CHUNK_BYTES) / PALLOC_CHUNK_BYTES) * PALLOC_CHUNK_BYTES;
       if (run < n) return null;
       size = run;
-      v = mem.sysReserveAligned(hint, size, pallocChunkBytes);
+      v = mem.sysReserveAligned(hint, size, PALLOC_CHUNK_BYTES);
       if (v < 0) return null;
     }
     // Arena metadata for every 64 MiB index the range touches.
@@ -253,7 +251,7 @@ export class MHeap {
    */
   grow(npage: number): boolean {
     const u32 = this.views.u32, b = this.base;
-    const ask = align(npage, pallocChunkPages) * pageSize;
+    const ask = align(npage, PALLOC_CHUNK_PAGES) * pageSize;
     let cur = mheapCurArenaBase(u32, b), end = mheapCurArenaEnd(u32, b);
     if (end - cur < ask) {
       const r = this.sysAllocArena(ask);

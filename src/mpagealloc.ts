@@ -63,28 +63,17 @@ import { HeapCorruptionError } from './errors.js';
 import {
   PALLOC_CHUNK_PAGES, LOG_PALLOC_CHUNK_PAGES, LOG_MAX_PACKED_VALUE, MAX_PACKED_VALUE, PALLOC_SUM_BYTES, PALLOC_DATA_SIZE, PALLOC_DATA_WORDS, PAGE_BITS_WORDS, PD_SCAV_W, NOT_FOUND, sumOut, SUM_START, SUM_MAX, SUM_END, sumStart, sumMax, sumEnd, storeSum, mergeSummaries, pallocBitsSummarize, pallocBitsFind, findOut, FIND_SEARCH_IDX, pageBitsGet, pageBitsSetRange, pageBitsClearRange, pageBitsClear, pageBitsSetAll, pageBitsClearAll, pageBitsPopcntRange, pallocDataAllocRange, pallocDataAllocAll, pallocDataFindScavengeCandidate, candOut, CAND_START,
 } from './mpallocbits.js';
-import { PAGE_CACHE_PAGES, PC_BASE, PC_CACHE_LO, PC_CACHE_HI, PC_SCAV_LO, PC_SCAV_HI, PC_PAD } from './mpagecache.js';
-import type { U32Views } from './mpagecache.js';
 import {
   PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR,
   PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
 } from './layout.js';
+import { pageShift, pageSize } from './sizeclasses.js';
 
-export type { U32Views, ScavOut } from './mpagecache.js';
-export {
-  PAGE_CACHE_SIZE,
-  PAGE_CACHE_PAGES,
-  PC_BASE,
-  PC_PAD,
-  PC_CACHE_LO,
-  PC_CACHE_HI,
-  PC_SCAV_LO,
-  PC_SCAV_HI,
-  pageCacheAlloc,
-  pageCacheEmpty,
-  pageCacheSet,
-  pageCacheOut,
-} from './mpagecache.js';
+/** Anything with a `u32` view over the (current) buffer. */
+export interface U32Views {
+  u32: Uint32Array;
+}
+
 export { PALLOC_CHUNK_PAGES, LOG_PALLOC_CHUNK_PAGES, LOG_MAX_PACKED_VALUE, MAX_PACKED_VALUE };
 
 /** The OS layer as the page allocator needs it. */
@@ -97,16 +86,12 @@ export interface PageAllocOS {
 // Geometry constants (32-bit page allocator; see the table in the module comment)
 // ---------------------------------------------------------------------------------------
 
-/** log2 of the runtime page size. */
-export const PAGE_SHIFT = 13;
-/** Runtime page size in bytes. */
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Address bits of the heap: the buffer is at most 4 GiB. */
 export const HEAP_ADDR_BITS = 32;
 /** log2 of the chunk size in bytes. */
-export const LOG_PALLOC_CHUNK_BYTES = LOG_PALLOC_CHUNK_PAGES + PAGE_SHIFT;
+export const LOG_PALLOC_CHUNK_BYTES = LOG_PALLOC_CHUNK_PAGES + pageShift;
 /** Chunk size in bytes (4 MiB). */
-export const PALLOC_CHUNK_BYTES = PALLOC_CHUNK_PAGES * PAGE_SIZE;
+export const PALLOC_CHUNK_BYTES = PALLOC_CHUNK_PAGES * pageSize;
 /** Depth of the summary radix tree. */
 export const SUMMARY_LEVELS = 4;
 /** Bits of address consumed by each non-root level (fan-out 8). */
@@ -142,7 +127,7 @@ export const MAX_SEARCH_ADDR = 2 ** HEAP_ADDR_BITS - 1;
 /** OS page size assumed for scavenging. */
 export const PHYS_PAGE_SIZE = 4096;
 /** Smallest scavenge unit in runtime pages: max(1, physPageSize / pageSize). */
-export const MIN_SCAV_PAGES = Math.max(1, PHYS_PAGE_SIZE / PAGE_SIZE);
+export const MIN_SCAV_PAGES = Math.max(1, PHYS_PAGE_SIZE / pageSize);
 
 // ---------------------------------------------------------------------------------------
 // PageAlloc layout (byte offsets from `base`, which is 8-aligned)
@@ -219,18 +204,6 @@ const WORD_BIT_MASK = (1 << LOG_WORD_BITS) - 1;
 const ALL_ONES = 0xffffffff;
 /** Go's scavenge index is scanned a byte (8 chunks) at a time; mask of a chunk within its byte. */
 const SI_GROUP_MASK = 7;
-/** log2 of the pages of a page cache block (64), and u32 words per block mask. */
-const LOG_PAGE_CACHE_PAGES = 6;
-const WORDS_PER_CACHE = PAGE_CACHE_PAGES >>> LOG_WORD_BITS;
-
-/** Word offsets inside a page cache struct. */
-const PCW_BASE = PC_BASE >>> 2;
-const PCW_PAD = PC_PAD >>> 2;
-const PCW_CACHE_LO = PC_CACHE_LO >>> 2;
-const PCW_CACHE_HI = PC_CACHE_HI >>> 2;
-const PCW_SCAV_LO = PC_SCAV_LO >>> 2;
-const PCW_SCAV_HI = PC_SCAV_HI >>> 2;
-
 /** Chunk index of an address. */
 export function chunkIndex(p: number): number {
   return p >>> LOG_PALLOC_CHUNK_BYTES;
@@ -243,7 +216,7 @@ export function chunkBase(ci: number): number {
 
 /** Page index of an address within its chunk. */
 export function chunkPageIndex(p: number): number {
-  return (p >>> PAGE_SHIFT) & (PALLOC_CHUNK_PAGES - 1);
+  return (p >>> pageShift) & (PALLOC_CHUNK_PAGES - 1);
 }
 
 /** Go's page allocator over a shared buffer; this object is only a handle. */
@@ -257,7 +230,7 @@ export class PageAlloc {
   /** OS layer (sysUnused for the scavenger). */
   readonly os: PageAllocOS;
   /**
-   * Second result of {@link alloc} (and of `pageCacheAlloc` when given this handle):
+   * Second result of {@link alloc}:
    * scavenged bytes in the run just allocated.
    */
   scav = 0;
@@ -410,7 +383,7 @@ export class PageAlloc {
     for (let c = start; c < end; c++) {
       pageBitsSetAll(u32, this.chunkWord(c) + PD_SCAV_W);
     }
-    this.updateSums(u32, base, (limit - base) / PAGE_SIZE, true, false);
+    this.updateSums(u32, base, (limit - base) / pageSize, true, false);
   }
 
   /** Insert chunk range [start, end) into the sorted inUse list, coalescing neighbours. */
@@ -495,7 +468,7 @@ export class PageAlloc {
 
   private updateSums(u32: Uint32Array, base: number, npages: number, contig: boolean, alloc: boolean, all = false): void {
     const sc = chunkIndex(base);
-    const ec = chunkIndex(base + npages * PAGE_SIZE - 1);
+    const ec = chunkIndex(base + npages * pageSize - 1);
     const leafW = this.w + W_SUM_LEAF;
     if (sc === ec) {
       pallocBitsSummarize(u32, this.chunkWord(sc));
@@ -546,7 +519,7 @@ export class PageAlloc {
    * the bytes among them that were scavenged.
    */
   private allocRange(u32: Uint32Array, base: number, npages: number): number {
-    const limit = base + npages * PAGE_SIZE - 1;
+    const limit = base + npages * pageSize - 1;
     const sc = chunkIndex(base);
     const ec = chunkIndex(limit);
     const si = chunkPageIndex(base);
@@ -570,7 +543,7 @@ export class PageAlloc {
       pallocDataAllocRange(u32, cw, 0, ei + 1);
     }
     this.updateSums(u32, base, npages, true, true);
-    return scav * PAGE_SIZE;
+    return scav * pageSize;
   }
 
   /**
@@ -640,7 +613,7 @@ export class PageAlloc {
       if (descend) continue;
       if (size >= npages) {
         this.findSearchAddr = this.findMappedAddr(u32, ffBase);
-        return i * entryBytes + runBase * PAGE_SIZE;
+        return i * entryBytes + runBase * pageSize;
       }
       if (l === 0) {
         this.findSearchAddr = MAX_SEARCH_ADDR;
@@ -661,7 +634,7 @@ export class PageAlloc {
       );
     }
     const cb = chunkBase(ci);
-    const sa = cb + findOut[FIND_SEARCH_IDX] * PAGE_SIZE;
+    const sa = cb + findOut[FIND_SEARCH_IDX] * pageSize;
     const last = cb + PALLOC_CHUNK_BYTES - 1;
     if (ffBase <= sa && last <= ffBound) {
       ffBase = sa;
@@ -672,7 +645,7 @@ export class PageAlloc {
       );
     }
     this.findSearchAddr = this.findMappedAddr(u32, ffBase);
-    return cb + j * PAGE_SIZE;
+    return cb + j * pageSize;
   }
 
   /**
@@ -703,8 +676,8 @@ export class PageAlloc {
             `page allocator: bad summary data: leaf summary of chunk ${ci} promises ${npages} pages from page ${pi}, bitmap has none`,
           );
         }
-        addr = chunkBase(ci) + j * PAGE_SIZE;
-        newSearchAddr = chunkBase(ci) + findOut[FIND_SEARCH_IDX] * PAGE_SIZE;
+        addr = chunkBase(ci) + j * pageSize;
+        newSearchAddr = chunkBase(ci) + findOut[FIND_SEARCH_IDX] * pageSize;
         found = true;
       }
     }
@@ -734,7 +707,7 @@ export class PageAlloc {
   private freeRange(u32: Uint32Array, base: number, npages: number, scavenged: boolean): void {
     const w = this.w;
     if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
-    const limit = base + npages * PAGE_SIZE - 1;
+    const limit = base + npages * pageSize - 1;
     if (!scavenged) this.siMark(u32, base, limit + 1);
     if (npages === 1) {
       pageBitsClear(u32, this.chunkWord(chunkIndex(base)), chunkPageIndex(base));
@@ -766,9 +739,9 @@ export class PageAlloc {
   private siMark(u32: Uint32Array, base: number, limit: number): void {
     const w = this.w;
     const start = chunkIndex(base);
-    const end = chunkIndex(limit - PAGE_SIZE);
+    const end = chunkIndex(limit - pageSize);
     pageBitsSetRange(u32, w + W_SCAV_INDEX, start, end - start + 1);
-    const newSearchAddr = limit - PAGE_SIZE;
+    const newSearchAddr = limit - pageSize;
     if (u32[w + PAW_SI_STATE] === SI_CLEARED || u32[w + PAW_SI_SEARCH_ADDR] < newSearchAddr) {
       u32[w + PAW_SI_SEARCH_ADDR] = newSearchAddr;
       u32[w + PAW_SI_STATE] = SI_MARKED;
@@ -807,7 +780,7 @@ export class PageAlloc {
           this.scavIndexFindPage = chunkPageIndex(searchAddr);
           return ci;
         }
-        const newSearchAddr = chunkBase(ci) + PALLOC_CHUNK_BYTES - PAGE_SIZE;
+        const newSearchAddr = chunkBase(ci) + PALLOC_CHUNK_BYTES - pageSize;
         if (state === SI_MARKED) {
           u32[w + PAW_SI_SEARCH_ADDR] = newSearchAddr;
           u32[w + PAW_SI_STATE] = SI_SET;
@@ -853,108 +826,26 @@ export class PageAlloc {
   /** Scavenge at most maxBytes (rounded up to pages) from chunk ci; returns bytes released. */
   private scavengeOne(ci: number, maxBytes: number): number {
     let u32 = this.views.u32;
-    const maxPages = Math.ceil(maxBytes / PAGE_SIZE);
+    const maxPages = Math.ceil(maxBytes / pageSize);
     if (sumMax(u32, this.w + W_SUM_LEAF + ci * SUM_WORDS) >= MIN_SCAV_PAGES) {
       const cw = this.chunkWord(ci);
       const n = pallocDataFindScavengeCandidate(u32, cw, PALLOC_CHUNK_PAGES - 1, MIN_SCAV_PAGES, maxPages);
       if (n !== 0) {
         const start = candOut[CAND_START];
-        const addr = chunkBase(ci) + start * PAGE_SIZE;
+        const addr = chunkBase(ci) + start * pageSize;
         // Take the pages so nobody allocates them while they are released.
         if (this.allocRange(u32, addr, n) !== 0) {
-          throw new HeapCorruptionError(`page allocator: double scavenge of [${addr}, ${addr + n * PAGE_SIZE})`);
+          throw new HeapCorruptionError(`page allocator: double scavenge of [${addr}, ${addr + n * pageSize})`);
         }
-        this.os.sysUnused(addr, n * PAGE_SIZE);
+        this.os.sysUnused(addr, n * pageSize);
         u32 = this.views.u32; // the OS layer may have replaced the buffer
         this.freeRange(u32, addr, n, true);
         pageBitsSetRange(u32, this.chunkWord(ci) + PD_SCAV_W, start, n);
-        return n * PAGE_SIZE;
+        return n * pageSize;
       }
     }
     this.scavIndexClear(ci);
     return 0;
-  }
-
-  // -------------------------------------------------------------------------------------
-  // Page cache (Go's pageAlloc.allocToCache and pageCache.flush)
-  // -------------------------------------------------------------------------------------
-
-  /**
-   * Fill the page cache struct at byte offset pc (see mpagecache.ts) with the 64-page
-   * aligned block holding the first free page at or after searchAddr: its free pages
-   * become the cache's (allocated here), and the cache takes over their scavenged bits.
-   * Leaves an empty cache if no page is free. The cache must be empty.
-   */
-  allocToCache(pc: number): void {
-    const u32 = this.views.u32;
-    const w = this.w;
-    const pw = pc >>> 2;
-    const searchAddr = u32[w + PAW_SEARCH_ADDR];
-    if (chunkIndex(searchAddr) >= u32[w + PAW_END]) {
-      clearCache(u32, pw);
-      return;
-    }
-    let ci = chunkIndex(searchAddr);
-    let j: number; // a free page of chunk ci
-    const leaf = w + W_SUM_LEAF + ci * SUM_WORDS;
-    if (u32[leaf] !== 0 || u32[leaf + 1] !== 0) {
-      j = pallocBitsFind(u32, this.chunkWord(ci), 1, chunkPageIndex(searchAddr));
-      if (j === NOT_FOUND) {
-        throw new HeapCorruptionError(
-          `page allocator: bad summary data: chunk ${ci} summary is non-zero but it has no free page from ${chunkPageIndex(searchAddr)}`,
-        );
-      }
-    } else {
-      const addr = this.find(u32, 1);
-      if (addr === 0) {
-        u32[w + PAW_SEARCH_ADDR] = MAX_SEARCH_ADDR;
-        clearCache(u32, pw);
-        return;
-      }
-      ci = chunkIndex(addr);
-      j = chunkPageIndex(addr);
-    }
-    const cw = this.chunkWord(ci);
-    const k = (j >>> LOG_PAGE_CACHE_PAGES) * WORDS_PER_CACHE; // first u32 word of the 64-page block
-    const pi = k << LOG_WORD_BITS;
-    const base = chunkBase(ci) + pi * PAGE_SIZE;
-    const cacheLo = ~u32[cw + k] >>> 0;
-    const cacheHi = ~u32[cw + k + 1] >>> 0;
-    const scavLo = u32[cw + PD_SCAV_W + k];
-    const scavHi = u32[cw + PD_SCAV_W + k + 1];
-    u32[pw + PCW_BASE] = base;
-    u32[pw + PCW_PAD] = 0;
-    u32[pw + PCW_CACHE_LO] = cacheLo;
-    u32[pw + PCW_CACHE_HI] = cacheHi;
-    u32[pw + PCW_SCAV_LO] = scavLo;
-    u32[pw + PCW_SCAV_HI] = scavHi;
-    // The cache owns its pages now: allocate them, and move their scavenged bits over.
-    u32[cw + k] = ALL_ONES;
-    u32[cw + k + 1] = ALL_ONES;
-    u32[cw + PD_SCAV_W + k] = scavLo & ~cacheLo;
-    u32[cw + PD_SCAV_W + k + 1] = scavHi & ~cacheHi;
-    this.updateSums(u32, base, PAGE_CACHE_PAGES, false, true);
-    u32[w + PAW_SEARCH_ADDR] = base + (PAGE_CACHE_PAGES - 1) * PAGE_SIZE;
-  }
-
-  /** Give every page left in the cache at byte offset pc back to the heap, and empty it. */
-  flushCache(pc: number): void {
-    const u32 = this.views.u32;
-    const w = this.w;
-    const pw = pc >>> 2;
-    const cacheLo = u32[pw + PCW_CACHE_LO];
-    const cacheHi = u32[pw + PCW_CACHE_HI];
-    if ((cacheLo | cacheHi) === 0) return;
-    const base = u32[pw + PCW_BASE];
-    const cw = this.chunkWord(chunkIndex(base));
-    const k = chunkPageIndex(base) >>> LOG_WORD_BITS;
-    u32[cw + k] = u32[cw + k] & ~cacheLo;
-    u32[cw + k + 1] = u32[cw + k + 1] & ~cacheHi;
-    u32[cw + PD_SCAV_W + k] = u32[cw + PD_SCAV_W + k] | u32[pw + PCW_SCAV_LO];
-    u32[cw + PD_SCAV_W + k + 1] = u32[cw + PD_SCAV_W + k + 1] | u32[pw + PCW_SCAV_HI];
-    if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
-    this.updateSums(u32, base, PAGE_CACHE_PAGES, false, false);
-    clearCache(u32, pw);
   }
 
   // -------------------------------------------------------------------------------------
@@ -1045,16 +936,6 @@ export class PageAlloc {
       }
     }
   }
-}
-
-/** Empty the page cache whose first word is pw. */
-function clearCache(u32: Uint32Array, pw: number): void {
-  u32[pw + PCW_BASE] = 0;
-  u32[pw + PCW_PAD] = 0;
-  u32[pw + PCW_CACHE_LO] = 0;
-  u32[pw + PCW_CACHE_HI] = 0;
-  u32[pw + PCW_SCAV_LO] = 0;
-  u32[pw + PCW_SCAV_HI] = 0;
 }
 
 function checkSum(u32: Uint32Array, s: number, level: number, idx: number, es: number, em: number, ee: number): void {

@@ -48,15 +48,15 @@
  *
  * @module
  */
-import { MHeap, pallocChunkBytes } from './mheap.js';
+import { MHeap } from './mheap.js';
 import { P_RESERVED, P_IDLE } from './runtime2.js';
 import { lock, unlock, forceUnlockHeldBy, takeOverLockHeldBy } from './lock_futex.js';
 import {
-  STAT_OTHER_SYS, pageSize, MEM_PREPARED, STAT_HEAP_INUSE, STAT_IN_STACKS, STAT_HEAP_RELEASED, STAT_HEAP_FREE, MEM_RESERVED,
+  STAT_OTHER_SYS, MEM_PREPARED, STAT_HEAP_INUSE, STAT_IN_STACKS, STAT_HEAP_RELEASED, STAT_HEAP_FREE, MEM_RESERVED,
 } from './mem.js';
 import { initMCache, releaseAll } from './mcache.js';
 import { InvalidArgumentError as ArgError, NoFreePError } from './errors.js';
-import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
+import { numSpanClasses, spanClassSizeclass, pageSize } from './sizeclasses.js';
 import { centralOf, LIST_MCACHE } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
@@ -70,6 +70,7 @@ import {
   spanAllocBits, spanAllocCount, spanFreeIndex, spanList, spanNelems, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
+import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 
 /**
  * Take a P (Go: pidleget + acquirep): the reserved P `want`, or else the first idle P, or
@@ -316,7 +317,7 @@ export function repairPagesLocked(h: MHeap): void {
  * pages Prepared outside the page allocator's ranges.
  */
 function finishGrowLocked(h: MHeap): void {
-  const mem = h.mem, ranges = h.pages.inUseRanges(), chunk = pallocChunkBytes;
+  const mem = h.mem, ranges = h.pages.inUseRanges(), chunk = PALLOC_CHUNK_BYTES;
   const grown = (p: number): boolean => ranges.some(([b, l]) => p >= b && p < l);
   for (let c = 0; c < mem.reserve; c += chunk) {
     let cut = false;

@@ -20,7 +20,6 @@
  */
 import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeError } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
-import { pageSize } from './mem.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
 import { listInsert, listRemove } from './mspanset.js';
 import { mSpanManual } from './mspan.js';
@@ -29,6 +28,7 @@ import {
   setSpanManualFreeList, spanAllocCount, spanElemsize, spanManualFreeList, spanNext,
   spanStartAddr, spanState,
 } from './layout.js';
+import { pageSize } from './sizeclasses.js';
 
 /** Go: _FixedStack, the smallest stack. */
 export const fixedStack = 2048;

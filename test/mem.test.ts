@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, STAT_OTHER_SYS, STAT_HEAP_RELEASED,
-  STAT_GC_MISC_SYS, pageSize,
+  STAT_GC_MISC_SYS,
 } from '../src/mem.js';
+import { pageSize } from '../src/sizeclasses.js';
 import { IllegalTransitionError, InvalidArgumentError } from '../src/errors.js';
 
 const MiB = 1 << 20;

@@ -6,10 +6,10 @@ import { xorshift } from './helpers/random.js';
 import {
   PALLOC_CHUNK_PAGES as P,
   PALLOC_CHUNK_BYTES,
-  PAGE_SIZE,
   MIN_SCAV_PAGES,
   chunkBase,
 } from '../src/mpagealloc.js';
+import { pageSize } from '../src/sizeclasses.js';
 import {
   pageBitsSetRange,
   pallocDataAllocRange,
@@ -175,7 +175,7 @@ test('PageAlloc Scavenge', async (t) => {
     AllFreeUnscavExhaust: {
       beforeAlloc: [[B, []], [B + 1, []], [B + 2, []]],
       beforeScav: [[B, []], [B + 1, []], [B + 2, []]],
-      expect: [[Infinity, 3 * P * PAGE_SIZE]],
+      expect: [[Infinity, 3 * P * pageSize]],
       afterScav: [[B, [[0, P]]], [B + 1, [[0, P]]], [B + 2, [[0, P]]]],
       unused: [[PB(B + 2, 0), PALLOC_CHUNK_BYTES], [PB(B + 1, 0), PALLOC_CHUNK_BYTES], [PB(B, 0), PALLOC_CHUNK_BYTES]],
     },
@@ -189,44 +189,44 @@ test('PageAlloc Scavenge', async (t) => {
     ScavHighestPageFirst: {
       beforeAlloc: [[B, []]],
       beforeScav: [[B, [[minPages, P - 2 * minPages]]]],
-      expect: [[1, minPages * PAGE_SIZE]],
+      expect: [[1, minPages * pageSize]],
       afterScav: [[B, [[minPages, P - minPages]]]],
-      unused: [[PB(B, P - 1), PAGE_SIZE]],
+      unused: [[PB(B, P - 1), pageSize]],
     },
     ScavMultiple: {
       beforeAlloc: [[B, []]],
       beforeScav: [[B, [[minPages, P - 2 * minPages]]]],
-      expect: [[minPages * PAGE_SIZE, minPages * PAGE_SIZE], [minPages * PAGE_SIZE, minPages * PAGE_SIZE]],
+      expect: [[minPages * pageSize, minPages * pageSize], [minPages * pageSize, minPages * pageSize]],
       afterScav: [[B, [[0, P]]]],
-      unused: [[PB(B, P - 1), PAGE_SIZE], [PB(B, 0), PAGE_SIZE]],
+      unused: [[PB(B, P - 1), pageSize], [PB(B, 0), pageSize]],
     },
     ScavMultiple2: {
       beforeAlloc: [[B, []], [B + 1, []]],
       beforeScav: [[B, [[minPages, P - 2 * minPages]]], [B + 1, [[0, P - 2 * minPages]]]],
       expect: [
-        [2 * minPages * PAGE_SIZE, 2 * minPages * PAGE_SIZE],
-        [minPages * PAGE_SIZE, minPages * PAGE_SIZE],
-        [minPages * PAGE_SIZE, minPages * PAGE_SIZE],
+        [2 * minPages * pageSize, 2 * minPages * pageSize],
+        [minPages * pageSize, minPages * pageSize],
+        [minPages * pageSize, minPages * pageSize],
       ],
       afterScav: [[B, [[0, P]]], [B + 1, [[0, P]]]],
-      unused: [[PB(B + 1, P - 2), 2 * PAGE_SIZE], [PB(B, P - 1), PAGE_SIZE], [PB(B, 0), PAGE_SIZE]],
+      unused: [[PB(B + 1, P - 2), 2 * pageSize], [PB(B, P - 1), pageSize], [PB(B, 0), pageSize]],
     },
     ScavDiscontiguous: {
       beforeAlloc: [[B, []], [B + 0xe, []]],
       beforeScav: [[B, [[minPages, P - 2 * minPages]]], [B + 0xe, [[2 * minPages, P - 2 * minPages]]]],
       expect: [
-        [2 * minPages * PAGE_SIZE, 2 * minPages * PAGE_SIZE],
-        [Infinity, 2 * minPages * PAGE_SIZE],
+        [2 * minPages * pageSize, 2 * minPages * pageSize],
+        [Infinity, 2 * minPages * pageSize],
         [Infinity, 0],
       ],
       afterScav: [[B, [[0, P]]], [B + 0xe, [[0, P]]]],
-      unused: [[PB(B + 0xe, 0), 2 * PAGE_SIZE], [PB(B, P - 1), PAGE_SIZE], [PB(B, 0), PAGE_SIZE]],
+      unused: [[PB(B + 0xe, 0), 2 * pageSize], [PB(B, P - 1), pageSize], [PB(B, 0), pageSize]],
     },
     // 32-bit analogue of Go's 64-bit-only ScavAllVeryDiscontiguous: chunks 2 GiB apart.
     ScavAllVeryDiscontiguous: {
       beforeAlloc: [[B, []], [B + 0x200, []]],
       beforeScav: [[B, []], [B + 0x200, []]],
-      expect: [[Infinity, 2 * P * PAGE_SIZE], [Infinity, 0]],
+      expect: [[Infinity, 2 * P * pageSize], [Infinity, 0]],
       afterScav: [[B, [[0, P]]], [B + 0x200, [[0, P]]]],
     },
   };
@@ -250,21 +250,21 @@ test('PageAlloc Scavenge: freed pages become scavengable, allocation reports the
   assert.equal(b.scavenge(Infinity), 0); // everything already released
   const a = b.alloc(600);
   assert.equal(a, PB(B, 0));
-  assert.equal(b.scav, 600 * PAGE_SIZE);
+  assert.equal(b.scav, 600 * pageSize);
   b.free(a, 600, false); // free but not released: marked in the scavenge index
   b.check();
-  assert.equal(b.scavenge(100 * PAGE_SIZE), 100 * PAGE_SIZE);
+  assert.equal(b.scavenge(100 * pageSize), 100 * pageSize);
   // Highest chunk first: all 88 unreleased pages of B+1, then the top 12 of B.
   assert.deepEqual(os.calls, [
-    [PB(B + 1, 0), 88 * PAGE_SIZE],
-    [PB(B, P - 12), 12 * PAGE_SIZE],
+    [PB(B + 1, 0), 88 * pageSize],
+    [PB(B, P - 12), 12 * pageSize],
   ]);
-  assert.equal(b.scavenge(Infinity), 500 * PAGE_SIZE);
+  assert.equal(b.scavenge(Infinity), 500 * pageSize);
   b.check();
   for (let ci = B; ci <= B + 1; ci++) for (let i = 0; i < P; i++) assert.ok(b.chunkScavBit(ci, i));
   // Allocating again reports every page as scavenged.
   assert.equal(b.alloc(2 * P), PB(B, 0));
-  assert.equal(b.scav, 2 * P * PAGE_SIZE);
+  assert.equal(b.scav, 2 * P * pageSize);
 });
 
 // ---- scavengeIndex ----------------------------------------------------------------------

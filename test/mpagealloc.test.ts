@@ -8,16 +8,15 @@ import {
   PageAlloc,
   PALLOC_CHUNK_PAGES as P,
   PALLOC_CHUNK_BYTES,
-  PAGE_SIZE,
   MAX_SEARCH_ADDR,
   LEVEL_ENTRIES,
   SUMMARY_LEVELS,
   chunkBase,
 } from '../src/mpagealloc.js';
+import { pageSize } from '../src/sizeclasses.js';
 import {
   PD_SCAV_W,
 } from '../src/mpallocbits.js';
-import { pageCacheAlloc, PAGE_CACHE_SIZE, pageCacheEmpty } from '../src/mpagecache.js';
 import { HeapCorruptionError } from '../src/errors.js';
 
 import { B, StubOS, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap } from './helpers/pagealloc.js';
@@ -25,7 +24,7 @@ import { B, StubOS, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap 
 // ---- Geometry and layout --------------------------------------------------------------
 
 test('32-bit geometry and the layout diagram', () => {
-  assert.equal(pa32.PAGE_SIZE, 8192);
+  assert.equal(pageSize, 8192);
   assert.equal(pa32.PALLOC_CHUNK_PAGES, 512);
   assert.equal(pa32.PALLOC_CHUNK_BYTES, 4 << 20);
   assert.equal(pa32.SUMMARY_LEVELS, 4);
@@ -49,8 +48,6 @@ test('32-bit geometry and the layout diagram', () => {
   assert.equal(PageAlloc.layoutSize(3), 9520 + 3 * 8 + 3 * 128);
   assert.throws(() => PageAlloc.layoutSize(0), HeapCorruptionError);
   assert.throws(() => PageAlloc.layoutSize(1025), HeapCorruptionError);
-  assert.equal(pa32.PAGE_CACHE_SIZE, 24);
-  assert.equal(typeof pa32.pageCacheAlloc, 'function');
   assert.equal(pa32.chunkIndex(0xffffffff), 1023);
   assert.equal(pa32.chunkBase(1023), 1023 * 4 * 1024 * 1024);
   assert.equal(pa32.chunkPageIndex(pa32.chunkBase(7) + 5 * 8192 + 100), 5);
@@ -143,7 +140,7 @@ test('the views holder is re-read: buffer replaced between and during operations
   replace();
   pa.free(a, 10, false);
   replace();
-  assert.equal(pa.scavenge(Infinity), 10 * PAGE_SIZE); // sysUnused replaces the buffer mid-operation
+  assert.equal(pa.scavenge(Infinity), 10 * pageSize); // sysUnused replaces the buffer mid-operation
   pa.check();
   for (let i = 0; i < P; i++) assert.ok(pa.chunkScavBit(1, i) && !pa.chunkAllocBit(1, i));
   assert.equal(PageAlloc.attach(views, 0, { sysUnused() {} }).alloc(P * 2), chunkBase(1));
@@ -158,7 +155,7 @@ interface AllocCase {
   after: ChunkMap;
 }
 
-const PS = PAGE_SIZE;
+const PS = pageSize;
 const allocCases: Record<string, AllocCase> = {
   AllFree1: {
     before: [[B, []]],
@@ -440,25 +437,22 @@ test('PageAlloc check detects corruption', () => {
 type Op =
   | { k: 'alloc'; n: number }
   | { k: 'free'; pick: number }
-  | { k: 'scav'; pages: number }
-  | { k: 'cache'; takes: number[] };
+  | { k: 'scav'; pages: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('alloc' as const), n: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 1200 })) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('free' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('scav' as const), pages: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(Infinity)) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('cache' as const), takes: fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 6 }) }) },
 );
 
-test('PageAlloc property: alloc/free/scavenge/page cache vs a model', () => {
+test('PageAlloc property: alloc/free/scavenge vs a model', () => {
   const NCH = 6; // chunks B .. B+NCH-1, some grown
   fc.assert(
     fc.property(
       fc.uniqueArray(fc.integer({ min: 0, max: NCH - 1 }), { minLength: 1, maxLength: NCH }),
       fc.array(opArb, { minLength: 10, maxLength: 60, size: 'max' }),
       (grown, ops) => {
-        const views = { u32: new Uint32Array((PageAlloc.layoutSize(1024) + PAGE_CACHE_SIZE + 64) / 4) };
-        const pcAddr = PageAlloc.layoutSize(1024);
+        const views = { u32: new Uint32Array((PageAlloc.layoutSize(1024) + 64) / 4) };
         const os = new StubOS();
         const pa = PageAlloc.init(views, 0, 1024, os);
         const N = NCH * P;
@@ -472,10 +466,9 @@ test('PageAlloc property: alloc/free/scavenge/page cache vs a model', () => {
             scav[i] = true;
           }
         }
-        const addrOf = (page: number) => chunkBase(B) + page * PAGE_SIZE;
-        const pageOf = (addr: number) => (addr - chunkBase(B)) / PAGE_SIZE;
+        const addrOf = (page: number) => chunkBase(B) + page * pageSize;
+        const pageOf = (addr: number) => (addr - chunkBase(B)) / pageSize;
         const live: Array<[number, number]> = [];
-        let flushed = false;
         const compare = (label: string) => {
           pa.check();
           for (let c = 0; c < NCH; c++) {
@@ -515,7 +508,7 @@ test('PageAlloc property: alloc/free/scavenge/page cache vs a model', () => {
                   used[g] = true;
                   scav[g] = false;
                 }
-                assert.equal(pa.scav, s * PAGE_SIZE, `${label}: scav`);
+                assert.equal(pa.scav, s * pageSize, `${label}: scav`);
                 live.push([want, op.n]);
               } else assert.equal(pa.scav, 0);
               break;
@@ -529,7 +522,7 @@ test('PageAlloc property: alloc/free/scavenge/page cache vs a model', () => {
             }
             case 'scav': {
               const before = scav.slice();
-              const nbytes = op.pages * PAGE_SIZE;
+              const nbytes = op.pages * pageSize;
               os.calls.length = 0;
               const released = pa.scavenge(nbytes);
               let changed = 0;
@@ -544,71 +537,15 @@ test('PageAlloc property: alloc/free/scavenge/page cache vs a model', () => {
                   }
                 }
               }
-              assert.equal(released, changed * PAGE_SIZE, `${label}: released`);
+              assert.equal(released, changed * pageSize, `${label}: released`);
               assert.equal(os.calls.reduce((s, [, n]) => s + n, 0), released, `${label}: sysUnused total`);
               for (const [v, n] of os.calls) {
                 for (let g = pageOf(v); g < pageOf(v + n); g++) assert.ok(scav[g] && !before[g]);
               }
               if (op.pages !== Infinity) assert.ok(released <= nbytes, `${label}: released too much`);
-              else if (!flushed) {
-                // Every free page is reachable through the scavenge index unless a flush
-                // returned unscavenged pages without marking it (as in Go 1.19).
+              else {
+                // Every free page is reachable through the scavenge index.
                 for (let g = 0; g < N; g++) if (inUse[g] && !used[g]) assert.ok(scav[g], `${label}: page ${g} left`);
-              }
-              break;
-            }
-            case 'cache': {
-              const sa = pa.searchAddr;
-              pa.allocToCache(pcAddr);
-              const u32 = views.u32;
-              const w = pcAddr >>> 2;
-              if (pageCacheEmpty(views, pcAddr)) {
-                assert.equal(firstFit(1), -1, `${label}: empty cache with free pages`);
-                assert.equal(pa.searchAddr, sa === MAX_SEARCH_ADDR || firstFit(1) < 0 ? pa.searchAddr : sa);
-                break;
-              }
-              const base = u32[w]!;
-              const g0 = pageOf(base);
-              assert.equal(g0 % 64, 0);
-              assert.ok(g0 <= firstFit(1) && firstFit(1) < g0 + 64, `${label}: block holds the first free page`);
-              const cache = BigInt(u32[w + 2]!) | (BigInt(u32[w + 3]!) << 32n);
-              const cscav = BigInt(u32[w + 4]!) | (BigInt(u32[w + 5]!) << 32n);
-              for (let i = 0; i < 64; i++) {
-                const g = g0 + i;
-                assert.equal(((cache >> BigInt(i)) & 1n) === 1n, !used[g], `${label}: cache bit ${i}`);
-                assert.equal(((cscav >> BigInt(i)) & 1n) === 1n, scav[g], `${label}: cache scav bit ${i}`);
-                if (!used[g]) scav[g] = false; // the cache owns these scavenged bits now
-                used[g] = true;
-              }
-              compare(`${label} after allocToCache`);
-              // Take some pages from the cache; they become live allocations.
-              const cacheScav = new Map<number, boolean>();
-              for (let i = 0; i < 64; i++) cacheScav.set(g0 + i, ((cscav >> BigInt(i)) & 1n) === 1n);
-              const taken = new Set<number>();
-              for (const n of op.takes) {
-                const a = pageCacheAlloc(views, pcAddr, n, pa);
-                if (a === 0) continue;
-                const p0 = pageOf(a);
-                let s = 0;
-                for (let g = p0; g < p0 + n; g++) {
-                  assert.ok(!taken.has(g) && cacheScav.has(g));
-                  taken.add(g);
-                  if (cacheScav.get(g)) s++;
-                  cacheScav.set(g, false);
-                }
-                assert.equal(pa.scav, s * PAGE_SIZE);
-                live.push([p0, n]);
-              }
-              // Flush the rest back.
-              pa.flushCache(pcAddr);
-              assert.ok(pageCacheEmpty(views, pcAddr));
-              for (let i = 0; i < 64; i++) {
-                const g = g0 + i;
-                if (((cache >> BigInt(i)) & 1n) === 1n && !taken.has(g)) {
-                  used[g] = false;
-                  scav[g] = cacheScav.get(g)!;
-                  flushed = true;
-                }
               }
               break;
             }

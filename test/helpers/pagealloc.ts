@@ -1,11 +1,11 @@
 // Test helpers shared by the page-allocator tests: Go's export_test.go NewPageAlloc & co.,
 // re-expressed for the 32-bit geometry (BaseChunkIdx = 0x100, address 1 GiB).
 import assert from 'node:assert/strict';
-import { PageAlloc, PALLOC_CHUNK_PAGES as P, PALLOC_CHUNK_BYTES, PAGE_SIZE, chunkBase, type PageAllocOS } from '../../src/mpagealloc.js';
+import { PageAlloc, PALLOC_CHUNK_PAGES as P, PALLOC_CHUNK_BYTES, chunkBase, type PageAllocOS } from '../../src/mpagealloc.js';
+import { pageSize } from '../../src/sizeclasses.js';
 import {
   pageBitsClearRange, pageBitsSetRange, pallocDataAllocRange, pallocDataFindScavengeCandidate, PD_SCAV_W, PAGE_BITS_WORDS,
 } from '../../src/mpallocbits.js';
-import { PAGE_CACHE_SIZE } from '../../src/mpagecache.js';
 
 /** BaseChunkIdx on 32-bit platforms. */
 export const B = 0x100;
@@ -31,7 +31,7 @@ export class StubOS implements PageAllocOS {
  * The buffer has room for one page-cache struct after the allocator (see cacheOf).
  */
 export function newPageAlloc(chunks: ChunkMap, scav?: ChunkMap, os: PageAllocOS = new StubOS()): PageAlloc {
-  const views = { u32: new Uint32Array((PA_BASE + PageAlloc.layoutSize(1024) + PAGE_CACHE_SIZE + 64) / 4) };
+  const views = { u32: new Uint32Array((PA_BASE + PageAlloc.layoutSize(1024) + 64) / 4) };
   const pa = PageAlloc.init(views, PA_BASE, 1024, os);
   const scavOf = new Map(scav ?? []);
   for (const [ci, alloc] of chunks) {
@@ -55,7 +55,7 @@ export function cacheOf(_pa: PageAlloc): number {
 
 /** Go's PageBase(c, i). */
 export function PB(ci: number, i: number): number {
-  return chunkBase(ci) + i * PAGE_SIZE;
+  return chunkBase(ci) + i * pageSize;
 }
 
 /** The 16 u32 words of a chunk's alloc (or scavenged) bitmap. */
