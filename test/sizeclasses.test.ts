@@ -35,8 +35,8 @@ import {
   makeSpanClass,
   spanClassSizeclass,
   spanClassNoscan,
-  sizeClassTableText,
 } from '../src/sizeclasses.js';
+import { sizeClassTableText } from '../cli/sizeclasses-table.js';
 
 // ---------------------------------------------------------------------------------------
 // Expected data: Go 1.19 (src/runtime/sizeclasses.go), from the facts reference §2.1/§2.2.
