@@ -24,6 +24,7 @@ import { acquireP, detachP, reclaimP } from './proc.js';
 import {
   H_LOCK, MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
+import { scavenge } from './mgcscavenge.js';
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {
@@ -300,7 +301,7 @@ export class Heap implements MallocContext {
     lock(h.views.i32, h.base + H_LOCK, h.lockToken);
     h.views.sync();
     try {
-      const released = h.pages.scavenge(Infinity);
+      const released = scavenge(h.pages, Infinity);
       mem.statAdd(STAT_HEAP_FREE, -released);
       mem.statAdd(STAT_HEAP_RELEASED, released);
       return released;

@@ -61,11 +61,10 @@
 
 import { HeapCorruptionError } from './errors.js';
 import {
-  PALLOC_CHUNK_PAGES, LOG_PALLOC_CHUNK_PAGES, LOG_MAX_PACKED_VALUE, MAX_PACKED_VALUE, PALLOC_SUM_BYTES, PALLOC_DATA_SIZE, PALLOC_DATA_WORDS, PAGE_BITS_WORDS, PD_SCAV_W, NOT_FOUND, sumOut, SUM_START, SUM_MAX, SUM_END, sumStart, sumMax, sumEnd, storeSum, mergeSummaries, pallocBitsSummarize, pallocBitsFind, findOut, FIND_SEARCH_IDX, pageBitsGet, pageBitsSetRange, pageBitsClearRange, pageBitsClear, pageBitsSetAll, pageBitsClearAll, pageBitsPopcntRange, pallocDataAllocRange, pallocDataAllocAll, pallocDataFindScavengeCandidate, candOut, CAND_START,
+  PALLOC_CHUNK_PAGES, LOG_PALLOC_CHUNK_PAGES, LOG_MAX_PACKED_VALUE, MAX_PACKED_VALUE, PALLOC_SUM_BYTES, PALLOC_DATA_SIZE, PALLOC_DATA_WORDS, PAGE_BITS_WORDS, PD_SCAV_W, NOT_FOUND, sumOut, SUM_START, SUM_MAX, SUM_END, sumStart, sumMax, sumEnd, storeSum, mergeSummaries, pallocBitsSummarize, pallocBitsFind, findOut, FIND_SEARCH_IDX, pageBitsGet, pageBitsSetRange, pageBitsClearRange, pageBitsClear, pageBitsSetAll, pageBitsClearAll, pageBitsPopcntRange, pallocDataAllocRange, pallocDataAllocAll,
 } from './mpallocbits.js';
 import {
-  PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR,
-  PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
+  PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR, PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
 } from './layout.js';
 import { pageShift, pageSize } from './sizeclasses.js';
 
@@ -238,7 +237,7 @@ export class PageAlloc {
   scavIndexFindPage = 0;
 
   /** base >>> 2. */
-  private readonly w: number;
+  readonly w: number;
   /** Word index of chunk 0's pallocData. */
   private readonly chunksW: number;
   /** Second result of the tree search: the new searchAddr candidate. */
@@ -518,7 +517,7 @@ export class PageAlloc {
    * Mark [base, base+npages) in use, clear their scavenged bits, update summaries. Returns
    * the bytes among them that were scavenged.
    */
-  private allocRange(u32: Uint32Array, base: number, npages: number): number {
+  allocRange(u32: Uint32Array, base: number, npages: number): number {
     const limit = base + npages * pageSize - 1;
     const sc = chunkIndex(base);
     const ec = chunkIndex(limit);
@@ -704,7 +703,7 @@ export class PageAlloc {
     this.freeRange(this.views.u32, base, npages, scavenged);
   }
 
-  private freeRange(u32: Uint32Array, base: number, npages: number, scavenged: boolean): void {
+  freeRange(u32: Uint32Array, base: number, npages: number, scavenged: boolean): void {
     const w = this.w;
     if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
     const limit = base + npages * pageSize - 1;
@@ -802,50 +801,6 @@ export class PageAlloc {
   /** Clear chunk ci's bit in the scavenge index. */
   scavIndexClear(ci: number): void {
     pageBitsClear(this.views.u32, this.w + W_SCAV_INDEX, ci);
-  }
-
-  // -------------------------------------------------------------------------------------
-  // Scavenging
-  // -------------------------------------------------------------------------------------
-
-  /**
-   * Release up to nbytes (Infinity = everything) of free, unscavenged memory to the OS,
-   * highest addresses first, through os.sysUnused. Returns the bytes released (whole
-   * pages; may exceed nbytes by less than a page).
-   */
-  scavenge(nbytes: number): number {
-    let released = 0;
-    while (released < nbytes) {
-      const ci = this.siFind(this.views.u32);
-      if (ci < 0) break;
-      released += this.scavengeOne(ci, nbytes - released);
-    }
-    return released;
-  }
-
-  /** Scavenge at most maxBytes (rounded up to pages) from chunk ci; returns bytes released. */
-  private scavengeOne(ci: number, maxBytes: number): number {
-    let u32 = this.views.u32;
-    const maxPages = Math.ceil(maxBytes / pageSize);
-    if (sumMax(u32, this.w + W_SUM_LEAF + ci * SUM_WORDS) >= MIN_SCAV_PAGES) {
-      const cw = this.chunkWord(ci);
-      const n = pallocDataFindScavengeCandidate(u32, cw, PALLOC_CHUNK_PAGES - 1, MIN_SCAV_PAGES, maxPages);
-      if (n !== 0) {
-        const start = candOut[CAND_START];
-        const addr = chunkBase(ci) + start * pageSize;
-        // Take the pages so nobody allocates them while they are released.
-        if (this.allocRange(u32, addr, n) !== 0) {
-          throw new HeapCorruptionError(`page allocator: double scavenge of [${addr}, ${addr + n * pageSize})`);
-        }
-        this.os.sysUnused(addr, n * pageSize);
-        u32 = this.views.u32; // the OS layer may have replaced the buffer
-        this.freeRange(u32, addr, n, true);
-        pageBitsSetRange(u32, this.chunkWord(ci) + PD_SCAV_W, start, n);
-        return n * pageSize;
-      }
-    }
-    this.scavIndexClear(ci);
-    return 0;
   }
 
   // -------------------------------------------------------------------------------------

@@ -13,17 +13,13 @@ import { pageSize } from '../src/sizeclasses.js';
 import {
   pageBitsSetRange,
   pallocDataAllocRange,
-  pallocDataFindScavengeCandidate,
-  fillAligned64,
-  fillAligned32,
-  u64Out,
-  candOut,
-  CAND_START,
-  CAND_SIZE,
   PD_SCAV_W,
   PALLOC_DATA_WORDS,
 } from '../src/mpallocbits.js';
 import { HeapCorruptionError } from '../src/errors.js';
+import {
+  CAND_SIZE, CAND_START, candOut, fillAligned32, fillAligned64, pallocDataFindScavengeCandidate, scavenge, u64Out,
+} from '../src/mgcscavenge.js';
 
 import { B, StubOS, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap } from './helpers/pagealloc.js';
 
@@ -235,7 +231,7 @@ test('PageAlloc Scavenge', async (t) => {
       const os = new StubOS();
       const b = newPageAlloc(v.beforeAlloc, v.beforeScav, os);
       v.expect.forEach(([request, want], iter) => {
-        assert.equal(b.scavenge(request), want, `scavenge #${iter + 1}`);
+        assert.equal(scavenge(b, request), want, `scavenge #${iter + 1}`);
         b.check();
       });
       if (v.unused) assert.deepEqual(os.calls, v.unused, 'sysUnused calls');
@@ -247,19 +243,19 @@ test('PageAlloc Scavenge', async (t) => {
 test('PageAlloc Scavenge: freed pages become scavengable, allocation reports them', () => {
   const os = new StubOS();
   const b = newPageAlloc([[B, []], [B + 1, []]], [[B, [[0, P]]], [B + 1, [[0, P]]]], os);
-  assert.equal(b.scavenge(Infinity), 0); // everything already released
+  assert.equal(scavenge(b, Infinity), 0); // everything already released
   const a = b.alloc(600);
   assert.equal(a, PB(B, 0));
   assert.equal(b.scav, 600 * pageSize);
   b.free(a, 600, false); // free but not released: marked in the scavenge index
   b.check();
-  assert.equal(b.scavenge(100 * pageSize), 100 * pageSize);
+  assert.equal(scavenge(b, 100 * pageSize), 100 * pageSize);
   // Highest chunk first: all 88 unreleased pages of B+1, then the top 12 of B.
   assert.deepEqual(os.calls, [
     [PB(B + 1, 0), 88 * pageSize],
     [PB(B, P - 12), 12 * pageSize],
   ]);
-  assert.equal(b.scavenge(Infinity), 500 * pageSize);
+  assert.equal(scavenge(b, Infinity), 500 * pageSize);
   b.check();
   for (let ci = B; ci <= B + 1; ci++) for (let i = 0; i < P; i++) assert.ok(b.chunkScavBit(ci, i));
   // Allocating again reports every page as scavenged.

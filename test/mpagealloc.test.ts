@@ -18,6 +18,7 @@ import {
   PD_SCAV_W,
 } from '../src/mpallocbits.js';
 import { HeapCorruptionError } from '../src/errors.js';
+import { scavenge } from '../src/mgcscavenge.js';
 
 import { B, StubOS, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap } from './helpers/pagealloc.js';
 
@@ -140,7 +141,7 @@ test('the views holder is re-read: buffer replaced between and during operations
   replace();
   pa.free(a, 10, false);
   replace();
-  assert.equal(pa.scavenge(Infinity), 10 * pageSize); // sysUnused replaces the buffer mid-operation
+  assert.equal(scavenge(pa, Infinity), 10 * pageSize); // sysUnused replaces the buffer mid-operation
   pa.check();
   for (let i = 0; i < P; i++) assert.ok(pa.chunkScavBit(1, i) && !pa.chunkAllocBit(1, i));
   assert.equal(PageAlloc.attach(views, 0, { sysUnused() {} }).alloc(P * 2), chunkBase(1));
@@ -524,7 +525,7 @@ test('PageAlloc property: alloc/free/scavenge vs a model', () => {
               const before = scav.slice();
               const nbytes = op.pages * pageSize;
               os.calls.length = 0;
-              const released = pa.scavenge(nbytes);
+              const released = scavenge(pa, nbytes);
               let changed = 0;
               for (let c = 0; c < NCH; c++) {
                 for (let i = 0; i < P; i++) {

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { PageAlloc, PALLOC_CHUNK_PAGES as P, PALLOC_CHUNK_BYTES, chunkBase, type PageAllocOS } from '../../src/mpagealloc.js';
 import { pageSize } from '../../src/sizeclasses.js';
+import { pallocDataFindScavengeCandidate } from '../../src/mgcscavenge.js';
 import {
-  pageBitsClearRange, pageBitsSetRange, pallocDataAllocRange, pallocDataFindScavengeCandidate, PD_SCAV_W, PAGE_BITS_WORDS,
+  pageBitsClearRange, pageBitsSetRange, pallocDataAllocRange, PD_SCAV_W, PAGE_BITS_WORDS,
 } from '../../src/mpallocbits.js';
 
 /** BaseChunkIdx on 32-bit platforms. */
