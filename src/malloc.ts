@@ -33,16 +33,11 @@ import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { mSpanInUse, nextFreeFast } from './mspan.js';
-import { _MaxSmallSize, _TinySize, objIndex, size_to_class128, size_to_class8, tinySpanClass, pageSize } from './sizeclasses.js';
+import { _MaxSmallSize, _TinySize, objIndex, tinySpanClass, pageSize, sizeToClass } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
-  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
-  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
-  SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START,
-  SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen,
-  spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
-  spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
+  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START, SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen, spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages, spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
 } from './layout.js';
 
 /**
@@ -56,7 +51,7 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
   const h = ctx.h, c = ctx.mcache, u32 = h.views.u32;
   const cw = c >>> 2;
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
-  const sizeclass = size <= 1016 ? size_to_class8[(size + 7) >>> 3] : size_to_class128[(size - 1024 + 127) >>> 7];
+  const sizeclass = sizeToClass(size);
   const spc = (sizeclass << 1) | noscan;
   const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
   const sw = s >>> 2;

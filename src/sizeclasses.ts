@@ -296,10 +296,7 @@ export function sizeToClass(size: number): number {
  * 8 KiB page. `size` must be a non-negative safe integer; roundupsize(0) is 0.
  */
 export function roundupsize(size: number): number {
-  if (size < _MaxSmallSize) {
-    if (size <= smallSizeMax - 8) return class_to_size[size_to_class8[(size + 7) >> 3]!]!;
-    return class_to_size[size_to_class128[(size - smallSizeMax + 127) >> 7]!]!;
-  }
+  if (size < _MaxSmallSize) return class_to_size[sizeToClass(size)]!;
   // Large: round up to a page multiple. `size % 8192` avoids `size + 8191` leaving the
   // safe-integer range; the result is a multiple of 8192 ≤ 2^53 and hence exact.
   const rem = size % _PageSize;
