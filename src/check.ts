@@ -8,8 +8,8 @@
  *   2. Page allocator: every summary from the bitmaps (mpagealloc's own check).
  *   3. Page -> span table: every page of every in-use span maps to it, every mapped page
  *      belongs to the span it names; the pageInUse bits.
- *   4. Page allocator vs spans vs OS states: a grown page is allocated iff a span holds it
- *      (or a P's page cache); a scavenged page is Prepared, any other grown page Ready.
+ *   4. Page allocator vs spans vs OS states: a grown page is allocated iff a span holds it;
+ *      a scavenged page is Prepared, any other grown page Ready.
  *   5. Spans: allocCount equals the bitmap count, the freed bits are allocated slots and
  *      agree with nfreed, allocCache agrees with allocBits at freeindex, tiny masks agree
  *      with the slots; every in-use span is in exactly one place (one mcache slot or one

@@ -21,10 +21,10 @@ import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { spanClassNoscan } from './sizeclasses.js';
 import { acquireP, detachP, reclaimP } from './proc.js';
+import { scavenge } from './mgcscavenge.js';
 import {
   H_LOCK, MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
-import { scavenge } from './mgcscavenge.js';
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {

@@ -2,7 +2,7 @@
  * goheap — Go's memory allocator in TypeScript, over a growable SharedArrayBuffer.
  *
  * The public API is the {@link Heap} facade; the runtime concepts it is built from are
- * exported too, under Go's names, for tools (the CLI, the visualiser) and the curious.
+ * exported too, under Go's names, for tools (the CLI) and the curious.
  *
  * @module
  */

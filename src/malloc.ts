@@ -37,7 +37,12 @@ import { _MaxSmallSize, _TinySize, objIndex, tinySpanClass, pageSize, sizeToClas
 import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
-  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START, SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen, spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages, spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
+  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
+  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
+  SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START,
+  SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen,
+  spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
+  spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
 } from './layout.js';
 
 /**

@@ -1,11 +1,12 @@
 /**
- * mcache.ts — the per-P cache of spans (Go: src/runtime/mcache.go) and the P itself.
+ * mcache.ts — the per-P cache of spans (Go: src/runtime/mcache.go).
  *
- * A P ("processor") is a context that allocates: the thread that created the heap, or a
- * worker that attached to it. Each P owns one mcache: one span per span class from which
- * it allocates without any lock or atomic, plus the tiny allocator's current 16-byte
- * block. When a span runs out of free slots the mcache gives it back to its mcentral and
- * takes another (refill); releaseAll gives every span back (Go calls it flushing).
+ * A P ("processor", runtime2.ts and proc.ts) is a context that allocates: the thread that
+ * created the heap, or a worker that attached to it. Each P owns one mcache (MC_* in
+ * layout.ts): one span per span class from which it allocates without any lock or
+ * atomic, plus the tiny allocator's current 16-byte block. When a span runs out of free
+ * slots the mcache gives it back to its mcentral and takes another (refill); releaseAll
+ * gives every span back (Go calls it flushing).
  *
  * Statistics are settled here as in Go: the slots a span handed out while cached are
  * added to smallAllocCount when the span leaves the cache, and tiny allocations combined
@@ -22,12 +23,11 @@ import { P_RUNNING } from './runtime2.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { LIST_MCACHE } from './mspanset.js';
 import {
-  MCW_ALLOC, MCW_PID, MCW_TINYALLOCS, MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_LIVE,
-  ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS,
-  SW_NPAGES, SW_START, SW_SWEEPGEN, type SpanPtr, mcacheAlloc, mcacheFlushGen,
-  mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid, setMcacheTiny,
-  setMcacheTinyAllocs, setMcacheTinyMask, setMcacheTinyOffset, spanAllocCount,
-  spanAllocCountBeforeCache, spanNelems,
+  MCW_ALLOC, MCW_FLUSHGEN, MCW_PID, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
+  MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
+  SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN,
+  type SpanPtr, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc,
+  setMcacheFlushGen, setMcachePid, spanAllocCount, spanAllocCountBeforeCache, spanNelems,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -110,13 +110,14 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
-  const u32 = views.u32;
-  setMcacheTiny(u32, c, 0);
-  setMcacheTinyOffset(u32, c, 0);
-  setMcacheTinyMask(u32, c, 0);
-  views.f64[h.pstats + ST_TINY_ALLOC_COUNT] += mcacheTinyAllocs(u32, c);
-  setMcacheTinyAllocs(u32, c, 0);
-  setMcacheFlushGen(u32, c, sg);
+  const u32 = views.u32, cw = c >>> 2, pstats = h.pstats;
+  // One straight run with no call (word indices): the tiny count is settled once.
+  u32[cw + MCW_TINY] = 0;
+  u32[cw + MCW_TINYOFFSET] = 0;
+  u32[cw + MCW_TINYMASK] = 0;
+  views.f64[pstats + ST_TINY_ALLOC_COUNT] += u32[cw + MCW_TINYALLOCS];
+  u32[cw + MCW_TINYALLOCS] = 0;
+  u32[cw + MCW_FLUSHGEN] = sg;
 }
 
 /**

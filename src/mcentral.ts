@@ -1,6 +1,5 @@
 /**
- * mcentral.ts — the central free lists, one per span class (Go: src/runtime/mcentral.go,
- * mspanset.go).
+ * mcentral.ts — the central free lists, one per span class (Go: src/runtime/mcentral.go).
  *
  * An mcentral holds the spans of its class that no mcache holds, in four sets:
  *
@@ -12,10 +11,11 @@
  * (the same for full). A GC bumps sweepgen by 2, which swaps the roles: every swept span
  * becomes unswept at once, with no list walking.
  *
- * Go's spanSet is a lock-free queue of span pointers in separately allocated blocks.
- * goheap links spans through their own `next`/`prev` fields instead (a span is in at most
- * one set), which needs no extra memory; the order is the same (push at the tail, pop at
- * the head). Each mcentral has a lock word for the multi-worker heap.
+ * The sets are span lists (mspanset.ts: Go's spanSet as a doubly linked list through the
+ * spans, differences from Go there). Each mcentral has a lock word (C_LOCK, lock_futex.ts)
+ * held only around a set's push or pop. cacheSpan sweeps the unswept spans it pops
+ * (mgcsweep.ts), and grow runs the page reclaimer before asking the heap for pages, as
+ * Go's mheap.alloc does.
  *
  * @module
  */

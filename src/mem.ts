@@ -50,11 +50,11 @@
  * @module
  */
 import { IllegalTransitionError, InvalidArgumentError, OutOfMemoryError, HeapCorruptionError } from './errors.js';
+import { pageSize } from './sizeclasses.js';
 import {
   OSW_BACKEND, OSW_LENGTH_PAGES, OSW_MAGIC, OSW_MAPPED_READY, OSW_NONE_HINT, OSW_NPAGES,
   OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
 } from './layout.js';
-import { pageSize } from './sizeclasses.js';
 
 
 /** OS memory states of a page (one byte each in the state table). */
@@ -90,7 +90,7 @@ export const STAT_OTHER_SYS = 8;
 export const STAT_IN_STACKS = 9;
 /** Number of sysMemStat counters. */
 export const NUM_SYS_STATS = 10;
-/** Names of the counters, indexed by id (for error messages and the visualiser). */
+/** Names of the counters, indexed by id (for error messages and tools). */
 export const sysStatNames = [
   'heapInUse', 'heapFree', 'heapReleased', 'stacks_sys', 'mspan_sys', 'mcache_sys',
   'buckhash_sys', 'gcMiscSys', 'other_sys', 'inStacks',

@@ -23,8 +23,8 @@
 import { OutOfMemoryError, InvalidArgumentError, HeapCorruptionError } from './errors.js';
 import { OSMemory, STAT_OTHER_SYS } from './mem.js';
 import {
-  fixallocChunk, fixallocInuse, fixallocList, fixallocNalloc, fixallocNchunk, fixallocSize,
-  fixallocStat, fixallocZero, persistentChunk, persistentOff, setFixallocChunk,
+  FW_CHUNK, FW_INUSE, FW_LIST, FW_NALLOC, FW_NCHUNK, FW_STAT, FW_ZERO, fixallocInuse,
+  fixallocList, fixallocSize, persistentChunk, persistentOff, setFixallocChunk,
   setFixallocInuse, setFixallocList, setFixallocNalloc, setFixallocNchunk, setFixallocSize,
   setFixallocStat, setFixallocZero, setPersistentChunk, setPersistentOff,
 } from './layout.js';
@@ -102,36 +102,38 @@ export class FixAlloc {
   /** Allocate one object; throws OutOfMemoryError (changing nothing) when out of room. */
   alloc(): number {
     const views = this.mem.views;
-    const u32 = views.u32, o = this.off, size = this.size;
-    const head = fixallocList(u32, o);
+    const u32 = views.u32, ow = this.off >>> 2, size = this.size;
+    // Word indices, not accessor calls: a push or pop is a few stores with no call between
+    // them, so a terminated worker does not leave the free list torn (proc.ts).
+    const head = u32[ow + FW_LIST];
     if (head !== 0) {
-      setFixallocList(u32, o, u32[head >>> 2]);
-      setFixallocInuse(u32, o, fixallocInuse(u32, o) + size);
-      if (fixallocZero(u32, o) !== 0) views.u8.fill(0, head, head + size);
+      u32[ow + FW_LIST] = u32[head >>> 2];
+      u32[ow + FW_INUSE] += size;
+      if (u32[ow + FW_ZERO] !== 0) views.u8.fill(0, head, head + size);
       else u32[head >>> 2] = 0;
       return head;
     }
-    if (fixallocNchunk(u32, o) < size) {
-      const nalloc = fixallocNalloc(u32, o);
+    if (u32[ow + FW_NCHUNK] < size) {
+      const nalloc = u32[ow + FW_NALLOC];
       // Chunks start on a cache line, so objects of 64-byte multiples never share one.
-      const c = this.persistent.alloc(nalloc, 64, fixallocStat(u32, o));
-      setFixallocChunk(u32, o, c);
-      setFixallocNchunk(u32, o, nalloc);
+      const c = this.persistent.alloc(nalloc, 64, u32[ow + FW_STAT]);
+      u32[ow + FW_CHUNK] = c;
+      u32[ow + FW_NCHUNK] = nalloc;
     }
-    const p = fixallocChunk(u32, o);
-    setFixallocChunk(u32, o, p + size);
-    setFixallocNchunk(u32, o, fixallocNchunk(u32, o) - size);
-    setFixallocInuse(u32, o, fixallocInuse(u32, o) + size);
+    const p = u32[ow + FW_CHUNK];
+    u32[ow + FW_CHUNK] = p + size;
+    u32[ow + FW_NCHUNK] -= size;
+    u32[ow + FW_INUSE] += size;
     return p;
   }
 
   /** Return an object to the free list. */
   free(p: number): void {
-    const u32 = this.mem.views.u32, o = this.off;
-    if (fixallocInuse(u32, o) < this.size) throw new HeapCorruptionError(`fixalloc: free of ${p} with nothing in use`);
-    setFixallocInuse(u32, o, fixallocInuse(u32, o) - this.size);
-    u32[p >>> 2] = fixallocList(u32, o);
-    setFixallocList(u32, o, p);
+    const u32 = this.mem.views.u32, ow = this.off >>> 2;
+    if (u32[ow + FW_INUSE] < this.size) throw new HeapCorruptionError(`fixalloc: free of ${p} with nothing in use`);
+    u32[ow + FW_INUSE] -= this.size;
+    u32[p >>> 2] = u32[ow + FW_LIST];
+    u32[ow + FW_LIST] = p;
   }
 
   /** Bytes handed out and not freed (Go: fixalloc.inuse). */

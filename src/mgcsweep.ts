@@ -268,8 +268,8 @@ function sweeponeLocked(h: MHeap): number {
   const views = h.views, u32 = views.u32;
   const sg = h.sweepgen;
   // Unswept sets only lose spans during a cycle, so an empty one can be skipped without
-  // its lock, and the classes already found empty are not looked at again (Go:
-  // mheap.sweepCentralIndex... here the same idea with one cursor per cycle).
+  // its lock, and the classes already found empty are not looked at again (Go 1.19:
+  // sweep.centralIndex, a cursor over the mcentrals' unswept sets; one cursor per cycle).
   for (let spc = h.sweepCursor; spc < numSpanClasses; spc++) {
     const c = centralOf(h.central, spc);
     while (setHead(u32, c, fullUnswept(sg)) !== 0 || setHead(u32, c, partialUnswept(sg)) !== 0) {
@@ -294,9 +294,13 @@ function sweeponeLocked(h: MHeap): number {
 }
 
 /**
- * The page reclaimer (Go: mheap.reclaim): before the heap takes new pages while a sweep
- * is in progress, sweep spans until npages pages have been freed or nothing is left, so
- * that dead memory is reused before the heap grows.
+ * The page reclaimer: before the heap takes new pages while a sweep is in progress, sweep
+ * spans until npages pages have been freed or nothing is left, so that dead memory is
+ * reused before the heap grows. Called by MHeap.alloc's callers (mcentral grow, large
+ * allocation), where Go's mheap.alloc calls mheap.reclaim. Difference from Go: Go's
+ * reclaimer scans the arenas' pageInUse and mark bitmaps for in-use spans with no marked
+ * object (reclaimChunk) and sweeps those; goheap has no mark bits to scan, so it sweeps
+ * spans from the unswept mcentral sets with sweepone, as Go's proportional sweep does.
  */
 export function reclaim(h: MHeap, npages: number): void {
   let freed = 0;

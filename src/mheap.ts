@@ -40,23 +40,23 @@ import {
 import { PageAlloc, PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
 import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass, pageSize, pageShift } from './sizeclasses.js';
-import {
-  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR,
-  H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT,
-  H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE,
-  MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, P_INHAND, P_STATS, type SpanPtr, arenaSpans,
-  arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
-  mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen,
-  pMspancacheBuf, pMspancacheLen, setArenaSpans, setArenaZeroedBase, setMheapAllp,
-  setMheapArenaHint, setMheapCurArenaBase, setMheapCurArenaEnd, setMheapEmptymspan,
-  setMheapMaxChunks, setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone,
-  setPMspancacheBuf, setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi,
-  setSpanAllocCacheLo, setSpanDivMul, setSpanElemsize, setSpanFreedBits, setSpanLimit,
-  setSpanNeedzero, setSpanNelems, setSpanNpages, setSpanSpanclass, setSpanStartAddr,
-  setSpanState, setSpanSweepgen, setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems,
-  spanNpages, spanStartAddr, spanState, spanSweepgen, spanTinyMasks,
-} from './layout.js';
 import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
+import {
+  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_CUR_BASE, HW_CUR_END, HW_NPROCS,
+  HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK,
+  H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC,
+  H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, PW_MSPANCACHE_BUF, PW_MSPANCACHE_LEN,
+  P_INHAND, P_STATS, type SpanPtr, arenaSpans, arenaZeroedBase, mheapAllp, mheapArenaHint,
+  mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs,
+  mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen, setArenaSpans,
+  setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks,
+  setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf,
+  setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul,
+  setSpanElemsize, setSpanFreedBits, setSpanLimit, setSpanNeedzero, setSpanNelems,
+  setSpanNpages, setSpanSpanclass, setSpanStartAddr, setSpanState, setSpanSweepgen,
+  setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems, spanNpages, spanStartAddr,
+  spanState, spanSweepgen, spanTinyMasks,
+} from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
 export const logHeapArenaBytes = 26;
@@ -266,8 +266,8 @@ export class MHeap {
         end = av + asize;
       }
     }
-    setMheapCurArenaBase(u32, b, cur + ask);
-    setMheapCurArenaEnd(u32, b, end);
+    u32[(b >>> 2) + HW_CUR_BASE] = cur + ask; // no call between these two stores
+    u32[(b >>> 2) + HW_CUR_END] = end;
     this.mapAndGrow(cur, ask);
     return true;
   }
@@ -310,12 +310,12 @@ export class MHeap {
   }
 
   /**
-   * u32 index of this P's spanInHand word (runtime2.ts): the span it has taken out of every
+   * u32 index of this P's spanInHand word (P_INHAND, layout.ts): the span it has taken out of every
    * place and not yet put in another. Whoever takes a span stores it there right after the
    * take, with no call in between (V8 stops a terminated worker only at calls and loop
    * back-edges), under the lock of the place it came from if that place has one; whoever
    * places it clears it.
-   * reclaimP puts a dead context's span in hand back.
+   * reclaimP puts a dead context's span in hand back (proc.ts, window 5).
    */
   inHandWord(): number {
     return (this.pOf(this.pid) + P_INHAND) >>> 2;
@@ -440,8 +440,8 @@ export class MHeap {
     const u32 = this.views.u32;
     const n = p === 0 ? mspanCacheCap : pMspancacheLen(u32, p);
     if (n < mspanCacheCap) {
-      setPMspancacheBuf(u32, p, n, s);
-      setPMspancacheLen(u32, p, n + 1);
+      u32[(p >>> 2) + PW_MSPANCACHE_BUF + n] = s; // no call between these two stores
+      u32[(p >>> 2) + PW_MSPANCACHE_LEN] = n + 1;
     } else {
       this.spanalloc.free(s);
     }
@@ -556,7 +556,7 @@ export class MHeap {
     return needZero;
   }
 
-  // ----- walking, for check() and the visualiser ---------------------------------------
+  // ----- walking, for check() --------------------------------------------------------------
 
   /** Call fn(span) once for every span that has pages in the page -> span table. */
   forEachSpan(fn: (s: SpanPtr) => void): void {

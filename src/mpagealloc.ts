@@ -31,7 +31,7 @@
  * ## Concurrency
  *
  * Every method assumes the caller holds the heap lock (as every `pageAlloc` method in Go
- * does), except the read-only helpers used while the world is quiet (check, visualiser).
+ * does), except the read-only helpers used while the world is quiet (check).
  * The views holder is read at the start of each public operation, never cached, because
  * the buffer may be replaced when it grows.
  *
@@ -54,7 +54,7 @@
  *
  * Second results (Go's multiple return values) go to fields of the handle (`scav`,
  * `scavIndexFindPage`) or to module-level scratch arrays of mpallocbits.ts; the hot paths
- * (alloc, free, find, update, page cache alloc) allocate nothing and use no closures.
+ * (alloc, free, find, update) allocate nothing and use no closures.
  *
  * @module
  */
@@ -63,10 +63,11 @@ import { HeapCorruptionError } from './errors.js';
 import {
   PALLOC_CHUNK_PAGES, LOG_PALLOC_CHUNK_PAGES, LOG_MAX_PACKED_VALUE, MAX_PACKED_VALUE, PALLOC_SUM_BYTES, PALLOC_DATA_SIZE, PALLOC_DATA_WORDS, PAGE_BITS_WORDS, PD_SCAV_W, NOT_FOUND, sumOut, SUM_START, SUM_MAX, SUM_END, sumStart, sumMax, sumEnd, storeSum, mergeSummaries, pallocBitsSummarize, pallocBitsFind, findOut, FIND_SEARCH_IDX, pageBitsGet, pageBitsSetRange, pageBitsClearRange, pageBitsClear, pageBitsSetAll, pageBitsClearAll, pageBitsPopcntRange, pallocDataAllocRange, pallocDataAllocAll,
 } from './mpallocbits.js';
-import {
-  PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR, PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
-} from './layout.js';
 import { pageShift, pageSize } from './sizeclasses.js';
+import {
+  PAW_END, PAW_IN_USE_LEN, PAW_MAGIC, PAW_MAX_CHUNKS, PAW_SEARCH_ADDR, PAW_SI_SEARCH_ADDR,
+  PAW_SI_STATE, PAW_START, PA_HEADER_SIZE,
+} from './layout.js';
 
 /** Anything with a `u32` view over the (current) buffer. */
 export interface U32Views {

@@ -12,7 +12,7 @@
  * Go keeps bitmaps as `[8]uint64`; we keep them as 16 little-endian u32 words: bit i of a
  * 512-bit bitmap is bit (i & 31) of word (i >>> 5). A Go 64-bit word k is the pair of u32
  * words (2k, 2k+1), low half first. Algorithms that Go defines in terms of 64-bit words
- * (where a search starts, the page cache masks, findBitRange64) keep that 64-bit meaning.
+ * (where a search starts, findBitRange64) keep that 64-bit meaning.
  *
  * Also here: the packed summary `pallocSum` (start, max, end of free runs) of the radix
  * tree, and its merge; `findScavengeCandidate` / `fillAligned` of the scavenger.

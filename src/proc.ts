@@ -63,6 +63,7 @@ import {
 } from './mgcsweep.js';
 import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
+import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
   PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
@@ -70,7 +71,6 @@ import {
   spanAllocBits, spanAllocCount, spanFreeIndex, spanList, spanNelems, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
-import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 
 /**
  * Take a P (Go: pidleget + acquirep): the reserved P `want`, or else the first idle P, or

@@ -23,12 +23,10 @@ import { lock, unlock } from './lock_futex.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
 import { listInsert, listRemove } from './mspanset.js';
 import { mSpanManual } from './mspan.js';
-import {
-  SPAN_LIST_SIZE, type SpanPtr, mSpanListFirst, setSpanAllocCount, setSpanElemsize,
-  setSpanManualFreeList, spanAllocCount, spanElemsize, spanManualFreeList, spanNext,
-  spanStartAddr, spanState,
-} from './layout.js';
 import { pageSize } from './sizeclasses.js';
+import {
+  SPAN_LIST_SIZE, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_MANUAL_FREE, SW_START, type SpanPtr, mSpanListFirst, setSpanAllocCount, spanElemsize, spanManualFreeList, spanNext, spanStartAddr, spanState,
+} from './layout.js';
 
 /** Go: _FixedStack, the smallest stack. */
 export const fixedStack = 2048;
@@ -47,11 +45,12 @@ export function stackalloc(h: MHeap, n: number): number {
   try {
     if (n < stackPoolSpanBytes) return stackpoolalloc(h, 31 - Math.clz32(n / fixedStack));
     const s = h.allocSpanLocked(n / pageSize, spanAllocStack, 0);
+    const sw = s >>> 2;
     if (s === 0) throw new OutOfMemoryError(`out of memory: no room for a ${n}-byte stack`);
     const u32 = h.views.u32;
-    setSpanElemsize(u32, s, n);
-    setSpanAllocCount(u32, s, 1);
-    return spanStartAddr(u32, s);
+    u32[sw + SW_ELEMSIZE] = n;
+    u32[sw + SW_ALLOCCOUNT] = 1;
+    return u32[sw + SW_START];
   } finally {
     unlock(h.views.i32, h.lockOff);
   }
@@ -91,37 +90,40 @@ function stackpoolalloc(h: MHeap, order: number): number {
     s = h.allocSpanLocked(stackPoolSpanBytes / pageSize, spanAllocStack, 0);
     if (s === 0) throw new OutOfMemoryError('out of memory: no room for a stack pool span');
     u32 = h.views.u32;
-    const size = fixedStack << order, start = spanStartAddr(u32, s);
-    setSpanElemsize(u32, s, size);
+    const size = fixedStack << order, start = u32[(s >>> 2) + SW_START];
+    u32[(s >>> 2) + SW_ELEMSIZE] = size;
     let list = 0;
     for (let i = stackPoolSpanBytes / size - 1; i >= 0; i--) {
       const x = start + i * size;
       u32[x >>> 2] = list;
       list = x;
     }
-    setSpanManualFreeList(u32, s, list);
+    u32[(s >>> 2) + SW_MANUAL_FREE] = list;
     listInsert(u32, head, s);
   }
-  const x = spanManualFreeList(u32, s);
-  setSpanManualFreeList(u32, s, u32[x >>> 2]);
+  // No call from here to the list removal (word indices, not accessors).
+  const sw = s >>> 2;
+  const x = u32[sw + SW_MANUAL_FREE];
+  u32[sw + SW_MANUAL_FREE] = u32[x >>> 2];
   u32[x >>> 2] = 0;
-  setSpanAllocCount(u32, s, spanAllocCount(u32, s) + 1);
-  if (spanManualFreeList(u32, s) === 0) listRemove(u32, head, s);
+  u32[sw + SW_ALLOCCOUNT]++;
+  if (u32[sw + SW_MANUAL_FREE] === 0) listRemove(u32, head, s);
   return x;
 }
 
 /** Return slot x of span s to the pool (Go: stackpoolfree). Heap lock held. */
 function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
+  const sw = s >>> 2;
   const head = h.stackpool + order * SPAN_LIST_SIZE;
   const u32 = h.views.u32;
-  if (spanManualFreeList(u32, s) === 0) listInsert(u32, head, s);
-  u32[x >>> 2] = spanManualFreeList(u32, s);
-  setSpanManualFreeList(u32, s, x);
-  const n = spanAllocCount(u32, s) - 1;
-  setSpanAllocCount(u32, s, n);
+  if (u32[sw + SW_MANUAL_FREE] === 0) listInsert(u32, head, s);
+  u32[x >>> 2] = u32[sw + SW_MANUAL_FREE];
+  u32[sw + SW_MANUAL_FREE] = x;
+  const n = u32[sw + SW_ALLOCCOUNT] - 1;
+  u32[sw + SW_ALLOCCOUNT] = n;
   if (n === 0) {
     listRemove(u32, head, s);
-    setSpanManualFreeList(u32, s, 0);
+    u32[sw + SW_MANUAL_FREE] = 0;
     h.freeSpanLocked(s);
   }
 }

@@ -1,5 +1,5 @@
 // Go 1.19 mpagealloc_test.go vectors (re-expressed, 32-bit geometry: BaseChunkIdx = 0x100),
-// plus a fast-check property test of alloc/free/scavenge/page cache against a model.
+// plus a fast-check property test of alloc/free/scavenge against a model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

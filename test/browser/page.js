@@ -105,8 +105,8 @@ async function main() {
   pageBeat = new Int32Array(new SharedArrayBuffer(8)); // [beats, where the page is]
   const beatTimer = setInterval(() => Atomics.add(pageBeat, 0, 1), 50);
   const watchdog = new Worker(new URL('./watchdog.js', import.meta.url), { name: 'goheap-watchdog' });
-  const locks = [['heap', heap.h.base], ['gc', heap.h.gcLockOff]];
-  // (The mcentral lock is the first word of each 64-byte mcentral: internal layout, read for diagnostics only.)
+  const locks = [['heap', heap.h.lockOff], ['gc', heap.h.gcLockOff]];
+  // (The mcentral lock, C_LOCK = 0, is the first word of each 64-byte mcentral: internal layout, read for diagnostics only.)
   for (let spc = 0; spc < sizeclasses.numSpanClasses; spc++) locks.push([`central${spc}`, heap.h.central + spc * 64]);
   const w0 = start(CTX_W0, stressMsg(CTX_W0, OPS, 1234, true, 0, 1));
   const w1 = start(CTX_W1, stressMsg(CTX_W1, OPS, 9876, true, 1, 0));
