@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
+import { build, transform, type BuildOptions } from 'esbuild';
 import type { BrowserServer } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +52,8 @@ async function serve(bundle: string): Promise<{ server: Server; url: string }> {
   const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
   const files = new Map<string, string>([['/goheap.js', bundle]]);
   for (const f of ['index.html', 'page.js', 'worker.js', 'pattern.js', 'watchdog.js']) files.set(`/${f}`, await readFile(new URL(f, staticDir), 'utf8'));
+  // The rings shared with the Node stress test, as JavaScript.
+  files.set('/ring.js', (await transform(await readFile(new URL('./helpers/ring.ts', import.meta.url), 'utf8'), { loader: 'ts', format: 'esm' })).code);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const body = files.get(path === '/' ? '/index.html' : path);

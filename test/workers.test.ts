@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Heap } from '../src/index.js';
 import { spawnHeapWorker } from '../src/node.js';
 import { MEM_READY } from '../src/mem.js';
+import { drainRings, newRings } from './helpers/ring.js';
 import type { Worker } from 'node:worker_threads';
 
 const MiB = 1 << 20;
@@ -13,24 +14,15 @@ const entry = new URL('./fixtures/stress-worker.ts', import.meta.url).href;
 const RING_CAP = 1024;
 
 function rings(n: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * n * (2 + 3 * RING_CAP));
+  return newRings(n, RING_CAP);
 }
 
-function drainRings(heap: Heap, sab: SharedArrayBuffer, n: number): number {
-  const i32 = new Int32Array(sab);
-  const stride = 2 + 3 * RING_CAP;
-  let freed = 0;
-  for (let r = 0; r < n; r++) {
-    const b = r * stride;
-    for (let h = i32[b]; h < i32[b + 1]; h++) {
-      const e = b + 2 + 3 * (h % RING_CAP);
-      const p = i32[e], size = i32[e + 1], id = i32[e + 2] >>> 0;
-      if (size >= 4) assert.equal(heap.u32[p >>> 2] === undefined ? -1 : (heap.u8[p] | (heap.u8[p + 1] << 8) | (heap.u8[p + 2] << 16) | (heap.u8[p + 3] << 24)) >>> 0, id);
-      heap.free(p);
-      freed++;
-    }
-  }
-  return freed;
+/** Free every object left in the rings, verifying its pattern first. */
+function drainAndFree(heap: Heap, sab: SharedArrayBuffer, n: number): number {
+  return drainRings(sab, n, RING_CAP, (p, size, id) => {
+    if (size >= 4) assert.equal(heap.u32[p >>> 2] === undefined ? -1 : (heap.u8[p] | (heap.u8[p + 1] << 8) | (heap.u8[p + 2] << 16) | (heap.u8[p + 3] << 24)) >>> 0, id);
+    heap.free(p);
+  });
 }
 
 function run(w: Worker): Promise<{ held: Array<[number, number, number]>; ops: number; remoteFrees: number }> {
@@ -54,7 +46,7 @@ for (const nworkers of [2, 4]) {
       assert.ok(r.ops >= 1_000_000);
       assert.ok(r.remoteFrees > 10_000, `frees of objects other workers allocated: ${r.remoteFrees}`);
     }
-    drainRings(heap, sab, nworkers);
+    drainAndFree(heap, sab, nworkers);
     heap.gc();
     heap.check();
     // HeapAlloc == the bytes of the objects still held (tiny objects share 16-byte blocks).

@@ -4,6 +4,7 @@
 // finally checks the heap and publishes what it saw in `window.goheapResult`.
 import { Heap, sizeclasses } from './goheap.js';
 import { fill, mixedSize, nonTinySize, verify, xorshift } from './pattern.js';
+import { drainRings, newRings } from './ring.js';
 
 const MiB = 1 << 20;
 const params = Object.fromEntries(new URLSearchParams(location.search));
@@ -90,7 +91,7 @@ async function main() {
 
   const ctl = new SharedArrayBuffer(4 * 3);
   const ctlI32 = new Int32Array(ctl);
-  const rings = new SharedArrayBuffer(4 * 2 * (2 + 3 * RING_CAP));
+  const rings = newRings(2, RING_CAP);
   const given = new Map();
   given.set(CTX_W0, giveaway(PAGE_OBJS_PER_WORKER));
   given.set(CTX_W1, giveaway(PAGE_OBJS_PER_WORKER));
@@ -211,15 +212,7 @@ async function main() {
   R.pageOps = pageOps;
 
   // Objects still in the rings (pushed after the other worker stopped popping).
-  const ri = new Int32Array(rings);
-  let ringDrained = 0;
-  for (let r = 0; r < 2; r++) {
-    const b = r * (2 + 3 * RING_CAP);
-    for (let k = ri[b]; k < ri[b + 1]; k++) {
-      const e = b + 2 + 3 * (k % RING_CAP);
-      check(ri[e], ri[e + 1], ri[e + 2] >>> 0); heap.free(ri[e]); ringDrained++;
-    }
-  }
+  const ringDrained = drainRings(rings, 2, RING_CAP, (p, n, id) => { check(p, n, id); heap.free(p); });
   R.ringDrained = ringDrained;
 
   // What the dead killer left: its registered objects (verified, then freed by the page),

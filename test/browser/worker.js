@@ -8,6 +8,7 @@
 //     in flight in a shared Int32Array, until the page terminates it.
 import { Heap } from './goheap.js';
 import { fill, mixedSize, nonTinySize, verify, xorshift } from './pattern.js';
+import { ringOps } from './ring.js';
 
 self.onmessage = (e) => {
   const P = e.data;
@@ -31,29 +32,9 @@ function runStress(P) {
   let counter = 0;
   const newId = () => ((P.ctx << 24) | counter++) >>> 0;
 
-  // Rings between the stress workers: one SPSC ring per worker (its inbox); per ring
-  // [head, tail, cap entries of (ptr, size, id)].
-  const ring = P.rings ? new Int32Array(P.rings) : null;
-  const stride = 2 + 3 * P.ringCap;
-  const push = (to, p, n, id) => {
-    const b = to * stride;
-    const head = Atomics.load(ring, b), tail = Atomics.load(ring, b + 1);
-    if (tail - head >= P.ringCap) return false;
-    const e = b + 2 + 3 * (tail % P.ringCap);
-    ring[e] = p; ring[e + 1] = n; ring[e + 2] = id;
-    Atomics.store(ring, b + 1, tail + 1);
-    return true;
-  };
-  const popped = [0, 0, 0];
-  const pop = (from) => {
-    const b = from * stride;
-    const head = Atomics.load(ring, b), tail = Atomics.load(ring, b + 1);
-    if (head === tail) return false;
-    const e = b + 2 + 3 * (head % P.ringCap);
-    popped[0] = ring[e]; popped[1] = ring[e + 1]; popped[2] = ring[e + 2] >>> 0;
-    Atomics.store(ring, b, head + 1);
-    return true;
-  };
+  // Rings between the stress workers: one SPSC ring per worker (its inbox).
+  const ring = P.rings ? ringOps(P.rings, P.ringCap) : null;
+  const push = ring?.push, pop = ring?.pop, popped = ring?.popped;
 
   const LOCAL = 512;
   const lp = new Int32Array(LOCAL), ls = new Int32Array(LOCAL), lid = new Uint32Array(LOCAL);
