@@ -22,8 +22,8 @@ import { pageSize } from './sizeclasses.js';
 
 /**
  * Release up to nbytes (Infinity = everything) of free, unscavenged memory to the OS,
- * highest addresses first, through os.sysUnused. Returns the bytes released (whole
- * pages; may exceed nbytes by less than a page).
+ * highest addresses first, through os.sysUnused (Go: pageAlloc.scavenge). Returns the
+ * bytes released (whole pages; may exceed nbytes by less than a page). Heap lock held.
  */
 export function scavenge(pa: PageAlloc, nbytes: number): number {
   let released = 0;
@@ -35,7 +35,10 @@ export function scavenge(pa: PageAlloc, nbytes: number): number {
   return released;
 }
 
-/** Scavenge at most maxBytes (rounded up to pages) from chunk ci; returns bytes released. */
+/**
+ * Scavenge at most maxBytes (rounded up to pages) from chunk ci; returns bytes released
+ * (Go: pageAlloc.scavengeOne). A chunk with nothing left to release leaves the index.
+ */
 function scavengeOne(pa: PageAlloc, ci: number, maxBytes: number): number {
   let u32 = pa.views.u32;
   const maxPages = Math.ceil(maxBytes / pageSize);

@@ -168,6 +168,7 @@ export function reclaimP(h: MHeap, pid: number, epoch: number | undefined, empty
 /**
  * Take back the sweep of P pid, whose context died: finish sweeping the span it was in
  * the middle of (sweeping is idempotent until its last steps), then clear its count.
+ * Window 4 of the file's doc; no Go equivalent.
  */
 export function reclaimSweeps(h: MHeap, pid: number): void {
   const p = h.pOf(pid), i32 = h.views.i32;
