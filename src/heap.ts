@@ -13,7 +13,7 @@ import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
-import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, type BackendKind } from './mem.js';
+import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
 import { lock, unlock } from './lock_futex.js';
@@ -39,6 +39,20 @@ export interface HeapOptions {
   gcPercent?: number;
   /** Most contexts (Ps) that can be attached at once: the creator plus workers. 1..64, default 64. */
   maxProcs?: number;
+  /**
+   * A static region to set aside before the heap takes any memory: `size` bytes at `base`
+   * (both multiples of 8 KiB), for the data segment of a WebAssembly module compiled to
+   * live there (AssemblyScript `--memoryBase`, clang `--global-base`). Counted in OtherSys;
+   * goheap never allocates inside it. `base` must be above the OS header and page table
+   * (1 MiB is above them for any reservation). See {@link Heap.staticData}.
+   */
+  staticData?: StaticRegion;
+}
+
+/** A range of the heap's address space: `size` bytes from `base`. */
+export interface StaticRegion {
+  readonly base: number;
+  readonly size: number;
 }
 
 /**
@@ -102,6 +116,7 @@ export class Heap implements MallocContext {
     const maxprocs = opts.maxProcs ?? maxProcs;
     if (!Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${maxprocs}`);
     const mem = OSMemory.create({ reserve, backend: opts.backend });
+    if (opts.staticData !== undefined) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
     const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
     if (opts.gcPercent !== undefined) setGCPercentIn(h, opts.gcPercent);
@@ -189,6 +204,11 @@ export class Heap implements MallocContext {
   get view(): DataView { return new DataView(this.buffer, 0, this.u8.length); }
   /** The reservation in bytes. */
   get reserve(): number { return this.h.mem.reserve; }
+  /** The static region set aside by {@link HeapOptions.staticData} (counted in OtherSys), or null. */
+  get staticData(): StaticRegion | null {
+    const [base, size] = this.h.mem.staticRegion;
+    return size === 0 ? null : { base, size };
+  }
 
   // ----- allocation -------------------------------------------------------------------
 

@@ -6,7 +6,11 @@
  *
  * @module
  */
-export { Heap, defaultReserve, type HeapOptions, type MallocOptions } from './heap.js';
+export { Heap, defaultReserve, type HeapOptions, type HeapDescriptor, type MallocOptions, type StaticRegion } from './heap.js';
+export {
+  wasmImports, wasmDataSegments, instantiateOnHeap,
+  type WasmHeapImports, type WasmDataSegment, type WasmThread, type WasmThreadOptions,
+} from './wasm.js';
 export {
   GoHeapError, InvalidSizeError, InvalidPointerError, DoubleFreeError, OutOfMemoryError,
   IllegalTransitionError, InvalidArgumentError, NoFreePError, HeapCorruptionError,

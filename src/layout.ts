@@ -682,9 +682,9 @@ export function setPersistentOff(u32: Uint32Array, b: number, v: number): void {
  *        8      4  OS_NPAGES        npages u32         pages in the reservation (reserve / 8192)
  *       12      4  OS_TABLE_OFF     tableOff u32       byte offset of the state table (1 byte per page)
  *       16      4  OS_NONE_HINT     noneHint u32       lowest page index that may be None (sysAlloc search start)
- *       20      4                   (pad)
+ *       20      4  OS_STATIC_BASE   staticBase u32     start of the static region (sysAllocStatic), 0 if none
  *       24      4  OS_BACKEND       backendKind u32    BACKEND_* id
- *       28      4                   (pad)
+ *       28      4  OS_STATIC_SIZE   staticSize u32     bytes of the static region
  *       32     32  OS_STATE_BYTES   stateBytes[4] f64  bytes per state None, Reserved, Prepared, Ready
  *       64      8  OS_MAPPED_READY  mappedReady f64    bytes in the Ready state
  *       72     80  OS_SYS_STATS     sysStats[10] f64   sysMemStat counters (STAT_*)
@@ -699,7 +699,9 @@ export const OS_VERSION = 4;
 export const OS_NPAGES = 8;
 export const OS_TABLE_OFF = 12;
 export const OS_NONE_HINT = 16;
+export const OS_STATIC_BASE = 20;
 export const OS_BACKEND = 24;
+export const OS_STATIC_SIZE = 28;
 export const OS_STATE_BYTES = 32;
 export const OS_MAPPED_READY = 64;
 export const OS_SYS_STATS = 72;
@@ -709,7 +711,9 @@ export const OSW_VERSION = 1;
 export const OSW_NPAGES = 2;
 export const OSW_TABLE_OFF = 3;
 export const OSW_NONE_HINT = 4;
+export const OSW_STATIC_BASE = 5;
 export const OSW_BACKEND = 6;
+export const OSW_STATIC_SIZE = 7;
 export const OSW_STATE_BYTES = 4;
 export const OSW_MAPPED_READY = 8;
 export const OSW_SYS_STATS = 9;

@@ -53,7 +53,7 @@ import { IllegalTransitionError, InvalidArgumentError, OutOfMemoryError, HeapCor
 import { pageSize } from './sizeclasses.js';
 import {
   OSW_BACKEND, OSW_LENGTH_PAGES, OSW_MAGIC, OSW_MAPPED_READY, OSW_NONE_HINT, OSW_NPAGES,
-  OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
+  OSW_STATIC_BASE, OSW_STATIC_SIZE, OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
 } from './layout.js';
 
 
@@ -307,6 +307,41 @@ export class OSMemory {
     this.statAdd(stat, bytes);
     this.advanceNoneHint();
     return v;
+  }
+
+  /**
+   * None -> Ready for exactly [v, v + n): the static region, where a WebAssembly module's
+   * data segment lives at the address it was compiled for. Go has no such call: its linker
+   * places a binary's data and bss, and on 32-bit targets (wasm among them) mallocinit
+   * hints the heap to start above the end of the binary. Here the module is placed into
+   * an address space goheap already owns, so the OS layer sets the range aside (before the
+   * heap takes any memory, by Heap.create's staticData option), charges it to `stat`, and
+   * records it in the header for every attached context. One static region per buffer.
+   * @throws InvalidArgumentError when the range is not page-aligned, not inside the
+   *   reservation, not entirely None (it overlaps the OS header or metadata), or a static
+   *   region exists already
+   */
+  sysAllocStatic(v: number, n: number, stat: number): void {
+    const u32 = this.views.u32;
+    if (u32[OSW_STATIC_SIZE] !== 0) throw new InvalidArgumentError('sysAllocStatic: the buffer has a static region already');
+    const [i, np] = this.range(v, n, 'sysAllocStatic');
+    for (let k = 0; k < np; k++) {
+      if (this.views.u8[this.table + i + k] !== MEM_NONE) {
+        throw new InvalidArgumentError(`sysAllocStatic: [${v}, ${v + n}) overlaps memory goheap uses already (page ${i + k} is ${memStateNames[this.views.u8[this.table + i + k]]}); place it higher`);
+      }
+    }
+    this.ensureLength(v + n);
+    this.setStates(i, np, MEM_READY);
+    this.statAdd(stat, n);
+    this.advanceNoneHint();
+    u32[OSW_STATIC_BASE] = v;
+    u32[OSW_STATIC_SIZE] = n;
+  }
+
+  /** The static region set aside by {@link OSMemory.sysAllocStatic}: [base, size], size 0 if none. */
+  get staticRegion(): [number, number] {
+    const u32 = this.views.u32;
+    return [u32[OSW_STATIC_BASE], u32[OSW_STATIC_SIZE]];
   }
 
   /** any -> None. Uncharges `stat` by n (-1: nothing was charged, e.g. a Reserved range). */
