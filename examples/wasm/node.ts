@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { buildWasm } from './build.js';
-import { runThreads, type ThreadsResult, type WorkerHandle } from './threads.js';
+import { runThreads, type RunOptions, type ThreadsResult, type WorkerHandle } from './threads.js';
 
 /** A Node worker thread running node-worker.ts. */
 export function spawnNodeWorker(): WorkerHandle {
@@ -23,8 +23,8 @@ export function spawnNodeWorker(): WorkerHandle {
 }
 
 /** Build the module if needed and run binary-trees at maxDepth on n Node worker threads. */
-export async function runOnNode(maxDepth: number, n: number): Promise<ThreadsResult> {
+export async function runOnNode(maxDepth: number, n: number, opts?: RunOptions): Promise<ThreadsResult> {
   const paths = await buildWasm();
   const wasm = new Uint8Array(await readFile(paths.goheap));
-  return runThreads(wasm, maxDepth, n, spawnNodeWorker);
+  return runThreads(wasm, maxDepth, n, spawnNodeWorker, opts);
 }

@@ -37,6 +37,7 @@ export interface BinaryTrees {
   itemCheck(tree: number, depth: number): number;
   freeTree(tree: number, depth: number): void;
   ringNew(cap: number): number;
+  churn(n: number, size: number): void;
   ringFree(ring: number): void;
   runDepth(depth: number, iterations: number, outRing: number, inRing: number, expectIn: number): number;
   finish(): void;
@@ -69,7 +70,12 @@ export const nodes = (d: number): number => 2 ** (d + 1) - 1;
 
 /** What the main thread posts to a worker to start it. */
 export interface WorkerJob {
-  desc: HeapDescriptor;
+  /**
+   * The heap to attach to; null for the baseline: a module with its own allocator
+   * (binarytrees-tlsf.wasm) over its own memory, one per thread, each thread freeing its
+   * own trees (its ring is its own).
+   */
+  desc: HeapDescriptor | null;
   wasm: Uint8Array<ArrayBuffer>;
   id: number;
   plan: DepthPlan[];
@@ -115,14 +121,21 @@ export function workerMain(port: Port): void {
         const msg = m as { type: string; job?: WorkerJob };
         if (msg.type === 'start') {
           job = msg.job!;
-          heap = Heap.attach(job.desc);
-          thread = await instantiateOnHeap(heap, job.wasm, { stackSize: STACK_SIZE });
-          port.post({ type: 'ready', pid: heap.pid });
+          if (job.desc !== null) {
+            heap = Heap.attach(job.desc);
+            thread = await instantiateOnHeap(heap, job.wasm, { stackSize: STACK_SIZE });
+          } else {
+            thread = await instantiatePrivate(job.wasm);
+            const ring = (thread.exports as unknown as BinaryTrees).ringNew(RING_CAP);
+            job.inRing = job.outRing = ring;
+          }
+          port.post({ type: 'ready', pid: heap === null ? -1 : heap.pid });
         } else if (msg.type === 'go') {
           const ex = thread!.exports as unknown as BinaryTrees, j = job!;
           const t0 = performance.now();
           const checks: number[] = [];
-          const pred = (j.id + j.plan[0].shares.length - 1) % j.plan[0].shares.length;
+          // Trees come from the thread before, or from itself when its ring is its own.
+          const pred = j.outRing === j.inRing ? j.id : (j.id + j.plan[0].shares.length - 1) % j.plan[0].shares.length;
           for (const d of j.plan) checks.push(ex.runDepth(d.depth, d.shares[j.id], j.outRing, j.inRing, d.shares[pred]) >>> 0);
           const elapsedMs = performance.now() - t0;
           let jsTreeCheck = 0;
@@ -132,13 +145,13 @@ export function workerMain(port: Port): void {
           }
           ex.finish();
           const report: WorkerReport = {
-            id: j.id, pid: heap!.pid, checks, jsTreeCheck, stack: thread!.stack, stackSize: thread!.stackSize,
+            id: j.id, pid: heap === null ? -1 : heap.pid, checks, jsTreeCheck, stack: thread!.stack, stackSize: thread!.stackSize,
             stackLow: (ex.stackLow.value as number) >>> 0, elapsedMs,
           };
           port.post({ type: 'done', report });
         } else if (msg.type === 'exit') {
           thread!.release();
-          heap!.detach();
+          heap?.detach();
           port.post({ type: 'detached' });
         }
       } catch (e) {
@@ -146,6 +159,40 @@ export function workerMain(port: Port): void {
       }
     })();
   });
+}
+
+/**
+ * The baseline module (its own allocator and memory) as a {@link WasmThread}: its shadow
+ * stack comes from its own allocator (the stackAlloc export of use-tlsf.ts).
+ */
+export async function instantiatePrivate(wasm: Uint8Array<ArrayBuffer>): Promise<WasmThread> {
+  const { instance } = await WebAssembly.instantiate(wasm, { env: { abort: () => { throw new Error('abort'); } } });
+  const ex = instance.exports;
+  const stack = (ex.stackAlloc as (n: number) => number)(STACK_SIZE);
+  (ex.__stack_pointer as WebAssembly.Global).value = stack + STACK_SIZE;
+  (ex.__stack_limit as WebAssembly.Global).value = stack;
+  return { instance, exports: ex, stack, stackSize: STACK_SIZE, release: () => {} };
+}
+
+/** Run binary-trees at maxDepth with the baseline module on n workers (each its own memory and trees). */
+export async function runPrivate(wasm: Uint8Array<ArrayBuffer>, maxDepth: number, n: number, spawn: () => WorkerHandle): Promise<{ elapsedMs: number; checks: number[] }> {
+  const p = plan(maxDepth, n);
+  const workers = Array.from({ length: n }, spawn);
+  try {
+    await Promise.all(workers.map((w, id) => {
+      const ready = expect(w, 'ready');
+      const job: WorkerJob = { desc: null, wasm, id, plan: p, outRing: 0, inRing: 0, jsTree: 0, jsTreeDepth: 0 };
+      w.post({ type: 'start', job });
+      return ready;
+    }));
+    const t0 = performance.now();
+    const done = workers.map((w) => expect(w, 'done'));
+    for (const w of workers) w.post({ type: 'go' });
+    const reports = (await Promise.all(done)).map((m) => (m as { report: WorkerReport }).report);
+    return { elapsedMs: performance.now() - t0, checks: p.map((_, i) => reports.reduce((s, r) => s + r.checks[i], 0)) };
+  } finally {
+    for (const w of workers) w.terminate();
+  }
 }
 
 /** A worker as the main thread sees it. */
@@ -191,11 +238,20 @@ function expect(w: WorkerHandle, type: string): Promise<unknown> {
   });
 }
 
+/** Options of {@link runThreads}. */
+export interface RunOptions {
+  /** The heap's reservation; default 512 MiB. */
+  reserve?: number;
+  /** true (default): each thread's trees are checked and freed by the next thread; false: by itself. */
+  cross?: boolean;
+}
+
 /**
  * Run binary-trees at maxDepth on `spawn`ed workers (n of them) over one new heap.
  * `spawn` starts a worker that calls {@link workerMain}.
  */
-export async function runThreads(wasm: Uint8Array<ArrayBuffer>, maxDepth: number, n: number, spawn: () => WorkerHandle, reserve = 512 << 20): Promise<ThreadsResult> {
+export async function runThreads(wasm: Uint8Array<ArrayBuffer>, maxDepth: number, n: number, spawn: () => WorkerHandle, opts: RunOptions = {}): Promise<ThreadsResult> {
+  const { reserve = 512 << 20, cross = true } = opts;
   const heap = Heap.create({ backend: 'wasm', reserve, staticData: { base: STATIC_BASE, size: STATIC_SIZE } });
   const main = await instantiateOnHeap(heap, wasm, { stackSize: STACK_SIZE });
   const ex = main.exports as unknown as BinaryTrees;
@@ -220,7 +276,7 @@ export async function runThreads(wasm: Uint8Array<ArrayBuffer>, maxDepth: number
     await Promise.all(workers.map((w, id) => {
       const ready = expect(w, 'ready');
       const job: WorkerJob = {
-        desc: heap.share(), wasm, id, plan: p, outRing: rings[(id + 1) % n], inRing: rings[id],
+        desc: heap.share(), wasm, id, plan: p, outRing: rings[cross ? (id + 1) % n : id], inRing: rings[id],
         jsTree: id === 0 ? jsTree : 0, jsTreeDepth,
       };
       w.post({ type: 'start', job });

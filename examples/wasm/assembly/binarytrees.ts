@@ -220,3 +220,13 @@ export function finish(): void {
   if (batch != 0) free(batch);
   batch = 0; batchCap = 0; batchLen = 0;
 }
+
+/** n times malloc(size) then free (for the benchmark: the cost of one call pair). */
+export function churn(n: i32, size: usize): void {
+  for (let i = 0; i < n; i++) {
+    const p = malloc(size);
+    if (p == 0) unreachable();
+    store<u32>(p, i);
+    free(p);
+  }
+}

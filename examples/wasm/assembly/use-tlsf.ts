@@ -12,7 +12,7 @@
   return p;
 }
 // @ts-ignore: decorator
-@global @inline function realloc(p: usize, size: usize): usize { return heap.realloc(p, size); }
+@global @inline function realloc(p: usize, size: usize): usize { return p == 0 ? heap.alloc(size) : heap.realloc(p, size); }
 
 /** The shadow stack of this build: from TLSF, in the module's own memory. */
 export function stackAlloc(size: usize): usize { return heap.alloc(size); }
