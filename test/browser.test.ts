@@ -7,12 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build, transform, type BuildOptions } from 'esbuild';
 import type { BrowserServer } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
+import { serveIsolated } from './helpers/serve.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,28 +47,13 @@ test('the core (src/index.ts) bundles for the browser: no Node built-ins, nothin
   await assert.rejects(build({ ...bundleOptions, entryPoints: ['src/node.ts'] }), /node:worker_threads/);
 });
 
-/** Serves the bundle and test/browser/ with the headers that make a page crossOriginIsolated. */
+/** Serves the bundle and test/browser/, crossOriginIsolated. */
 async function serve(bundle: string): Promise<{ server: Server; url: string }> {
-  const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
   const files = new Map<string, string>([['/goheap.js', bundle]]);
   for (const f of ['index.html', 'page.js', 'worker.js', 'pattern.js', 'watchdog.js']) files.set(`/${f}`, await readFile(new URL(f, staticDir), 'utf8'));
   // The rings shared with the Node stress test, as JavaScript.
   files.set('/ring.js', (await transform(await readFile(new URL('./helpers/ring.ts', import.meta.url), 'utf8'), { loader: 'ts', format: 'esm' })).code);
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const body = files.get(path === '/' ? '/index.html' : path);
-    const headers = {
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Cache-Control': 'no-store',
-    };
-    if (body === undefined) { res.writeHead(404, headers).end('not found'); return; }
-    const ext = (path === '/' ? 'index.html' : path).split('.').pop()!;
-    res.writeHead(200, { ...headers, 'Content-Type': types[ext] ?? 'application/octet-stream' }).end(body);
-  });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+  return serveIsolated(files);
 }
 
 interface WorkerReport {
