@@ -116,7 +116,7 @@ export class Heap implements MallocContext {
     const maxprocs = opts.maxProcs ?? maxProcs;
     if (!Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${maxprocs}`);
     const mem = OSMemory.create({ reserve, backend: opts.backend });
-    if (opts.staticData !== undefined) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
+    if (opts.staticData != null) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
     const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
     if (opts.gcPercent !== undefined) setGCPercentIn(h, opts.gcPercent);

@@ -45,7 +45,11 @@ export interface WasmHeapImports {
   abort(message: number, file: number, line: number, column: number): never;
 }
 
-/** The C allocation functions over `heap`, in this context (its P), and its memory. */
+/**
+ * The C allocation functions over `heap`, in this context (its P), and its memory: the
+ * `env` imports of a module that allocates from goheap. Go: none — a Go program's
+ * allocation sites call mallocgc directly; here they are wasm call sites of JS functions.
+ */
 export function wasmImports(heap: Heap): WasmHeapImports {
   const memory = heap.h.views.memory;
   if (memory === null) throw new InvalidArgumentError('wasmImports: the heap must be created with backend "wasm" (a shared WebAssembly.Memory)');
@@ -69,7 +73,8 @@ export interface WasmDataSegment {
 }
 
 /**
- * The active data segments of a module (its data section, parsed). Passive segments are
+ * The active data segments of a module (its data section, parsed; Go: none — these are the
+ * data a linker places, see sysAllocStatic in mem.ts). Passive segments are
  * not listed (they are copied only where the module's own code says).
  * @throws InvalidArgumentError when the bytes are not a wasm module, or a segment's
  *   offset is not a constant (a relocatable module: its data address is chosen at load time)
@@ -144,7 +149,8 @@ export interface WasmThread {
 }
 
 /**
- * Instantiate a module over the heap's memory, as one thread of this context: its
+ * Instantiate a module over the heap's memory, as one thread of this context (Go: a new
+ * goroutine, whose stack comes from stackalloc — here the module's shadow stack): its
  * allocations go through this context's P. Checks that every active data segment is
  * inside the heap's static region (throws InvalidArgumentError before anything is
  * written otherwise); gives it a shadow stack from {@link Heap.stackAlloc} if it exports

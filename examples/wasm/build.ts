@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { stat, mkdir } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { STATIC_BASE, STATIC_SIZE } from './threads.js';
 
@@ -56,8 +56,12 @@ export async function buildWasm(force = false): Promise<Record<'goheap' | 'tlsf'
     const newest = Math.max(self, ...(await Promise.all(t.sources.map((s) => mtime(src(s))))));
     if (!force && outTime >= newest) continue;
     const { default: asc } = await import('assemblyscript/asc');
-    const { error, stderr } = await asc.main([...t.sources.map(src), ...common, ...t.flags, '-o', out]);
+    // Compile to a file of this process's own, then rename: test files run in parallel
+    // processes, and none may read a module another one is half-way through writing.
+    const tmp = `${out}.${process.pid}.tmp`;
+    const { error, stderr } = await asc.main([...t.sources.map(src), ...common, ...t.flags, '-o', tmp]);
     if (error) throw new Error(`asc failed for ${t.out}: ${error.message}\n${stderr.toString()}`);
+    await rename(tmp, out);
   }
   return { goheap: buildDir + targets[0].out, tlsf: buildDir + targets[1].out, boundary: buildDir + targets[2].out };
 }
