@@ -66,18 +66,24 @@ export function wasmImports(heap: Heap): WasmHeapImports {
   };
 }
 
-/** An active data segment of a module: `size` bytes written at `offset` by every instantiation. */
+/** A range a module's data is written to when it is instantiated: `size` bytes at `offset`. */
 export interface WasmDataSegment {
   readonly offset: number;
   readonly size: number;
 }
 
 /**
- * The active data segments of a module (its data section, parsed; Go: none — these are the
- * data a linker places, see sysAllocStatic in mem.ts). Passive segments are
- * not listed (they are copied only where the module's own code says).
- * @throws InvalidArgumentError when the bytes are not a wasm module, or a segment's
- *   offset is not a constant (a relocatable module: its data address is chosen at load time)
+ * Where a module's data goes when it is instantiated (Go: none — these are the data a
+ * linker places, see sysAllocStatic in mem.ts), from its binary:
+ *   - each active data segment: `size` bytes written at `offset` by every instantiation
+ *     (AssemblyScript's segments);
+ *   - if it has passive segments, which its own start code copies (wasm-ld with
+ *     `--shared-memory`: `__wasm_init_memory` copies them once, and zeroes the bss, at the
+ *     addresses it linked them for): one range [__global_base, __data_end), read from the
+ *     globals the module must then export (`-Wl,--export=__global_base,--export=__data_end`).
+ * @throws InvalidArgumentError when the bytes are not a wasm module, a segment's offset is
+ *   not a constant (a relocatable module: its data address is chosen at load time), or a
+ *   module with passive segments does not export where they go
  */
 export function wasmDataSegments(bytes: BufferSource): WasmDataSegment[] {
   const b = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
@@ -103,27 +109,67 @@ export function wasmDataSegments(bytes: BufferSource): WasmDataSegment[] {
     } while (byte & 0x80);
     return shift < 32 && (byte & 0x40) !== 0 ? v | (-1 << shift) : v;
   };
-  const out: WasmDataSegment[] = [];
+  /** An i32.const constant expression, or null for any other. */
+  const constExpr = (): number | null => {
+    if (b[pos] !== 0x41) { while (pos < b.length && b[pos] !== 0x0b) pos++; pos++; return null; }
+    pos++;
+    const v = sleb32() >>> 0;
+    if (b[pos++] !== 0x0b) throw new InvalidArgumentError('a constant expression longer than one i32.const');
+    return v;
+  };
+  const skipName = (): void => { pos += uleb(); };
+  const active: WasmDataSegment[] = [];
+  const globals: Array<number | null> = []; // init values, imported globals first (unknown: null)
+  const exported = new Map<string, number>(); // exported global name -> global index
+  let passive = 0;
   while (pos < b.length) {
     const id = b[pos++];
     const size = uleb();
     const end = pos + size;
-    if (id !== 11) { pos = end; continue; }
-    for (let n = uleb(); n > 0; n--) {
-      const flags = uleb();
-      if (flags === 1) { pos += uleb(); continue; } // passive
-      if (flags === 2 && uleb() !== 0) throw new InvalidArgumentError('a data segment for a second memory');
-      if (flags !== 0 && flags !== 2) throw new InvalidArgumentError(`unknown data segment kind ${flags}`);
-      if (b[pos++] !== 0x41) throw new InvalidArgumentError('a data segment whose offset is not an i32.const (a relocatable module): compile it for a fixed address inside the heap\'s static region');
-      const offset = sleb32() >>> 0;
-      if (b[pos++] !== 0x0b) throw new InvalidArgumentError('a data segment whose offset expression is not a single i32.const');
-      const len = uleb();
-      out.push({ offset, size: len });
-      pos += len;
+    if (id === 2) { // imports: count the imported globals
+      for (let n = uleb(); n > 0; n--) {
+        skipName(); skipName();
+        const kind = b[pos++];
+        if (kind === 0) uleb();
+        else if (kind === 1) { pos++; const f = uleb(); uleb(); if (f & 1) uleb(); }
+        else if (kind === 2) { const f = uleb(); uleb(); if (f & 1) uleb(); }
+        else if (kind === 3) { pos += 2; globals.push(null); }
+        else { pos = end; break; }
+      }
+    } else if (id === 6) { // globals
+      for (let n = uleb(); n > 0; n--) { pos += 2; globals.push(constExpr()); }
+    } else if (id === 7) { // exports
+      for (let n = uleb(); n > 0; n--) {
+        const len = uleb();
+        const name = String.fromCharCode(...b.subarray(pos, pos + len));
+        pos += len;
+        const kind = b[pos++], index = uleb();
+        if (kind === 3) exported.set(name, index);
+      }
+    } else if (id === 11) { // data
+      for (let n = uleb(); n > 0; n--) {
+        const flags = uleb();
+        if (flags === 1) { passive++; pos += uleb(); continue; }
+        if (flags === 2 && uleb() !== 0) throw new InvalidArgumentError('a data segment for a second memory');
+        if (flags !== 0 && flags !== 2) throw new InvalidArgumentError(`unknown data segment kind ${flags}`);
+        const offset = constExpr();
+        if (offset === null) throw new InvalidArgumentError('a data segment whose offset is not an i32.const (a relocatable module): compile it for a fixed address inside the heap\'s static region');
+        const len = uleb();
+        active.push({ offset, size: len });
+        pos += len;
+      }
     }
     pos = end;
   }
-  return out;
+  if (passive === 0) return active;
+  const at = (name: string): number => {
+    const i = exported.get(name);
+    const v = i === undefined ? null : globals[i] ?? null;
+    if (v === null) throw new InvalidArgumentError(`the module has passive data segments, copied by its own code: it must export the constant global ${name} (wasm-ld: -Wl,--export=${name}) so that their range can be checked`);
+    return v;
+  };
+  const base = at('__global_base'), end = at('__data_end');
+  return [...active, { offset: base, size: Math.max(0, end - base) }];
 }
 
 /** Options of {@link instantiateOnHeap}. */

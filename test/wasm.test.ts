@@ -10,7 +10,7 @@ import {
 } from '../src/index.js';
 import { OSMemory } from '../src/mem.js';
 import { S_STATE, mSpanManual } from '../src/mspan.js';
-import { buildWasm } from '../examples/wasm/build.js';
+import { buildWasm, cModules } from '../examples/wasm/build.js';
 import { runOnNode } from '../examples/wasm/node.js';
 import { STACK_SIZE, STATIC_BASE, STATIC_SIZE, nodes, type BinaryTrees } from '../examples/wasm/threads.js';
 
@@ -96,7 +96,7 @@ test('a wasm thread: shadow stack from stackAlloc (StackInuse), used by the modu
   assert.equal(heap.readMemStats().StackInuse - before, 32768, 'a stack pool span');
   const tree = ex.bottomUpTree(10);
   assert.equal(ex.itemCheck(tree, 10), nodes(10));
-  const low = (ex.stackLow.value as number) >>> 0;
+  const low = (ex.stackLow!.value as number) >>> 0;
   assert.ok(low >= t.stack && low < t.stack + 2048, `stackLow ${low}`);
   // Leave 32 bytes of stack: itemCheck needs 48 at depth 10 and must trap, writing nothing below.
   const below = heap.malloc(64);
@@ -148,6 +148,52 @@ test('binary-trees on 3 worker threads over one memory: trees freed by the next 
   assert.equal(r.after.HeapObjects, 0);
   assert.equal(r.after.StackInuse, 0);
   assert.equal(r.after.Mallocs, r.after.Frees);
+});
+
+test('the C version (clang, committed): passive data copied once into the static region, the C stack on a stack from stackAlloc, 2 threads', { timeout: 120_000 }, async () => {
+  const bytes = new Uint8Array(await readFile(cModules.goheap));
+  const segs = wasmDataSegments(bytes);
+  assert.equal(segs.length, 1, 'passive segments: one range [__global_base, __data_end)');
+  assert.equal(segs[0].offset, STATIC_BASE);
+  assert.ok(segs[0].size >= 25 * 4 && segs[0].size <= STATIC_SIZE);
+  // Without the exported range the module cannot be checked, and is refused.
+  const renamed = bytes.slice();
+  const at = Buffer.from(renamed).indexOf('__global_base');
+  renamed[at + 12] = 0x5f; // __global_bas_
+  assert.throws(() => wasmDataSegments(renamed), /must export the constant global __global_base/);
+  const heap = newHeap();
+  await assert.rejects(instantiateOnHeap(heap, renamed), InvalidArgumentError);
+  const t = await instantiateOnHeap(heap, bytes);
+  for (let d = 0; d < 25; d++) assert.equal(heap.u32[(STATIC_BASE >>> 2) + d], nodes(d), 'NODES copied by __wasm_init_memory');
+  // A second instance (another thread) does not copy them again: wasm-ld's init runs once.
+  heap.u32[STATIC_BASE >>> 2] = 99;
+  const t2 = await instantiateOnHeap(heap, bytes);
+  assert.equal(heap.u32[STATIC_BASE >>> 2], 99);
+  heap.u32[STATIC_BASE >>> 2] = 1;
+  t2.release();
+  // The C stack (its local arrays) is the stack goheap gave it: paint it, run, look.
+  const ex = t.exports as unknown as BinaryTrees;
+  assert.ok(inStackSpan(heap, t.stack));
+  heap.u8.fill(0xaa, t.stack, t.stack + t.stackSize);
+  const ring = ex.ringNew(256);
+  assert.equal(ex.runDepth(8, 16, ring, ring, 16), 16 * nodes(8));
+  const u8 = heap.u8;
+  let low = t.stack;
+  while (low < t.stack + t.stackSize && u8[low] === 0xaa) low++;
+  assert.ok(low > t.stack && low < t.stack + t.stackSize, `the C code wrote its frames at ${low}, inside its stack [${t.stack}, +${t.stackSize})`);
+  ex.ringFree(ring);
+  t.release();
+  heap.gc();
+  assert.equal(heap.readMemStats().HeapObjects, 0);
+  heap.check();
+  // Threads.
+  const r = await runOnNode(10, 2, { c: true });
+  for (const d of r.depths) assert.equal(d.check, d.iterations * nodes(d.depth), `depth ${d.depth}`);
+  assert.equal(r.longLivedCheckJS, nodes(10));
+  assert.equal(r.jsTreeCheck, nodes(r.jsTreeDepth));
+  assert.equal(r.during.StackInuse, 3 * STACK_SIZE);
+  assert.equal(r.check, 'ok');
+  assert.equal(r.after.HeapObjects, 0);
 });
 
 /** A minimal module that imports env.memory (shared) and has a 2-byte data segment at `offset`. */

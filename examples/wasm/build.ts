@@ -46,6 +46,9 @@ async function mtime(f: string): Promise<number> {
   try { return (await stat(f)).mtimeMs; } catch { return -1; }
 }
 
+/** The C version, built by c/build.sh (clang) and committed. */
+export const cModules = { goheap: `${dir}c/binarytrees-goheap.wasm`, dlmalloc: `${dir}c/binarytrees-dlmalloc.wasm` };
+
 /** Compile whatever is out of date; returns the paths of the three modules by name. */
 export async function buildWasm(force = false): Promise<Record<'goheap' | 'tlsf' | 'boundary', string>> {
   await mkdir(buildDir, { recursive: true });

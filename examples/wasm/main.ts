@@ -1,6 +1,6 @@
 /**
- * main.ts — `npm run example:wasm [-- --depth D --threads N]`: binary-trees compiled from
- * AssemblyScript to WebAssembly, with goheap as its malloc, on N worker threads over one
+ * main.ts — `npm run example:wasm [-- --depth D --threads N --c]`: binary-trees compiled
+ * from AssemblyScript (or, with --c, from C: c/binarytrees.c) to WebAssembly, with goheap as its malloc, on N worker threads over one
  * shared WebAssembly.Memory; prints the benchmark's output and the heap's MemStats (taken
  * while the threads are still attached: StackInuse holds their shadow stacks).
  *
@@ -20,8 +20,9 @@ function arg(name: string, def: number): number {
 
 const depth = arg('depth', 16), threads = arg('threads', 2);
 if (depth < 4 || depth > 20) { console.error('--depth must be from 4 to 20'); process.exit(2); }
-const r = await runOnNode(depth, threads);
-console.log(formatResult(r));
+const c = process.argv.includes('--c');
+const r = await runOnNode(depth, threads, { c });
+console.log(`${c ? 'C (clang)' : 'AssemblyScript'}: ${formatResult(r)}`);
 const expected = r.depths.every((d) => d.check === d.iterations * (2 ** (d.depth + 1) - 1));
 console.log(`checks ${expected ? 'as expected' : 'WRONG'}; heap.check(): ${r.check}`);
 console.log('');

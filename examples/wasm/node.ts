@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
-import { buildWasm } from './build.js';
+import { buildWasm, cModules } from './build.js';
 import { runThreads, type RunOptions, type ThreadsResult, type WorkerHandle } from './threads.js';
 
 /** A Node worker thread running node-worker.ts. */
@@ -22,9 +22,12 @@ export function spawnNodeWorker(): WorkerHandle {
   };
 }
 
-/** Build the module if needed and run binary-trees at maxDepth on n Node worker threads. */
-export async function runOnNode(maxDepth: number, n: number, opts?: RunOptions): Promise<ThreadsResult> {
-  const paths = await buildWasm();
-  const wasm = new Uint8Array(await readFile(paths.goheap));
+/**
+ * Build the module if needed and run binary-trees at maxDepth on n Node worker threads;
+ * `c`: the C version (c/binarytrees-goheap.wasm) instead of the AssemblyScript one.
+ */
+export async function runOnNode(maxDepth: number, n: number, opts: RunOptions & { c?: boolean } = {}): Promise<ThreadsResult> {
+  const path = opts.c === true ? cModules.goheap : (await buildWasm()).goheap;
+  const wasm = new Uint8Array(await readFile(path));
   return runThreads(wasm, maxDepth, n, spawnNodeWorker, opts);
 }

@@ -41,7 +41,8 @@ export interface BinaryTrees {
   ringFree(ring: number): void;
   runDepth(depth: number, iterations: number, outRing: number, inRing: number, expectIn: number): number;
   finish(): void;
-  stackLow: WebAssembly.Global;
+  /** The lowest __stack_pointer reached (the AssemblyScript module only). */
+  stackLow?: WebAssembly.Global;
   __stack_pointer: WebAssembly.Global;
 }
 
@@ -96,6 +97,7 @@ export interface WorkerReport {
   jsTreeCheck: number;
   stack: number;
   stackSize: number;
+  /** The lowest address its shadow stack reached, -1 if the module does not say. */
   stackLow: number;
   /** Milliseconds from 'go' to the end of its last depth. */
   elapsedMs: number;
@@ -146,7 +148,7 @@ export function workerMain(port: Port): void {
           ex.finish();
           const report: WorkerReport = {
             id: j.id, pid: heap === null ? -1 : heap.pid, checks, jsTreeCheck, stack: thread!.stack, stackSize: thread!.stackSize,
-            stackLow: (ex.stackLow.value as number) >>> 0, elapsedMs,
+            stackLow: ex.stackLow instanceof WebAssembly.Global ? (ex.stackLow.value as number) >>> 0 : -1, elapsedMs,
           };
           port.post({ type: 'done', report });
         } else if (msg.type === 'exit') {
@@ -162,15 +164,17 @@ export function workerMain(port: Port): void {
 }
 
 /**
- * The baseline module (its own allocator and memory) as a {@link WasmThread}: its shadow
- * stack comes from its own allocator (the stackAlloc export of use-tlsf.ts).
+ * A baseline module (its own allocator and memory: binarytrees-tlsf.wasm, or the C
+ * binarytrees-dlmalloc.wasm) as a {@link WasmThread}: its shadow stack comes from its own
+ * allocator (its stackAlloc export).
  */
 export async function instantiatePrivate(wasm: Uint8Array<ArrayBuffer>): Promise<WasmThread> {
   const { instance } = await WebAssembly.instantiate(wasm, { env: { abort: () => { throw new Error('abort'); } } });
   const ex = instance.exports;
+  if (typeof ex._initialize === 'function') (ex._initialize as () => void)();
   const stack = (ex.stackAlloc as (n: number) => number)(STACK_SIZE);
   (ex.__stack_pointer as WebAssembly.Global).value = stack + STACK_SIZE;
-  (ex.__stack_limit as WebAssembly.Global).value = stack;
+  if (ex.__stack_limit instanceof WebAssembly.Global) ex.__stack_limit.value = stack;
   return { instance, exports: ex, stack, stackSize: STACK_SIZE, release: () => {} };
 }
 
@@ -346,6 +350,9 @@ export function formatResult(r: ThreadsResult): string {
   lines.push(`long lived tree of depth ${r.maxDepth}\t check: ${r.longLivedCheck} (counted again from JavaScript: ${r.longLivedCheckJS})`);
   lines.push(`tree built by JavaScript, depth ${r.jsTreeDepth}, checked and freed by wasm thread 0: ${r.jsTreeCheck} nodes`);
   lines.push(`${r.mallocs.toLocaleString('en-US')} objects allocated in ${(r.elapsedMs / 1000).toFixed(2)} s by the workers; every tree freed by the thread after the one that built it`);
-  for (const w of r.reports) lines.push(`  thread ${w.id}: P ${w.pid}, stack [${w.stack}, ${w.stack + w.stackSize}) reached down to ${w.stackLow}, ${w.elapsedMs.toFixed(0)} ms`);
+  for (const w of r.reports) {
+    const low = w.stackLow < 0 ? '' : ` reached down to ${w.stackLow}`;
+    lines.push(`  thread ${w.id}: P ${w.pid}, stack [${w.stack}, ${w.stack + w.stackSize})${low}, ${w.elapsedMs.toFixed(0)} ms`);
+  }
   return lines.join('\n');
 }
