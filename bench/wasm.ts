@@ -4,16 +4,20 @@
  * [--threads N] [--runs R] [--json]`.
  *
  * Cases (binary-trees at depth D: every node a malloc'd 8-byte object, every tree walked
- * and freed node by node):
- *   goheap, 1 thread          binarytrees-goheap.wasm on the main thread; malloc/free are
- *                             goheap's, imported from JS; its trees go to its own ring.
- *   TLSF, 1 thread            binarytrees-tlsf.wasm: AssemblyScript's TLSF (runtime
+ * and freed node by node), for the AssemblyScript module (AS) and the C one (C, clang):
+ *   + goheap, 1 thread        the goheap build on the main thread; malloc/free are goheap's,
+ *                             imported from JS; its trees go to its own ring.
+ *   AS + TLSF, 1 thread       binarytrees-tlsf.wasm: AssemblyScript's TLSF (runtime
  *                             "minimal") inside the module, its own unshared memory.
- *   goheap, N threads, cross  N workers over one heap; each tree is checked and freed by
+ *   C + dlmalloc, 1 thread    binarytrees-dlmalloc.wasm: wasi-libc's malloc (dlmalloc).
+ *   + goheap, N threads, freed by the next thread
+ *                             N workers over one heap; each tree is checked and freed by
  *                             the next worker (frees from another thread).
- *   goheap, N threads, own    the same, each worker frees its own trees.
- *   TLSF, N threads           N workers, each with its own module, memory and TLSF (TLSF is
- *                             not thread-safe, so it cannot share): the private-heap ceiling.
+ *   + goheap, N threads, each frees its own   (AS only)
+ *   + TLSF / dlmalloc, N threads
+ *                             N workers, each with its own module, memory and allocator
+ *                             (neither is thread-safe, so they cannot share): the
+ *                             private-heap ceiling.
  * and the JS <-> wasm boundary: a call from wasm to an imported JS function, a call from JS
  * to a wasm export, and one malloc+free pair of goheap made from wasm vs from JS.
  *
@@ -24,7 +28,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Heap, instantiateOnHeap } from '../src/index.js';
-import { buildWasm } from '../examples/wasm/build.js';
+import { buildWasm, cModules } from '../examples/wasm/build.js';
 import { spawnNodeWorker } from '../examples/wasm/node.js';
 import {
   STACK_SIZE, STATIC_BASE, STATIC_SIZE, instantiatePrivate, plan, runPrivate, runThreads, type BinaryTrees,
@@ -42,6 +46,8 @@ const paths = await buildWasm();
 const goheapWasm = new Uint8Array(await readFile(paths.goheap));
 const tlsfWasm = new Uint8Array(await readFile(paths.tlsf));
 const boundaryWasm = new Uint8Array(await readFile(paths.boundary));
+const cGoheapWasm = new Uint8Array(await readFile(cModules.goheap));
+const cDlmallocWasm = new Uint8Array(await readFile(cModules.dlmalloc));
 
 /** Nodes allocated by one binary-trees run at depth d (stretch and long-lived trees excluded). */
 const nodesPerRun = plan(depth, 1).reduce((s, d) => s + d.iterations * (2 ** (d.depth + 1) - 1), 0);
@@ -60,16 +66,24 @@ function runOne(ex: BinaryTrees): number {
   return ms;
 }
 
+/** One thread on a fresh goheap heap (module bytes of a goheap build). */
+async function goheapOne(wasm: Uint8Array<ArrayBuffer>): Promise<number> {
+  const heap = Heap.create({ backend: 'wasm', reserve: 512 << 20, staticData: { base: STATIC_BASE, size: STATIC_SIZE } });
+  const t = await instantiateOnHeap(heap, wasm, { stackSize: STACK_SIZE });
+  return runOne(t.exports as unknown as BinaryTrees);
+}
+
+const n = threads;
 const cases: Record<string, () => Promise<number>> = {
-  'goheap, 1 thread': async () => {
-    const heap = Heap.create({ backend: 'wasm', reserve: 512 << 20, staticData: { base: STATIC_BASE, size: STATIC_SIZE } });
-    const t = await instantiateOnHeap(heap, goheapWasm, { stackSize: STACK_SIZE });
-    return runOne(t.exports as unknown as BinaryTrees);
-  },
-  'TLSF, 1 thread': async () => runOne((await instantiatePrivate(tlsfWasm)).exports as unknown as BinaryTrees),
-  [`goheap, ${threads} threads, freed by the next thread`]: async () => (await runThreads(goheapWasm, depth, threads, spawnNodeWorker)).elapsedMs,
-  [`goheap, ${threads} threads, each frees its own`]: async () => (await runThreads(goheapWasm, depth, threads, spawnNodeWorker, { cross: false })).elapsedMs,
-  [`TLSF, ${threads} threads (a module and memory each)`]: async () => (await runPrivate(tlsfWasm, depth, threads, spawnNodeWorker)).elapsedMs,
+  'AS + goheap, 1 thread': () => goheapOne(goheapWasm),
+  'AS + TLSF, 1 thread': async () => runOne((await instantiatePrivate(tlsfWasm)).exports as unknown as BinaryTrees),
+  'C + goheap, 1 thread': () => goheapOne(cGoheapWasm),
+  'C + dlmalloc, 1 thread': async () => runOne((await instantiatePrivate(cDlmallocWasm)).exports as unknown as BinaryTrees),
+  [`AS + goheap, ${n} threads, freed by the next thread`]: async () => (await runThreads(goheapWasm, depth, n, spawnNodeWorker)).elapsedMs,
+  [`AS + goheap, ${n} threads, each frees its own`]: async () => (await runThreads(goheapWasm, depth, n, spawnNodeWorker, { cross: false })).elapsedMs,
+  [`AS + TLSF, ${n} threads (a module and memory each)`]: async () => (await runPrivate(tlsfWasm, depth, n, spawnNodeWorker)).elapsedMs,
+  [`C + goheap, ${n} threads, freed by the next thread`]: async () => (await runThreads(cGoheapWasm, depth, n, spawnNodeWorker)).elapsedMs,
+  [`C + dlmalloc, ${n} threads (a module and memory each)`]: async () => (await runPrivate(cDlmallocWasm, depth, n, spawnNodeWorker)).elapsedMs,
 };
 
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -92,7 +106,7 @@ const b = (await WebAssembly.instantiate(boundaryWasm, { env: { nop: jsNop } }))
 };
 const wasmToJs = perCall(() => { sink += b.callImport(CALLS); }, CALLS) - perCall(() => { sink += b.callNone(CALLS); }, CALLS);
 const jsToWasm = perCall(() => { for (let i = 0; i < CALLS; i++) sink += b.id(i); }, CALLS)
-  - perCall(() => { for (let i = 0; i < CALLS; i++) sink += jsNop(i); }, CALLS);
+  - perCall(() => { for (let i = 0; i < CALLS; i++) sink += i & 1; }, CALLS);
 const heap = Heap.create({ backend: 'wasm', reserve: 256 << 20, staticData: { base: STATIC_BASE, size: STATIC_SIZE } });
 const bt = (await instantiateOnHeap(heap, goheapWasm)).exports as unknown as BinaryTrees;
 const PAIRS = 2_000_000;
@@ -100,18 +114,20 @@ const pairFromWasm = perCall(() => bt.churn(PAIRS, 16), PAIRS);
 const pairFromJs = perCall(() => { for (let i = 0; i < PAIRS; i++) heap.free(heap.malloc(16)); }, PAIRS);
 const tlsf = (await instantiatePrivate(tlsfWasm)).exports as unknown as BinaryTrees;
 const pairTlsf = perCall(() => tlsf.churn(PAIRS, 16), PAIRS);
+const dl = (await instantiatePrivate(cDlmallocWasm)).exports as unknown as BinaryTrees;
+const pairDlmalloc = perCall(() => dl.churn(PAIRS, 16), PAIRS);
 
 const result = {
   depth, threads, runs, nodesPerRun,
   binaryTrees: Object.fromEntries(Object.entries(times).map(([k, ts]) => [k, { medianMs: median(ts), ms: ts, nsPerNode: (median(ts) * 1e6) / nodesPerRun }])),
-  boundaryNs: { wasmToJsCall: wasmToJs, jsToWasmCall: jsToWasm, goheapPairFromWasm: pairFromWasm, goheapPairFromJs: pairFromJs, tlsfPairInWasm: pairTlsf },
+  boundaryNs: { wasmToJsCall: wasmToJs, jsToWasmCall: jsToWasm, goheapPairFromWasm: pairFromWasm, goheapPairFromJs: pairFromJs, tlsfPairInWasm: pairTlsf, dlmallocPairInWasm: pairDlmalloc },
 };
 if (json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
-  const base = median(times['goheap, 1 thread']);
+  const base = median(times['AS + goheap, 1 thread']);
   console.log(`binary-trees, depth ${depth}: ${nodesPerRun.toLocaleString('en-US')} nodes allocated, walked and freed per run; median of ${runs} runs\n`);
-  console.log('| case | time (ms) | ns per node | vs goheap, 1 thread |');
+  console.log('| case | time (ms) | ns per node | speed vs AS + goheap, 1 thread |');
   console.log('|---|---:|---:|---:|');
   for (const [k, v] of Object.entries(result.binaryTrees)) {
     console.log(`| ${k} | ${v.medianMs.toFixed(0)} | ${v.nsPerNode.toFixed(1)} | ${(base / v.medianMs).toFixed(2)}x |`);
@@ -119,9 +135,10 @@ if (json) {
   console.log('\n| the JS <-> wasm boundary | ns per call |');
   console.log('|---|---:|');
   console.log(`| wasm calls an imported JS function (minus the loop) | ${wasmToJs.toFixed(1)} |`);
-  console.log(`| JS calls a wasm export (minus a JS call) | ${jsToWasm.toFixed(1)} |`);
+  console.log(`| JS calls a wasm export (minus the loop) | ${jsToWasm.toFixed(1)} |`);
   console.log(`| goheap malloc(16) + free, called from wasm | ${pairFromWasm.toFixed(1)} |`);
   console.log(`| goheap malloc(16) + free, called from JS | ${pairFromJs.toFixed(1)} |`);
-  console.log(`| TLSF malloc(16) + free inside wasm | ${pairTlsf.toFixed(1)} |`);
+  console.log(`| AssemblyScript TLSF malloc(16) + free inside wasm | ${pairTlsf.toFixed(1)} |`);
+  console.log(`| dlmalloc (wasi-libc) malloc(16) + free inside wasm | ${pairDlmalloc.toFixed(1)} |`);
 }
 if (sink === 0.5) console.log(sink);

@@ -9,12 +9,13 @@
  *   - it imports its memory as `env.memory` (shared, maximum ≥ the heap's reservation in
  *     64 KiB pages) and `env.malloc`, `env.free` (and `env.calloc`, `env.realloc` if it
  *     uses them) — {@link wasmImports};
- *   - its active data segments lie inside the heap's static region: compile it for that
- *     address (AssemblyScript `--memoryBase B`, clang `-Wl,--global-base=B`) and create the
- *     heap with `staticData: { base: B, size }`. {@link wasmDataSegments} reads them, and
- *     {@link instantiateOnHeap} refuses a module with a segment anywhere else: every
- *     instantiation writes its active segments, and outside that region they would land
- *     on goheap's metadata or objects;
+ *   - its data lies inside the heap's static region: compile it for that address
+ *     (AssemblyScript `--memoryBase B`, clang `-Wl,--global-base=B`) and create the heap
+ *     with `staticData: { base: B, size }`. {@link wasmDataSegments} reads where the data
+ *     goes (active segments; or, for wasm-ld's passive ones, the exported range
+ *     [__global_base, __data_end)), and {@link instantiateOnHeap} refuses a module whose
+ *     data goes anywhere else: outside that region it would land on goheap's metadata or
+ *     objects;
  *   - if it has a shadow stack it exports the mutable global `__stack_pointer`
  *     (AssemblyScript: `export { __stack_pointer }`; clang: `-Wl,--export=__stack_pointer`),
  *     and optionally `__stack_limit`, which is set to the stack's lowest address;
