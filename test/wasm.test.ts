@@ -9,7 +9,8 @@ import {
   Heap, InvalidArgumentError, IllegalTransitionError, InvalidPointerError, DoubleFreeError, MEM_NONE, MEM_READY, instantiateOnHeap, wasmDataSegments,
 } from '../src/index.js';
 import { OSMemory } from '../src/mem.js';
-import { S_STATE, mSpanManual } from '../src/mspan.js';
+import { mSpanManual } from '../src/mspan.js';
+import { spanState } from '../src/layout.js';
 import { buildWasm, cModules } from '../examples/wasm/build.js';
 import { runOnNode } from '../examples/wasm/node.js';
 import { STACK_SIZE, STATIC_BASE, STATIC_SIZE, nodes, type BinaryTrees } from '../examples/wasm/threads.js';
@@ -24,7 +25,7 @@ function newHeap(): Heap {
 /** True if p is inside a span goheap lent out as a stack (mSpanManual). */
 function inStackSpan(heap: Heap, p: number): boolean {
   const s = heap.h.spanOf(p);
-  return s !== 0 && heap.u32[(s + S_STATE) >>> 2] === mSpanManual;
+  return s !== 0 && spanState(heap.u32, s) === mSpanManual;
 }
 
 test('the static region: set aside before the heap takes memory, Ready, in no span, counted in OtherSys, seen by attached contexts', () => {
