@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the C version of the wasm example with Debian's clang and lld (apt-get install -y
-# clang lld wasi-libc). The built modules are committed, so nothing else needs clang:
+# Builds the C version of the wasm example with Debian 12's clang 14 and lld (apt-get install
+# -y clang lld wasi-libc libclang-rt-14-dev-wasm32; the last two only for the dlmalloc
+# baseline). The built modules are committed, so nothing else needs clang:
 #   binarytrees-goheap.wasm    goheap's malloc (imported), the heap's shared memory, data at
 #                              1 MiB (STATIC_BASE in ../threads.ts), __stack_pointer exported
 #                              for instantiateOnHeap, __global_base/__data_end exported so it
