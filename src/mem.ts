@@ -258,6 +258,14 @@ export class OSMemory {
     return this.views.u8[this.table + i];
   }
 
+  /**
+   * Copy the state of every page of the reservation (MEM_* per 8 KiB page) into `out`
+   * (length npages), for heap.inspect().
+   */
+  copyStates(out: Uint8Array): void {
+    out.set(this.views.u8.subarray(this.table, this.table + this.npages));
+  }
+
   /** Bytes currently in the given state. */
   bytesInState(state: number): number {
     return this.views.f64[OSW_STATE_BYTES + state];

@@ -1,0 +1,283 @@
+/**
+ * inspect.ts — heap.inspect(): a compact snapshot of the allocator's structures, for the
+ * visualiser and for tools (Go: nothing exported; the nearest is runtime/debug's
+ * WriteHeapDump in src/runtime/heapdump.go, which walks the same spans, mcaches and
+ * statistics, but writes every object).
+ *
+ * A snapshot holds, in typed arrays (column per field, row per span):
+ *
+ *   - the OS state of every 8 KiB page of the reservation (None/Reserved/Prepared/Ready),
+ *     and the address ranges the heap has grown into;
+ *   - every span in the page -> span table: start, npages, state (in use / manual),
+ *     span class, elemsize, nelems, allocCount, objects freed since its last sweep, its
+ *     sweep state relative to mheap.sweepgen, and where it is (which P's mcache, which
+ *     mcentral set, a stack pool);
+ *   - per span class, how many spans each of the four mcentral sets holds;
+ *   - each P: status, lease epoch, and its mcache (the span it holds per span class);
+ *   - MemStats and the /memory/classes metrics of that moment.
+ *
+ * It reads the heap and changes nothing (no mcache flush, no lock): on a heap that other
+ * workers are allocating from, each field is a value it had during the call, not all at
+ * one instant (as sumP in mstats.ts). On a quiet heap it is exact, and agrees with
+ * check()'s recount (test/inspect.test.ts). Its cost is O(pages of the reservation) plus
+ * O(bitmap words) for the freed counts: a few milliseconds for a 1 GiB reservation.
+ *
+ * {@link encodeSnapshot} / {@link decodeSnapshot} turn a snapshot into one binary message
+ * and back (the visualiser's attached mode streams them from Node to the page).
+ *
+ * @module
+ */
+import { LIST_MCACHE, LIST_STACKPOOL, SET_FULL, SET_PARTIAL, centralOf, setHead, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mcentral.js';
+import { MC_ALLOC, MC_TINYALLOCS, inFlightAllocs } from './mcache.js';
+import { pageSize } from './mem.js';
+import type { MHeap } from './mheap.js';
+import {
+  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS, S_START,
+  S_STATE, S_SWEEPGEN, mSpanManual, popcount32,
+} from './mspan.js';
+import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
+import { P_EPOCH, P_MCACHE, P_STATUS } from './runtime2.js';
+import { numSpanClasses } from './sizeclasses.js';
+
+/** Where a span is ({@link SpanTable.place}). */
+export const PLACE_NONE = 0;
+/** In its mcentral's swept partial set. */
+export const PLACE_PARTIAL_SWEPT = 1;
+/** In its mcentral's unswept partial set. */
+export const PLACE_PARTIAL_UNSWEPT = 2;
+/** In its mcentral's swept full set. */
+export const PLACE_FULL_SWEPT = 3;
+/** In its mcentral's unswept full set. */
+export const PLACE_FULL_UNSWEPT = 4;
+/** In a P's mcache ({@link SpanTable.cachedBy} says which). */
+export const PLACE_MCACHE = 5;
+/** A stack span on a stack pool list. */
+export const PLACE_STACKPOOL = 6;
+/** Names of the places, indexed by PLACE_*. */
+export const placeNames = ['none', 'partial swept', 'partial unswept', 'full swept', 'full unswept', 'mcache', 'stack pool'] as const;
+
+/**
+ * Sweep state of a span ({@link SpanTable.sweep}): its sweepgen relative to the heap's
+ * sg (Go's encoding, mgcsweep.ts): index = span.sweepgen - sg + 2.
+ */
+export const sweepStateNames = ['unswept', 'sweeping', 'swept', 'cached (unswept)', '', 'cached (swept)'] as const;
+/** {@link SpanTable.sweep} of a span that is not swept (a stack span). */
+export const SWEEP_NA = 255;
+
+/** The spans of a snapshot, one row per span in address order, one typed array per field. */
+export interface SpanTable {
+  /** Number of spans (the length of every array). */
+  count: number;
+  /** Address of the first page (Go: startAddr). */
+  start: Uint32Array;
+  /** Length in 8 KiB pages. */
+  npages: Uint32Array;
+  /** mSpanInUse (1) or mSpanManual (2, a stack span). */
+  state: Uint8Array;
+  /** Span class: size class << 1 | noscan (0 for stack spans). */
+  spanclass: Uint8Array;
+  /** Slot size in bytes. */
+  elemsize: Uint32Array;
+  /** Number of slots. */
+  nelems: Uint16Array;
+  /** Allocated slots, freed-but-unswept ones included (Go: allocCount). */
+  allocCount: Uint16Array;
+  /** Objects freed since the span was last swept: dead, not yet reusable. */
+  freed: Uint16Array;
+  /** Index into {@link sweepStateNames}, or SWEEP_NA. */
+  sweep: Uint8Array;
+  /** PLACE_* code: which list holds the span. */
+  place: Uint8Array;
+  /** The P whose mcache holds the span, or -1. */
+  cachedBy: Int8Array;
+}
+
+/** One P of a snapshot. */
+export interface PSnapshot {
+  /** P id. */
+  pid: number;
+  /** 0 idle, 1 running (an attached context), 2 reserved for a starting worker. */
+  status: number;
+  /** Lease number (bumped each time the P is handed to a new context). */
+  epoch: number;
+  /** Row in {@link HeapSnapshot.spans} of the span cached per span class, -1 for none. */
+  mcache: Int16Array;
+  /** Tiny allocations combined into the current block since the last flush. */
+  tinyAllocs: number;
+}
+
+/** What {@link inspectHeap} (heap.inspect()) returns. */
+export interface HeapSnapshot {
+  /** Date.now() when taken. */
+  time: number;
+  /** Bytes of the reservation. */
+  reserve: number;
+  /** Bytes per page (8192). */
+  pageSize: number;
+  /** mheap.sweepgen. */
+  sweepgen: number;
+  /** OS state (MEM_NONE .. MEM_READY) of every page of the reservation. */
+  pages: Uint8Array;
+  /** [base, limit) pairs of the address ranges the heap has grown into (heap pages; the rest is metadata or unused). */
+  heapRanges: Uint32Array;
+  spans: SpanTable;
+  /**
+   * Spans per mcentral set: 4 numbers per span class — partial swept, partial unswept,
+   * full swept, full unswept (Go: mcentral.partial/full[sweepgen/2%2]).
+   */
+  central: Uint32Array;
+  /** Every P that exists (idle ones included). */
+  ps: PSnapshot[];
+  /** runtime.MemStats of that moment (no mcache flushed; every P's unsettled allocations counted). */
+  memstats: MemStats;
+  /** The /memory/classes and /gc metrics of that moment (heap.readMetrics()). */
+  metrics: Record<string, number>;
+}
+
+/** Scratch list of span addresses, reused across calls (single-threaded per context). */
+let scratch = new Uint32Array(1024);
+
+/**
+ * Take a snapshot of heap h (see the module comment). Changes nothing in the heap.
+ * Go: none (see the module comment).
+ */
+export function inspectHeap(h: MHeap): HeapSnapshot {
+  h.views.sync();
+  const u32 = h.views.u32, mem = h.mem;
+  const sg = h.sweepgen;
+  const pages = new Uint8Array(mem.npages);
+  mem.copyStates(pages);
+  const ranges = h.pages.inUseRanges();
+  const heapRanges = new Uint32Array(ranges.length * 2);
+  ranges.forEach(([b, l], i) => { heapRanges[2 * i] = b; heapRanges[2 * i + 1] = l; });
+
+  let n = 0;
+  h.forEachSpan((s) => {
+    if (n === scratch.length) { const t = new Uint32Array(n * 2); t.set(scratch); scratch = t; }
+    scratch[n++] = s;
+  });
+  const spans: SpanTable = {
+    count: n,
+    start: new Uint32Array(n), npages: new Uint32Array(n), state: new Uint8Array(n), spanclass: new Uint8Array(n),
+    elemsize: new Uint32Array(n), nelems: new Uint16Array(n), allocCount: new Uint16Array(n), freed: new Uint16Array(n),
+    sweep: new Uint8Array(n), place: new Uint8Array(n), cachedBy: new Int8Array(n),
+  };
+  const row = new Map<number, number>();
+  const ps = partialSwept(sg), pu = partialUnswept(sg), fs = fullSwept(sg), fu = fullUnswept(sg);
+  const setPlace = [0, 0, 0, 0];
+  setPlace[ps - SET_PARTIAL] = PLACE_PARTIAL_SWEPT; setPlace[pu - SET_PARTIAL] = PLACE_PARTIAL_UNSWEPT;
+  setPlace[fs - SET_PARTIAL] = PLACE_FULL_SWEPT; setPlace[fu - SET_PARTIAL] = PLACE_FULL_UNSWEPT;
+  for (let i = 0; i < n; i++) {
+    const s = scratch[i]!;
+    row.set(s, i);
+    const state = u32[(s + S_STATE) >>> 2];
+    const nelems = u32[(s + S_NELEMS) >>> 2];
+    spans.start[i] = u32[(s + S_START) >>> 2];
+    spans.npages[i] = u32[(s + S_NPAGES) >>> 2];
+    spans.state[i] = state;
+    spans.elemsize[i] = u32[(s + S_ELEMSIZE) >>> 2];
+    spans.cachedBy[i] = -1;
+    const list = u32[(s + S_LIST) >>> 2];
+    if (state === mSpanManual) {
+      spans.sweep[i] = SWEEP_NA;
+      spans.place[i] = list >= LIST_STACKPOOL && list < LIST_MCACHE ? PLACE_STACKPOOL : PLACE_NONE;
+      continue;
+    }
+    spans.spanclass[i] = u32[(s + S_SPANCLASS) >>> 2];
+    spans.nelems[i] = nelems;
+    spans.allocCount[i] = u32[(s + S_ALLOCCOUNT) >>> 2];
+    const fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+    let freed = 0;
+    for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) freed += popcount32(u32[fb + w]!);
+    spans.freed[i] = freed;
+    spans.sweep[i] = (u32[(s + S_SWEEPGEN) >>> 2] - sg + 2) >>> 0;
+    if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - LIST_MCACHE; }
+    else if (list !== 0 && list < LIST_STACKPOOL) spans.place[i] = setPlace[(list - 1) & 3]!;
+  }
+
+  const central = new Uint32Array(numSpanClasses * 4);
+  for (let spc = 0; spc < numSpanClasses; spc++) {
+    const c = centralOf(h.central, spc);
+    for (let set = SET_PARTIAL; set < SET_FULL + 2; set++) {
+      let k = 0;
+      for (let s = setHead(u32, c, set); s !== 0 && k < n; s = u32[(s + S_NEXT) >>> 2]) k++;
+      central[spc * 4 + setPlace[set - SET_PARTIAL]! - PLACE_PARTIAL_SWEPT] = k;
+    }
+  }
+
+  const procs: PSnapshot[] = [];
+  const empty = h.emptymspan;
+  for (let pid = 0; pid < h.nprocs; pid++) {
+    const p = h.pOf(pid);
+    if (p === 0) continue;
+    const mc = u32[(p + P_MCACHE) >>> 2];
+    const mcache = new Int16Array(numSpanClasses).fill(-1);
+    for (let spc = 0; spc < numSpanClasses; spc++) {
+      const s = u32[(mc + MC_ALLOC + 4 * spc) >>> 2];
+      if (s !== empty) mcache[spc] = row.get(s) ?? -1;
+    }
+    procs.push({
+      pid, status: Atomics.load(h.views.i32, (p + P_STATUS) >>> 2), epoch: u32[(p + P_EPOCH) >>> 2],
+      mcache, tinyAllocs: u32[(mc + MC_TINYALLOCS) >>> 2],
+    });
+  }
+
+  const flight = inFlightAllocs(h, -1);
+  const memstats = computeMemStats(h, flight);
+  return {
+    time: Date.now(), reserve: mem.reserve, pageSize, sweepgen: sg, pages, heapRanges, spans, central,
+    ps: procs, memstats, metrics: computeMetrics(h, memstats, flight),
+  };
+}
+
+// ----- binary encoding --------------------------------------------------------------------
+
+type Typed = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float64Array;
+const typedKinds = { Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float64Array } as const;
+type TypedKind = keyof typeof typedKinds;
+
+/**
+ * A snapshot as one binary message: a u32 length, a JSON header in which each typed
+ * array is replaced by {$t: kind, o: offset, n: length}, then the arrays' bytes (each
+ * aligned to 8). About the size of the arrays themselves plus ~10 KiB of JSON.
+ */
+export function encodeSnapshot(snap: HeapSnapshot): Uint8Array {
+  const arrays: Typed[] = [];
+  let off = 0;
+  const header = JSON.stringify(snap, (_k, v: unknown) => {
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      const a = v as Typed;
+      const ref = { $t: a.constructor.name, o: off, n: a.length };
+      arrays.push(a);
+      off += (a.byteLength + 7) & ~7;
+      return ref;
+    }
+    return v;
+  });
+  const head = new TextEncoder().encode(header);
+  const start = (4 + head.length + 7) & ~7;
+  const out = new Uint8Array(start + off);
+  new DataView(out.buffer).setUint32(0, head.length, true);
+  out.set(head, 4);
+  let at = start;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += (a.byteLength + 7) & ~7;
+  }
+  return out;
+}
+
+/** The snapshot encoded by {@link encodeSnapshot} (the arrays are views of `bytes` when aligned, copies otherwise). */
+export function decodeSnapshot(bytes: Uint8Array): HeapSnapshot {
+  const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  const start = (4 + len + 7) & ~7;
+  const body = bytes.slice(start); // own, aligned buffer
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len)), (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && typeof (v as { $t?: unknown }).$t === 'string') {
+      const { $t, o, n } = v as { $t: TypedKind; o: number; n: number };
+      const K = typedKinds[$t];
+      return new K(body.buffer, o, n);
+    }
+    return v;
+  }) as HeapSnapshot;
+}
