@@ -1,0 +1,13 @@
+import { serveStandalone } from './server.js';
+import { launchChromium } from '../test/helpers/chromium.js';
+const srv = await serveStandalone();
+const { server, browser } = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 1300, height: 1400 }, locale: 'en-US' });
+page.on('console', (m) => console.log('console:', m.text()));
+page.on('pageerror', (e) => console.log('pageerror:', e.message));
+await page.goto(srv.url + (process.argv[2] ?? '?duration=8&reserve=256'));
+await new Promise((r) => setTimeout(r, Number(process.argv[3] ?? 4000)));
+const st = await page.evaluate(() => { const v = (globalThis as any).goheapVis; return { mode: v.mode, snaps: v.snapshots, pids: v.workerPids, errors: v.errors, counts: v.map.counts, points: v.charts.points }; });
+console.log(JSON.stringify(st));
+await page.screenshot({ path: '/tmp/i14/shot.png', fullPage: true });
+await browser.close(); await server.kill(); await srv.close();
