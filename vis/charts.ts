@@ -165,6 +165,16 @@ export class Charts {
   /** Points in the charts now. */
   get points(): number { return this.t.length; }
 
+  /** For each chart, how many of the values uPlot holds are non-zero numbers (the browser test reads it). */
+  filled(): Record<string, number> {
+    const count = (u: uPlot): number => {
+      let n = 0;
+      for (const series of u.data.slice(1)) for (const v of series as Array<number | null>) if (typeof v === 'number' && v !== 0) n++;
+      return n;
+    };
+    return { heap: count(this.heap.plot), sys: count(this.sys.plot), objects: count(this.objPlot), pauses: count(this.pausePlot), sizes: this.heat.reduce((n, r) => n + r.filter((v) => v > 0).length, 0) };
+  }
+
   /** Add a snapshot and redraw. */
   push(s: HeapSnapshot): void {
     const ms = s.memstats, m = s.metrics, prev = this.prev;

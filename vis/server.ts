@@ -51,7 +51,7 @@ export interface VisualiserServer {
 const repo = fileURLToPath(new URL(/\/dist\/vis\/[^/]+$/.test(import.meta.url) ? '../../' : '../', import.meta.url));
 
 /** The built page if there is one next to this module (dist/vis/page), else one bundled now. */
-async function loadAssets(): Promise<PageAssets> {
+export async function loadVisualiserAssets(): Promise<PageAssets> {
   const dir = fileURLToPath(new URL('./page/', import.meta.url));
   if (!existsSync(join(dir, 'index.html'))) return bundleVisualiser();
   const assets: PageAssets = new Map();
@@ -89,7 +89,7 @@ async function start(heap: Heap | null, opts: VisualiserOptions): Promise<Visual
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`port must be an integer in 0..65535, got ${port}`);
   const intervalMs = opts.intervalMs ?? 250;
   if (!(intervalMs >= 10)) throw new InvalidArgumentError(`intervalMs must be at least 10, got ${intervalMs}`);
-  const assets = opts.assets ?? await loadAssets();
+  const assets = opts.assets ?? await loadVisualiserAssets();
   const scenarios = heap === null ? scenarioFiles() : new Map<string, string>();
   const config = JSON.stringify({ mode: heap === null ? 'standalone' : 'attached', intervalMs });
   const clients = new Set<ServerResponse>();
