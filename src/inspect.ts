@@ -27,13 +27,13 @@
  *
  * @module
  */
-import { LIST_MCACHE, LIST_STACKPOOL, SET_FULL, SET_PARTIAL, centralOf, setHead, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mcentral.js';
+import { LIST_MCACHE, LIST_STACKPOOL, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mcentral.js';
 import { MC_ALLOC, MC_TINYALLOCS, inFlightAllocs } from './mcache.js';
 import { pageSize } from './mem.js';
 import type { MHeap } from './mheap.js';
 import {
-  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_LIST, S_NELEMS, S_NEXT, S_NPAGES, S_SPANCLASS, S_START,
-  S_STATE, S_SWEEPGEN, mSpanManual, popcount32,
+  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_LIST, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START,
+  S_STATE, S_SWEEPGEN, mSpanManual,
 } from './mspan.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { P_EPOCH, P_MCACHE, P_STATUS } from './runtime2.js';
@@ -156,52 +156,57 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     if (n === scratch.length) { const t = new Uint32Array(n * 2); t.set(scratch); scratch = t; }
     scratch[n++] = s;
   });
+  const central = new Uint32Array(numSpanClasses * 4);
   const spans: SpanTable = {
     count: n,
     start: new Uint32Array(n), npages: new Uint32Array(n), state: new Uint8Array(n), spanclass: new Uint8Array(n),
     elemsize: new Uint32Array(n), nelems: new Uint16Array(n), allocCount: new Uint16Array(n), freed: new Uint16Array(n),
     sweep: new Uint8Array(n), place: new Uint8Array(n), cachedBy: new Int8Array(n),
   };
-  const row = new Map<number, number>();
   const ps = partialSwept(sg), pu = partialUnswept(sg), fs = fullSwept(sg), fu = fullUnswept(sg);
   const setPlace = [0, 0, 0, 0];
   setPlace[ps - SET_PARTIAL] = PLACE_PARTIAL_SWEPT; setPlace[pu - SET_PARTIAL] = PLACE_PARTIAL_UNSWEPT;
   setPlace[fs - SET_PARTIAL] = PLACE_FULL_SWEPT; setPlace[fu - SET_PARTIAL] = PLACE_FULL_UNSWEPT;
+  // Field offsets in words, read once (imported constants cost a getter call each under tsx).
+  const oState = S_STATE >>> 2, oNelems = S_NELEMS >>> 2, oStart = S_START >>> 2, oNpages = S_NPAGES >>> 2;
+  const oElemsize = S_ELEMSIZE >>> 2, oList = S_LIST >>> 2, oSpanclass = S_SPANCLASS >>> 2;
+  const oAllocCount = S_ALLOCCOUNT >>> 2, oFreedBits = S_FREEDBITS >>> 2, oSweepgen = S_SWEEPGEN >>> 2;
+  const manual = mSpanManual, listMCache = LIST_MCACHE, listStackpool = LIST_STACKPOOL;
   for (let i = 0; i < n; i++) {
-    const s = scratch[i]!;
-    row.set(s, i);
-    const state = u32[(s + S_STATE) >>> 2];
-    const nelems = u32[(s + S_NELEMS) >>> 2];
-    spans.start[i] = u32[(s + S_START) >>> 2];
-    spans.npages[i] = u32[(s + S_NPAGES) >>> 2];
+    const s = scratch[i]!, w0 = s >>> 2;
+    const state = u32[w0 + oState]!;
+    const nelems = u32[w0 + oNelems]!;
+    spans.start[i] = u32[w0 + oStart]!;
+    spans.npages[i] = u32[w0 + oNpages]!;
     spans.state[i] = state;
-    spans.elemsize[i] = u32[(s + S_ELEMSIZE) >>> 2];
+    spans.elemsize[i] = u32[w0 + oElemsize]!;
     spans.cachedBy[i] = -1;
-    const list = u32[(s + S_LIST) >>> 2];
-    if (state === mSpanManual) {
+    const list = u32[w0 + oList]!;
+    if (state === manual) {
       spans.sweep[i] = SWEEP_NA;
-      spans.place[i] = list >= LIST_STACKPOOL && list < LIST_MCACHE ? PLACE_STACKPOOL : PLACE_NONE;
+      spans.place[i] = list >= listStackpool && list < listMCache ? PLACE_STACKPOOL : PLACE_NONE;
       continue;
     }
-    spans.spanclass[i] = u32[(s + S_SPANCLASS) >>> 2];
+    spans.spanclass[i] = u32[w0 + oSpanclass]!;
     spans.nelems[i] = nelems;
-    spans.allocCount[i] = u32[(s + S_ALLOCCOUNT) >>> 2];
-    const fb = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
+    spans.allocCount[i] = u32[w0 + oAllocCount]!;
+    const fb = u32[w0 + oFreedBits]! >>> 2;
     let freed = 0;
-    for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) freed += popcount32(u32[fb + w]!);
+    for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) {
+      let x = u32[fb + w]!;
+      if (x === 0) continue;
+      x = x - ((x >>> 1) & 0x55555555);
+      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+      freed += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
     spans.freed[i] = freed;
-    spans.sweep[i] = (u32[(s + S_SWEEPGEN) >>> 2] - sg + 2) >>> 0;
-    if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - LIST_MCACHE; }
-    else if (list !== 0 && list < LIST_STACKPOOL) spans.place[i] = setPlace[(list - 1) & 3]!;
-  }
-
-  const central = new Uint32Array(numSpanClasses * 4);
-  for (let spc = 0; spc < numSpanClasses; spc++) {
-    const c = centralOf(h.central, spc);
-    for (let set = SET_PARTIAL; set < SET_FULL + 2; set++) {
-      let k = 0;
-      for (let s = setHead(u32, c, set); s !== 0 && k < n; s = u32[(s + S_NEXT) >>> 2]) k++;
-      central[spc * 4 + setPlace[set - SET_PARTIAL]! - PLACE_PARTIAL_SWEPT] = k;
+    spans.sweep[i] = (u32[w0 + oSweepgen]! - sg + 2) >>> 0;
+    if (list >= listMCache) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - listMCache; }
+    else if (list !== 0 && list < listStackpool) {
+      // list = 1 + (spanclass << 2 | set) for a span in an mcentral set (mcentral.setListId)
+      const place = setPlace[(list - 1) & 3]!;
+      spans.place[i] = place;
+      central[((list - 1) >>> 2) * 4 + place - PLACE_PARTIAL_SWEPT]++;
     }
   }
 
@@ -214,7 +219,7 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     const mcache = new Int16Array(numSpanClasses).fill(-1);
     for (let spc = 0; spc < numSpanClasses; spc++) {
       const s = u32[(mc + MC_ALLOC + 4 * spc) >>> 2];
-      if (s !== empty) mcache[spc] = row.get(s) ?? -1;
+      if (s !== empty) mcache[spc] = rowOf(spans, u32[(s + S_START) >>> 2]!);
     }
     procs.push({
       pid, status: Atomics.load(h.views.i32, (p + P_STATUS) >>> 2), epoch: u32[(p + P_EPOCH) >>> 2],
@@ -228,6 +233,17 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     time: Date.now(), reserve: mem.reserve, pageSize, sweepgen: sg, pages, heapRanges, spans, central,
     ps: procs, memstats, metrics: computeMetrics(h, memstats, flight),
   };
+}
+
+/** Row of the span starting at `start` (the rows are in address order), or -1. */
+function rowOf(spans: SpanTable, start: number): number {
+  let lo = 0, hi = spans.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1, v = spans.start[mid]!;
+    if (v === start) return mid;
+    if (v < start) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
 }
 
 // ----- binary encoding --------------------------------------------------------------------

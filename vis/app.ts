@@ -35,7 +35,12 @@ const charts = new Charts($('charts'));
 const map = new HeapMap($<HTMLCanvasElement>('map'), $('tip'), $<HTMLTableElement>('central'));
 const status = $('status');
 
-interface GoFixture { deltas: ReplayDelta[]; variance?: { deltas?: Array<{ from: string; to: string; field: string; min: number; max: number }> } }
+/** A scenarios/expected/*.go.json fixture: Go's deltas, the ranges Go itself varied over, and variance known in steps. */
+interface GoFixture {
+  deltas: ReplayDelta[];
+  variance?: { deltas?: Array<{ from: string; to: string; field: string; min: number; max: number }> };
+  knownVariance?: Array<{ from: string; to: string; field: string; step: number; reason: string }>;
+}
 
 /** State for the browser test. */
 const vis = {
@@ -204,9 +209,14 @@ function addDeltaRow(d: ReplayDelta): void {
     const mine = d.fields[f];
     if (go === undefined) return `<td data-field="${f}">${mine.toLocaleString('en')}</td>`;
     const want = go.fields[f];
-    const v = vis.replay.go?.variance?.deltas?.find((x) => x.from === d.from && x.to === d.to && x.field === f);
-    const cls = mine === want ? 'same' : v !== undefined && mine >= v.min && mine <= v.max ? 'var' : 'diff';
-    return `<td data-field="${f}" class="${cls}" title="goheap ${mine}, Go ${want}${v ? ` (Go varied ${v.min}..${v.max})` : ''}">${mine.toLocaleString('en')}<br><small>${want.toLocaleString('en')}</small></td>`;
+    const fx = vis.replay.go!;
+    const v = fx.variance?.deltas?.find((x) => x.from === d.from && x.to === d.to && x.field === f);
+    const k = fx.knownVariance?.find((x) => x.from === d.from && x.to === d.to && x.field === f);
+    const inRange = v !== undefined && mine >= v.min && mine <= v.max;
+    const inSteps = k !== undefined && (mine - want) % k.step === 0;
+    const cls = mine === want ? 'same' : inRange || inSteps ? 'var' : 'diff';
+    const why = inRange ? ` (Go's own runs varied ${v.min}..${v.max})` : inSteps ? ` (Go varies in steps of ${k.step}: ${k.reason})` : '';
+    return `<td data-field="${f}" class="${cls}" title="goheap ${mine}, Go ${want}${why.replace(/"/g, '&quot;')}">${mine.toLocaleString('en')}<br><small>${want.toLocaleString('en')}</small></td>`;
   });
   const tr = document.createElement('tr');
   tr.innerHTML = `<th>${d.from} → ${d.to}</th>${cells.join('')}`;

@@ -117,13 +117,13 @@ export class Charts {
       series: [{}, { label: 'HeapObjects', stroke: '#1f77b4', width: 2, points: { show: false } },
         { label: 'Mallocs/s', stroke: '#2ca02c', scale: 'rate', points: { show: false } },
         { label: 'Frees/s', stroke: '#ff7f0e', scale: 'rate', points: { show: false } }],
-      axes: [{}, { size: 60 }, { scale: 'rate', side: 1, size: 60, grid: { show: false } }],
+      axes: [{}, { size: 70 }, { scale: 'rate', side: 1, size: 70, grid: { show: false } }],
       scales: { x: { time: true } },
     }, [[], [], [], []], box('objects', 'Objects: HeapObjects; Mallocs and Frees per second'));
     this.pausePlot = new uPlot({
       width, height: 200,
       series: [{}, { label: 'pause µs', stroke: '#9467bd', width: 0, paths: () => null, points: { show: true, size: 6, fill: '#9467bd' } }],
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 70 }],
       scales: { x: { time: true } },
     }, [[], []], box('pauses', 'GC pauses (µs per cycle)'));
     const heatDraw = (u: uPlot): void => {
