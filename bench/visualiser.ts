@@ -14,7 +14,7 @@
  * @module
  */
 import { Heap, encodeSnapshot } from '../src/index.js';
-import { serveVisualiser } from '../src/node.js';
+import { serveVisualiser, type VisualiserServer } from '../src/node.js';
 import { runWorkload } from '../cli/run.js';
 import { mulberry32 } from '../cli/workloads.js';
 
@@ -53,33 +53,36 @@ function measureInspect(label: string, heap: Heap): void {
 }
 
 // ----- 2. A/B: sampling's cost to a running program -------------------------------------
-async function churn(intervalMs: number | null): Promise<number> {
+/** One run of churn; returns ops/s and, when sampled, the share of the run spent sampling. */
+async function churn(intervalMs: number | null): Promise<{ rate: number; busy: number; snaps: number }> {
   let vis: Awaited<ReturnType<typeof serveVisualiser>> | null = null;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   let ac: AbortController | null = null;
-  const r = await runWorkload({ workload: 'churn', ops: 3_000_000, seed: 1, reserve: 1 << 30, gogc: 100 }, {
+  const r = await runWorkload({ workload: 'churn', ops: 4_000_000, seed: 1, reserve: 1 << 30, gogc: 100 }, {
     onHeap: intervalMs === null ? undefined : async (heap) => {
       vis = await serveVisualiser(heap, { port: 0, intervalMs, assets: new Map() });
       ac = new AbortController();
       const res = await fetch(`${vis.url}events`, { signal: ac.signal });
-      reader = res.body!.getReader();
-      void (async () => { try { for (;;) if ((await reader!.read()).done) break; } catch { /* aborted */ } })();
+      const reader = res.body!.getReader();
+      void (async () => { try { for (;;) if ((await reader.read()).done) break; } catch { /* aborted */ } })();
     },
   });
-  const snaps = (vis as { snapshots: number } | null)?.snapshots ?? 0;
+  const v = vis as VisualiserServer | null;
+  const out = { rate: r.opsDone / r.elapsed, busy: v === null ? 0 : v.busyMs / 1000 / r.elapsed, snaps: v?.snapshots ?? 0 };
   (ac as AbortController | null)?.abort();
-  await (vis as { close(): Promise<void> } | null)?.close();
-  if (intervalMs !== null && snaps === 0) throw new Error('no snapshot was taken');
-  return r.opsDone / r.elapsed;
+  await v?.close();
+  if (intervalMs !== null && out.snaps === 0) throw new Error('no snapshot was taken');
+  return out;
 }
 
 const cases: Array<[string, number | null]> = [['A none', null], ['B 250 ms', 250], ['C 100 ms', 100]];
-const rates: number[][] = cases.map(() => []);
+const res: Array<Array<{ rate: number; busy: number; snaps: number }>> = cases.map(() => []);
+await churn(null); // warm-up round, not counted
 for (let i = 0; i < runs; i++) {
-  for (let c = 0; c < cases.length; c++) rates[c]!.push(await churn(cases[c]![1]));
+  for (let c = 0; c < cases.length; c++) res[c]!.push(await churn(cases[c]![1]));
 }
-const base = median(rates[0]!);
 for (let c = 0; c < cases.length; c++) {
-  const m = median(rates[c]!);
-  console.log(`churn 3M ops, ${cases[c]![0]}: ${(m / 1e6).toFixed(2)}M ops/s (median of ${runs}); ratio to A ${(m / base).toFixed(3)}`);
+  const ratios = res[c]!.map((x, i) => x.rate / res[0]![i]!.rate);
+  console.log(`churn 4M ops, ${cases[c]![0]}: ${(median(res[c]!.map((x) => x.rate)) / 1e6).toFixed(2)}M ops/s (median of ${runs}); ` +
+    `ratio to A in the same round: median ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')})` +
+    (c === 0 ? '' : `; sampling took ${(100 * median(res[c]!.map((x) => x.busy))).toFixed(2)}% of the run (${median(res[c]!.map((x) => x.snaps))} snapshots)`));
 }

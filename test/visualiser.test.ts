@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
-import { Heap, decodeSnapshot } from '../src/index.js';
+import { Heap, InvalidArgumentError, decodeSnapshot } from '../src/index.js';
+import { main } from '../cli/goheap.js';
 import { serveVisualiser } from '../src/node.js';
 import { serveStandalone } from '../vis/server.js';
 import { bundleVisualiser, type PageAssets } from '../vis/build.js';
@@ -23,11 +24,11 @@ import { launchChromium } from './helpers/chromium.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Poll `f` in the page until it returns a truthy value (or fail after `ms`). */
-async function until<T>(page: Page, what: string, f: () => T, ms = 15_000): Promise<T> {
+async function until<T>(page: Page, what: string, f: () => T | null | false | undefined, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await page.evaluate(f);
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > end) {
       const errors = await page.evaluate(() => (globalThis as any).goheapVis?.errors);
       assert.fail(`timed out waiting for ${what}; page errors: ${JSON.stringify(errors)}`);
@@ -64,6 +65,21 @@ test('serveVisualiser samples only while a page is connected, and streams decoda
   } finally {
     await vis.close();
   }
+});
+
+test('serve and run --serve: bad ports are usage errors; serveVisualiser rejects them with InvalidArgumentError', async () => {
+  const io = () => { let out = ''; return { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { out += s; } }, get text() { return out; } }; };
+  for (const argv of [['serve', '--port', 'x'], ['serve', '--port', '70000'], ['run', 'churn', '--serve', '--port', '-1'], ['run', 'churn', '--port', '8019'], ['serve', 'extra']]) {
+    const o = io();
+    assert.equal(await main(argv, o), 2, argv.join(' '));
+    assert.match(o.text, /fix:/);
+  }
+  const o = io();
+  assert.equal(await main(['serve', '--help'], o), 0);
+  assert.match(o.text, /goheap serve \[--port N\] \[--open\]/);
+  const heap = Heap.create({ reserve: 16 << 20 });
+  await assert.rejects(serveVisualiser(heap, { port: 1.5, assets: new Map() }), InvalidArgumentError);
+  await assert.rejects(serveVisualiser(heap, { intervalMs: 1, assets: new Map() }), InvalidArgumentError);
 });
 
 test('in headless Chromium: the visualiser page, standalone, replay and attached', { timeout: 90_000 }, async (t) => {

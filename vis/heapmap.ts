@@ -23,6 +23,7 @@ const COLS = 256;
 /** Cell size in CSS pixels. */
 const CELL = 4;
 
+/** Colours of the map's non-span cells and of large-object and stack spans. */
 export const colors = {
   none: '#ffffff', reserved: '#e4e4e4', metadata: '#555555', idle: '#ffe08a', released: '#bcd7f0',
   large: '#6a3d9a', stack: '#b15928',

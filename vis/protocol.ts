@@ -20,14 +20,22 @@ export const CTL_WORDS = 40;
 /** Most workers the page starts. */
 export const MAX_PAGE_WORKERS = 8;
 
+/** Workers wait (a step still runs one batch). */
 export const MODE_PAUSED = 0;
+/** Workers run their workload at its pace. */
 export const MODE_RUNNING = 1;
+/** Workers detach and end. */
 export const MODE_STOP = 2;
 
+/** Worker states (ctl[CTL_STATE + id]): not attached yet. */
 export const WORKER_STARTING = 0;
+/** Attached to the heap, running or waiting. */
 export const WORKER_ATTACHED = 1;
+/** Its workload has run to the end; it holds its live objects. */
 export const WORKER_DONE = 2;
+/** It threw (the error was posted). */
 export const WORKER_FAILED = 3;
+/** Stopped and detached. */
 export const WORKER_DETACHED = 4;
 
 /** The message that starts a worker. */

@@ -44,6 +44,8 @@ export interface VisualiserServer {
   readonly clients: number;
   /** Snapshots taken so far (attached mode). */
   readonly snapshots: number;
+  /** Milliseconds spent taking, encoding and sending them (on the program's thread). */
+  readonly busyMs: number;
   /** Stop the server (and the sampling); resolves when it is closed. */
   close(): Promise<void>;
 }
@@ -94,14 +96,16 @@ async function start(heap: Heap | null, opts: VisualiserOptions): Promise<Visual
   const config = JSON.stringify({ mode: heap === null ? 'standalone' : 'attached', intervalMs });
   const clients = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | null = null;
-  let snapshots = 0;
+  let snapshots = 0, busyMs = 0;
 
   const sample = (): void => {
     const ready = [...clients].filter((res) => !res.writableNeedDrain);
     if (ready.length === 0 || heap === null) return;
+    const t0 = performance.now();
     const data = `data: ${Buffer.from(encodeSnapshot(heap.inspect())).toString('base64')}\n\n`;
     snapshots++;
     for (const res of ready) res.write(data);
+    busyMs += performance.now() - t0;
   };
   const events = (req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(200, { ...isolation, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
@@ -135,6 +139,7 @@ async function start(heap: Heap | null, opts: VisualiserOptions): Promise<Visual
     port: actual,
     get clients() { return clients.size; },
     get snapshots() { return snapshots; },
+    get busyMs() { return busyMs; },
     close: () => new Promise<void>((resolve) => {
       if (timer !== null) { clearInterval(timer); timer = null; }
       for (const res of clients) res.end();
