@@ -107,9 +107,28 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
     t.diagnostic(`map while running: ${JSON.stringify(before)}`);
     assert.ok(before.small! > 100, 'pages of small-object spans');
 
-    // Pause: the heap stops changing; gc() and freeOSMemory() from the page.
+    // GOGC from the page: off, then back.
+    await page.fill('#gogc', 'off');
+    await page.dispatchEvent('#gogc', 'change');
+    await until(page, 'GOGC off', () => (globalThis as any).goheapVis.last.memstats.EnableGC === false);
+    await page.fill('#gogc', '100');
+    await page.dispatchEvent('#gogc', 'change');
+    await until(page, 'GOGC 100', () => (globalThis as any).goheapVis.last.memstats.EnableGC === true);
+
+    // Pause: the heap stops changing; a step runs one batch on each worker.
     await page.click('#pause');
     await sleep(300); // a batch in progress ends
+    const ops0 = await page.evaluate(() => (globalThis as any).goheapVis.ops());
+    await sleep(300);
+    assert.equal(await page.evaluate(() => (globalThis as any).goheapVis.ops()), ops0, 'paused');
+    const stepOps = await page.evaluate(() => (globalThis as any).goheapVis.stepOps);
+    await page.click('#step');
+    let ops2 = ops0;
+    for (let k = 0; k < 100 && ops2 < ops0 + 2 * stepOps; k++) { await sleep(100); ops2 = await page.evaluate(() => (globalThis as any).goheapVis.ops()); }
+    await sleep(300);
+    assert.equal(await page.evaluate(() => (globalThis as any).goheapVis.ops()), ops2, 'one batch per step');
+    assert.ok(ops2 - ops0 >= 2 * stepOps && ops2 - ops0 <= 2 * stepOps + 2, `a step: ${ops0} -> ${ops2} ops (${stepOps} per worker)`);
+    // gc() and freeOSMemory() from the page.
     await page.click('#gc');
     await page.click('#free');
     const after = await until(page, 'every free page released', () => {
@@ -203,6 +222,17 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
       if (d.fields[f] === go.deltas[i].fields[f]) { assert.equal(cls, 'same', `${d.to} ${f}`); same++; } else assert.notEqual(cls, 'same', `${d.to} ${f}`);
     }));
     assert.ok(same > cli.deltas.length * 6, `${same} fields equal to Go's`);
+
+    // A scenario dropped on the page is replayed too.
+    const dropped = { name: 'dropped', ops: [{ op: 'checkpoint', label: 'a' }, { op: 'alloc', size: 24, count: 700, keep: 'x' }, { op: 'checkpoint', label: 'b' }, { op: 'free', set: 'x' }, { op: 'gc' }, { op: 'checkpoint', label: 'c' }] };
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, JSON.stringify(dropped));
+    await until(page, 'the dropped scenario loaded', () => (globalThis as any).goheapVis.replay.name === 'dropped');
+    for (let k = 0; k < dropped.ops.length; k++) await page.click('#rstep');
+    assert.deepEqual(await page.evaluate(() => (globalThis as any).goheapVis.replay.deltas), runScenario(dropped).deltas);
 
     // ----- attached: a Node program's heap (goheap run --serve) ------------------------
     child = spawn(process.execPath, ['cli/bin.mjs', 'run', 'churn', '--duration', '60', '--serve', '--port', '0', '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -53,6 +53,10 @@ const vis = {
   map,
   charts,
   replay: { name: '', next: 0, deltas: [] as ReplayDelta[], go: null as GoFixture | null },
+  /** Operations the workers have done (standalone). */
+  ops: (): number => { let n = 0; for (let i = 0; i < workers.length; i++) n += Atomics.load(ctl, CTL_OPS + i); return n; },
+  /** Operations per worker per step. */
+  stepOps: 0,
 };
 (globalThis as unknown as { goheapVis: typeof vis }).goheapVis = vis;
 
@@ -121,6 +125,7 @@ function resetStandalone(): void {
   vis.heap = heap;
   vis.workerPids = [];
   charts.reset();
+  vis.stepOps = Math.max(1, Math.ceil(w.defaultOps / n / 200));
   for (let id = 0; id < n; id++) {
     const wk = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     wk.onmessage = (e: MessageEvent<WorkerReport>) => {
@@ -131,7 +136,7 @@ function resetStandalone(): void {
     wk.onerror = (e) => fail(`worker ${id}: ${e.message}`);
     const msg: StartMessage = {
       desc: heap.share(true), ctl: ctl.buffer as SharedArrayBuffer, id, workload: name, seed: 1 + id,
-      ops: Math.ceil(w.defaultOps / n), rate: w.defaultOps / n / duration, stepOps: Math.max(1, Math.ceil(w.defaultOps / n / 200)),
+      ops: Math.ceil(w.defaultOps / n), rate: w.defaultOps / n / duration, stepOps: vis.stepOps,
     };
     wk.postMessage(msg);
     workers.push(wk);
