@@ -33,7 +33,7 @@ import { pageSize } from './mem.js';
 import type { MHeap } from './mheap.js';
 import {
   S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_LIST, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START,
-  S_STATE, S_SWEEPGEN, mSpanManual,
+  S_STATE, S_SWEEPGEN, mSpanManual, popcount32,
 } from './mspan.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { P_EPOCH, P_MCACHE, P_STATUS } from './runtime2.js';
@@ -171,7 +171,7 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
   const oState = S_STATE >>> 2, oNelems = S_NELEMS >>> 2, oStart = S_START >>> 2, oNpages = S_NPAGES >>> 2;
   const oElemsize = S_ELEMSIZE >>> 2, oList = S_LIST >>> 2, oSpanclass = S_SPANCLASS >>> 2;
   const oAllocCount = S_ALLOCCOUNT >>> 2, oFreedBits = S_FREEDBITS >>> 2, oSweepgen = S_SWEEPGEN >>> 2;
-  const manual = mSpanManual, listMCache = LIST_MCACHE, listStackpool = LIST_STACKPOOL;
+  const manual = mSpanManual, listMCache = LIST_MCACHE, listStackpool = LIST_STACKPOOL, pop = popcount32;
   for (let i = 0; i < n; i++) {
     const s = scratch[i]!, w0 = s >>> 2;
     const state = u32[w0 + oState]!;
@@ -193,11 +193,8 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     const fb = u32[w0 + oFreedBits]! >>> 2;
     let freed = 0;
     for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) {
-      let x = u32[fb + w]!;
-      if (x === 0) continue;
-      x = x - ((x >>> 1) & 0x55555555);
-      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-      freed += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+      const x = u32[fb + w]!;
+      if (x !== 0) freed += pop(x);
     }
     spans.freed[i] = freed;
     spans.sweep[i] = (u32[w0 + oSweepgen]! - sg + 2) >>> 0;
