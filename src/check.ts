@@ -74,7 +74,7 @@ export function checkHeap(h: MHeap): HeapRecount {
   checkPagesAndOS(h);
   const place = checkPlaces(h, spans);
   const places = new Map<number, string>();
-  for (const [s, where] of place) places.set(h.views.u32[(s + S_START) >>> 2], where);
+  for (const [s, where] of place) places.set(spanStartAddr(h.views.u32, s as SpanPtr), where);
   return { ...checkStats(h, spans), spans: spans.length, places };
 }
 

@@ -27,17 +27,17 @@
  *
  * @module
  */
-import { LIST_MCACHE, LIST_STACKPOOL, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mcentral.js';
-import { MC_ALLOC, MC_TINYALLOCS, inFlightAllocs } from './mcache.js';
-import { pageSize } from './mem.js';
-import type { MHeap } from './mheap.js';
 import {
-  S_ALLOCCOUNT, S_ELEMSIZE, S_FREEDBITS, S_LIST, S_NELEMS, S_NPAGES, S_SPANCLASS, S_START,
-  S_STATE, S_SWEEPGEN, mSpanManual, popcount32,
-} from './mspan.js';
+  mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList,
+  spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, type SpanPtr,
+} from './layout.js';
+import { inFlightAllocs } from './mcache.js';
+import type { MHeap } from './mheap.js';
+import { mSpanManual, popcount32 } from './mspan.js';
+import { LIST_MCACHE, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mspanset.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
-import { P_EPOCH, P_MCACHE, P_STATUS } from './runtime2.js';
-import { numSpanClasses } from './sizeclasses.js';
+import { numSpanClasses, pageSize } from './sizeclasses.js';
+import { stackpoolSpans } from './stack.js';
 
 /** Where a span is ({@link SpanTable.place}). */
 export const PLACE_NONE = 0;
@@ -167,39 +167,35 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
   const setPlace = [0, 0, 0, 0];
   setPlace[ps - SET_PARTIAL] = PLACE_PARTIAL_SWEPT; setPlace[pu - SET_PARTIAL] = PLACE_PARTIAL_UNSWEPT;
   setPlace[fs - SET_PARTIAL] = PLACE_FULL_SWEPT; setPlace[fu - SET_PARTIAL] = PLACE_FULL_UNSWEPT;
-  // Field offsets in words, read once (imported constants cost a getter call each under tsx).
-  const oState = S_STATE >>> 2, oNelems = S_NELEMS >>> 2, oStart = S_START >>> 2, oNpages = S_NPAGES >>> 2;
-  const oElemsize = S_ELEMSIZE >>> 2, oList = S_LIST >>> 2, oSpanclass = S_SPANCLASS >>> 2;
-  const oAllocCount = S_ALLOCCOUNT >>> 2, oFreedBits = S_FREEDBITS >>> 2, oSweepgen = S_SWEEPGEN >>> 2;
-  const manual = mSpanManual, listMCache = LIST_MCACHE, listStackpool = LIST_STACKPOOL, pop = popcount32;
+  const pooled = new Set(stackpoolSpans(h).flat());
   for (let i = 0; i < n; i++) {
-    const s = scratch[i]!, w0 = s >>> 2;
-    const state = u32[w0 + oState]!;
-    const nelems = u32[w0 + oNelems]!;
-    spans.start[i] = u32[w0 + oStart]!;
-    spans.npages[i] = u32[w0 + oNpages]!;
+    const s = scratch[i]! as SpanPtr;
+    const state = spanState(u32, s);
+    const nelems = spanNelems(u32, s);
+    spans.start[i] = spanStartAddr(u32, s);
+    spans.npages[i] = spanNpages(u32, s);
     spans.state[i] = state;
-    spans.elemsize[i] = u32[w0 + oElemsize]!;
+    spans.elemsize[i] = spanElemsize(u32, s);
     spans.cachedBy[i] = -1;
-    const list = u32[w0 + oList]!;
-    if (state === manual) {
+    if (state === mSpanManual) {
       spans.sweep[i] = SWEEP_NA;
-      spans.place[i] = list >= listStackpool && list < listMCache ? PLACE_STACKPOOL : PLACE_NONE;
+      spans.place[i] = pooled.has(s) ? PLACE_STACKPOOL : PLACE_NONE;
       continue;
     }
-    spans.spanclass[i] = u32[w0 + oSpanclass]!;
+    spans.spanclass[i] = spanSpanclass(u32, s);
     spans.nelems[i] = nelems;
-    spans.allocCount[i] = u32[w0 + oAllocCount]!;
-    const fb = u32[w0 + oFreedBits]! >>> 2;
+    spans.allocCount[i] = spanAllocCount(u32, s);
+    const fb = spanFreedBits(u32, s) >>> 2;
     let freed = 0;
     for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) {
       const x = u32[fb + w]!;
-      if (x !== 0) freed += pop(x);
+      if (x !== 0) freed += popcount32(x);
     }
     spans.freed[i] = freed;
-    spans.sweep[i] = (u32[w0 + oSweepgen]! - sg + 2) >>> 0;
-    if (list >= listMCache) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - listMCache; }
-    else if (list !== 0 && list < listStackpool) {
+    spans.sweep[i] = (spanSweepgen(u32, s) - sg + 2) >>> 0;
+    const list = spanList(u32, s);
+    if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - LIST_MCACHE; }
+    else if (list !== 0) {
       // list = 1 + (spanclass << 2 | set) for a span in an mcentral set (mcentral.setListId)
       const place = setPlace[(list - 1) & 3]!;
       spans.place[i] = place;
@@ -212,15 +208,14 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);
     if (p === 0) continue;
-    const mc = u32[(p + P_MCACHE) >>> 2];
+    const mc = pMcache(u32, p);
     const mcache = new Int16Array(numSpanClasses).fill(-1);
     for (let spc = 0; spc < numSpanClasses; spc++) {
-      const s = u32[(mc + MC_ALLOC + 4 * spc) >>> 2];
-      if (s !== empty) mcache[spc] = rowOf(spans, u32[(s + S_START) >>> 2]!);
+      const s = mcacheAlloc(u32, mc, spc);
+      if (s !== empty) mcache[spc] = rowOf(spans, spanStartAddr(u32, s));
     }
     procs.push({
-      pid, status: Atomics.load(h.views.i32, (p + P_STATUS) >>> 2), epoch: u32[(p + P_EPOCH) >>> 2],
-      mcache, tinyAllocs: u32[(mc + MC_TINYALLOCS) >>> 2],
+      pid, status: pStatus(h.views.i32, p), epoch: pEpoch(h.views.i32, p), mcache, tinyAllocs: mcacheTinyAllocs(u32, mc),
     });
   }
 
