@@ -5,9 +5,12 @@
  *      large objects: time per call (median), and the size of the snapshot encoded
  *      (encodeSnapshot, what serveVisualiser streams; base64 adds a third on the wire).
  *   2. How much sampling slows a program: `goheap run`'s engine runs the churn workload
- *      on the main thread (fixed --ops) with no visualiser (A), then with serveVisualiser
- *      and one page connected (an SSE reader in this process) at 250 ms (B) and 100 ms
- *      (C). Runs are interleaved A B C A B C ...; the ratios of the medians are printed.
+ *      on the main thread for 3 s with no visualiser (A), then with serveVisualiser and
+ *      one page connected (an SSE reader in this process) at 250 ms (B) and 100 ms (C).
+ *      Runs are interleaved A B C A B C ... after a warm-up run; printed: ops/s, the ratio
+ *      to A of the same round (median and all), and the share of the run the server spent
+ *      sampling (busyMs: inspect, encode, send), which does not depend on the machine's
+ *      other load the way the A/B ratio does.
  *
  * Not a test: numbers only, for BENCHMARKS.md.
  *
@@ -57,7 +60,7 @@ function measureInspect(label: string, heap: Heap): void {
 async function churn(intervalMs: number | null): Promise<{ rate: number; busy: number; snaps: number }> {
   let vis: Awaited<ReturnType<typeof serveVisualiser>> | null = null;
   let ac: AbortController | null = null;
-  const r = await runWorkload({ workload: 'churn', ops: 4_000_000, seed: 1, reserve: 1 << 30, gogc: 100 }, {
+  const r = await runWorkload({ workload: 'churn', ops: 0, duration: 3, seed: 1, reserve: 1 << 30, gogc: 100 }, {
     onHeap: intervalMs === null ? undefined : async (heap) => {
       vis = await serveVisualiser(heap, { port: 0, intervalMs, assets: new Map() });
       ac = new AbortController();
@@ -82,7 +85,7 @@ for (let i = 0; i < runs; i++) {
 }
 for (let c = 0; c < cases.length; c++) {
   const ratios = res[c]!.map((x, i) => x.rate / res[0]![i]!.rate);
-  console.log(`churn 4M ops, ${cases[c]![0]}: ${(median(res[c]!.map((x) => x.rate)) / 1e6).toFixed(2)}M ops/s (median of ${runs}); ` +
+  console.log(`churn 3 s, ${cases[c]![0]}: ${(median(res[c]!.map((x) => x.rate)) / 1e6).toFixed(2)}M ops/s (median of ${runs}); ` +
     `ratio to A in the same round: median ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')})` +
     (c === 0 ? '' : `; sampling took ${(100 * median(res[c]!.map((x) => x.busy))).toFixed(2)}% of the run (${median(res[c]!.map((x) => x.snaps))} snapshots)`));
 }
