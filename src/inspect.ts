@@ -31,6 +31,7 @@ import {
   mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList,
   spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, type SpanPtr,
 } from './layout.js';
+import { InvalidArgumentError } from './errors.js';
 import { inFlightAllocs } from './mcache.js';
 import type { MHeap } from './mheap.js';
 import { mSpanManual, popcount32 } from './mspan.js';
@@ -248,6 +249,7 @@ type TypedKind = keyof typeof typedKinds;
  * A snapshot as one binary message: a u32 length, a JSON header in which each typed
  * array is replaced by {$t: kind, o: offset, n: length}, then the arrays' bytes (each
  * aligned to 8). About the size of the arrays themselves plus ~10 KiB of JSON.
+ * Go: none (goheap's transport for the visualiser).
  */
 export function encodeSnapshot(snap: HeapSnapshot): Uint8Array {
   const arrays: Typed[] = [];
@@ -275,17 +277,33 @@ export function encodeSnapshot(snap: HeapSnapshot): Uint8Array {
   return out;
 }
 
-/** The snapshot encoded by {@link encodeSnapshot} (the arrays are views of `bytes` when aligned, copies otherwise). */
+/**
+ * The snapshot encoded by {@link encodeSnapshot} (its arrays view one copy of the bytes).
+ * Go: none.
+ * @throws InvalidArgumentError when `bytes` is not an encoded snapshot (truncated, or not one at all)
+ */
 export function decodeSnapshot(bytes: Uint8Array): HeapSnapshot {
+  const bad = (why: string): never => { throw new InvalidArgumentError(`decodeSnapshot: not a snapshot made by encodeSnapshot (${why})`); };
+  if (!(bytes instanceof Uint8Array) || bytes.length < 4) bad('shorter than its header');
   const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   const start = (4 + len + 7) & ~7;
+  if (start > bytes.length) bad(`a ${len}-byte header in ${bytes.length} bytes`);
   const body = bytes.slice(start); // own, aligned buffer
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len)), (_k, v: unknown) => {
-    if (v !== null && typeof v === 'object' && typeof (v as { $t?: unknown }).$t === 'string') {
-      const { $t, o, n } = v as { $t: TypedKind; o: number; n: number };
-      const K = typedKinds[$t];
-      return new K(body.buffer, o, n);
-    }
-    return v;
-  }) as HeapSnapshot;
+  let snap: HeapSnapshot;
+  try {
+    snap = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len)), (_k, v: unknown) => {
+      if (v !== null && typeof v === 'object' && typeof (v as { $t?: unknown }).$t === 'string') {
+        const { $t, o, n } = v as { $t: TypedKind; o: number; n: number };
+        const K = typedKinds[$t];
+        if (K === undefined) bad(`unknown array kind ${$t}`);
+        return new K(body.buffer, o, n);
+      }
+      return v;
+    }) as HeapSnapshot;
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw e;
+    return bad((e as Error).message);
+  }
+  if (snap === null || typeof snap !== 'object' || !(snap.pages instanceof Uint8Array) || snap.spans === undefined) bad('fields missing');
+  return snap;
 }

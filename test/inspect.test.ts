@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Heap, MEM_PREPARED, MEM_READY, PLACE_MCACHE, PLACE_NONE, PLACE_STACKPOOL, PLACE_FULL_SWEPT, PLACE_PARTIAL_SWEPT,
+  Heap, InvalidArgumentError, MEM_PREPARED, MEM_READY, PLACE_MCACHE, PLACE_NONE, PLACE_STACKPOOL, PLACE_FULL_SWEPT, PLACE_PARTIAL_SWEPT,
   decodeSnapshot, encodeSnapshot, placeNames, sweepStateNames, type HeapRecount, type HeapSnapshot,
 } from '../src/index.js';
 import { mulberry32 } from '../cli/workloads.js';
@@ -156,6 +156,10 @@ test('encodeSnapshot / decodeSnapshot round trip', () => {
   const back = decodeSnapshot(bytes);
   assert.deepEqual(back, snap);
   assert.ok(back.spans.start instanceof Uint32Array && back.spans.cachedBy instanceof Int8Array && back.ps[0]!.mcache instanceof Int16Array);
+  // Not a snapshot: a typed error.
+  for (const junk of [new Uint8Array(2), new Uint8Array([255, 255, 0, 0, 1]), bytes.subarray(0, 100), new TextEncoder().encode('\x05\0\0\0hello')]) {
+    assert.throws(() => decodeSnapshot(junk), InvalidArgumentError);
+  }
   // Compact: the typed arrays plus a JSON header (MemStats with its 512-entry rings, metrics).
   let arrays = snap.pages.byteLength + snap.heapRanges.byteLength + snap.central.byteLength;
   for (const v of Object.values(snap.spans)) if (ArrayBuffer.isView(v)) arrays += v.byteLength;
