@@ -22,6 +22,8 @@ import { gctraceLine, memStatsReport } from './report.js';
 import { MAX_WORKERS, runWorkers, runWorkload, type RunOptions, type RunResult } from './run.js';
 import { maxProcs } from '../src/mheap.js';
 import { defaultWorkload, workloads } from './workloads.js';
+import { loadVisualiserAssets, serveVisualiser, type VisualiserServer } from '../vis/server.js';
+import { cmdServe, parsePort, untilInterrupted } from './serve.js';
 
 /** The package version, from package.json (cli/ in a checkout, dist/cli/ when built). */
 function version(): string {
@@ -70,6 +72,7 @@ export async function main(argv: readonly string[], io: Streams = { stdout: proc
       case 'sizeclasses': return cmdSizeclasses(rest, io);
       case 'replay': return cmdReplay(rest, io);
       case 'run': return await cmdRun(rest, io);
+      case 'serve': return await cmdServe(rest, io);
     }
     return 0;
   } catch (e) {
@@ -190,6 +193,8 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     json: { type: 'boolean' },
     plot: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    serve: { type: 'boolean' },
+    port: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`${cmd}: expected at most one workload, got ${positionals.join(' ')}`, `run one workload at a time: ${[...workloads.keys()].join(', ')}`);
   const name = positionals[0] ?? defaultWorkload;
@@ -227,6 +232,12 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   const plot = o.plot as string | undefined;
   if (plot !== undefined && plot === '') throw new UsageError(`${cmd}: --plot needs a file name`, 'write e.g. --plot heap.svg');
 
+  const serve = o.serve === true;
+  if (o.port !== undefined && !serve) throw new UsageError(`${cmd}: --port is the visualiser's port: it needs --serve`, 'add --serve, or leave --port out');
+  const port = parsePort(cmd, o.port as string | undefined);
+  const assets = serve ? await loadVisualiserAssets() : undefined;
+  let vis: VisualiserServer | null = null;
+
   const humanOut = !json;
   const bar = humanOut && !quiet && io.stderr.isTTY === true ? new ProgressBar(io.stderr, w.name, opts) : null;
   let stop = false;
@@ -245,6 +256,10 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
       } : undefined,
       onProgress: bar !== null ? (p) => bar.update(p) : undefined,
       shouldStop: () => stop,
+      onHeap: serve ? async (heap) => {
+        vis = await serveVisualiser(heap, { port, assets });
+        io.stderr.write(`${cmd}: the heap is at ${vis.url}\n`);
+      } : undefined,
     });
   } catch (e) {
     bar?.clear();
@@ -287,6 +302,11 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     }
     if (plot !== undefined) io.stdout.write(`\nplot: ${plot} (${result.samples.length} samples)\n`);
   }
+  if (vis !== null && !result.interrupted) {
+    io.stderr.write(`${cmd}: the run is over; its heap stays at ${(vis as VisualiserServer).url} until Ctrl-C\n`);
+    await untilInterrupted();
+  }
+  await (vis as VisualiserServer | null)?.close();
   return result.interrupted ? 130 : 0;
 }
 

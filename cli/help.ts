@@ -6,6 +6,7 @@
 import { group } from './format.js';
 import { MAX_WORKERS } from './run.js';
 import { defaultWorkload, workloads } from './workloads.js';
+import { DEFAULT_PORT, HELP_SERVE } from './serve.js';
 
 export const HELP_TOP = `goheap — Go 1.19's memory allocator, rebuilt in TypeScript
 
@@ -15,6 +16,7 @@ Usage:
 Commands:
   run [WORKLOAD]          run a built-in workload; print gctrace lines and a MemStats report
   replay SCENARIO.json    replay an allocation scenario; print MemStats per checkpoint (JSON)
+  serve                   the visualiser: watch a heap in the browser (charts, a map of every page)
   sizeclasses             print Go's size class table
   help [COMMAND]          show the help of a command
 
@@ -28,6 +30,7 @@ Examples:
   goheap run fragment --gogc off --json       GC only when the workload asks, JSON output
   goheap run churn --workers 4                4 worker threads allocating on one heap
   goheap replay scenarios/mixed-workload.json --out result.json
+  goheap serve --open                         open the visualiser in the browser
   goheap sizeclasses
 
 Exit status: 0 ok, 1 failure, 2 usage error.
@@ -69,6 +72,9 @@ Options:
                      HeapReleased over the run (x axis: operations, or seconds with
                      --duration)
   --quiet            no progress bar and no gctrace lines: print only the report
+  --serve            show the run's heap in the visualiser (see goheap serve --help): the URL
+                     is printed on stderr; after the run it stays up until Ctrl-C
+  --port N           the visualiser's port with --serve (default ${DEFAULT_PORT})
   -h, --help         show this help
 
 gctrace line:
@@ -164,12 +170,13 @@ Options:
 const HELP_HELP = `Usage:
   goheap help [COMMAND]
 
-Show the help of goheap, or of COMMAND (run, replay, sizeclasses).
+Show the help of goheap, or of COMMAND (run, replay, serve, sizeclasses).
 `;
 
 export const HELPS: Record<string, () => string> = {
   run: helpRun,
   replay: () => HELP_REPLAY,
   sizeclasses: () => HELP_SIZECLASSES,
+  serve: () => HELP_SERVE,
   help: () => HELP_HELP,
 };

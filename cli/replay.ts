@@ -260,25 +260,67 @@ export function checkpointDeltas(checkpoints: ReplayResult['checkpoints']): Repl
  *   cannot run (out of memory: the error names the op and suggests a larger reserve)
  */
 export function runScenario(scenario: unknown, opts: ReplayOptions = {}): ReplayResult {
-  const sc = validateScenario(scenario);
-  const reserve = opts.reserve ?? 1 << 30;
-  const heap = Heap.create({ reserve, gcPercent: -1 });
-  if (opts.warmup !== false) {
-    // Like the Go runner's warm-up (goref/replay: GCs, then debug.FreeOSMemory, before the
-    // first op): the heap has grown once and every idle page is released, so the
-    // scenario's first allocations take released pages instead of growing the heap.
-    heap.free(heap.malloc(pageBytes));
-    heap.freeOSMemory();
+  const run = new ScenarioRun(scenario, opts);
+  while (!run.done) run.step();
+  if (opts.check !== false) run.heap.check();
+  return run.result();
+}
+
+/**
+ * A scenario being replayed one op at a time (runScenario runs one to the end; the
+ * visualiser's replay mode steps through one, showing the heap after each op).
+ */
+export class ScenarioRun {
+  /** The validated scenario. */
+  readonly scenario: Scenario;
+  /** The heap it runs on (GC off; warmed up unless opts.warmup is false). */
+  readonly heap: Heap;
+  /** Index of the next op to run. */
+  next = 0;
+  /** The checkpoints read so far. */
+  readonly checkpoints: ReplayResult['checkpoints'] = [];
+  private readonly sets = new Map<string, number[]>();
+  private readonly stacks: Array<[number, number]> = [];
+  private readonly reserve: number;
+
+  /** Validate `scenario` and create its heap. @throws ScenarioError */
+  constructor(scenario: unknown, opts: ReplayOptions = {}) {
+    this.scenario = validateScenario(scenario);
+    this.reserve = opts.reserve ?? 1 << 30;
+    const heap = this.heap = Heap.create({ reserve: this.reserve, gcPercent: -1 });
+    if (opts.warmup !== false) {
+      // Like the Go runner's warm-up (goref/replay: GCs, then debug.FreeOSMemory, before the
+      // first op): the heap has grown once and every idle page is released, so the
+      // scenario's first allocations take released pages instead of growing the heap.
+      heap.free(heap.malloc(pageBytes));
+      heap.freeOSMemory();
+    }
   }
-  const sets = new Map<string, number[]>();
-  const stacks: Array<[number, number]> = [];
-  const checkpoints: ReplayResult['checkpoints'] = [];
-  sc.ops.forEach((op, i) => {
+
+  /** Whether every op has run. */
+  get done(): boolean {
+    return this.next >= this.scenario.ops.length;
+  }
+
+  /** The result so far: the checkpoints read and their deltas. */
+  result(): ReplayResult {
+    return { name: this.scenario.name, checkpoints: this.checkpoints, deltas: checkpointDeltas(this.checkpoints) };
+  }
+
+  /**
+   * Run the next op; returns the delta it completed when it is a checkpoint after
+   * another one, else null.
+   * @throws ScenarioError naming the op (out of memory, an error from the heap)
+   */
+  step(): ReplayDelta | null {
+    const i = this.next++;
+    const op = this.scenario.ops[i]!;
+    const heap = this.heap, sets = this.sets, stacks = this.stacks, checkpoints = this.checkpoints;
     try {
       switch (op.op) {
         case 'checkpoint':
           checkpoints.push({ label: op.label, memstats: replayMemStats(heap.readMemStats()) });
-          break;
+          return checkpoints.length > 1 ? checkpointDeltas(checkpoints.slice(-2))[0]! : null;
         case 'alloc': {
           const count = op.count ?? 1;
           const mopts = { noscan: op.pointers !== true };
@@ -322,14 +364,13 @@ export function runScenario(scenario: unknown, opts: ReplayOptions = {}): Replay
       }
     } catch (e) {
       if (e instanceof OutOfMemoryError) {
-        throw new ScenarioError(`op ${i} ("${op.op}"): out of memory in a ${Math.round(reserve / (1 << 20))} MiB reservation: ${e.message}`, i, 'replay with a larger --reserve (at most 4g)');
+        throw new ScenarioError(`op ${i} ("${op.op}"): out of memory in a ${Math.round(this.reserve / (1 << 20))} MiB reservation: ${e.message}`, i, 'replay with a larger --reserve (at most 4g)');
       }
       if (e instanceof GoHeapError && !(e instanceof ScenarioError)) {
         throw new ScenarioError(`op ${i} ("${op.op}"): ${e.name}: ${e.message}`, i);
       }
       throw e;
     }
-  });
-  if (opts.check !== false) heap.check();
-  return { name: sc.name, checkpoints, deltas: checkpointDeltas(checkpoints) };
+    return null;
+  }
 }

@@ -97,6 +97,8 @@ export interface RunHooks {
   onProgress?(p: { fraction: number; opsDone: number; elapsed: number; heapAlloc: number; numGC: number }): void;
   /** Polled between batches; return true to stop the run early. */
   shouldStop?(): boolean;
+  /** Once the heap is created, before the run starts (awaited): `--serve` attaches the visualiser here. */
+  onHeap?(heap: Heap): Promise<void>;
 }
 
 /** Most worker threads {@link runWorkers} runs. */
@@ -123,6 +125,7 @@ export async function runWorkload(opts: RunOptions, hooks: RunHooks = {}): Promi
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc });
+  await hooks.onHeap?.(heap);
   const gcs: GCEvent[] = [];
   const samples: Sample[] = [];
   let opsDone = 0, pauseTotalNs = 0, gcSince = false;
@@ -281,6 +284,7 @@ export async function runWorkers(opts: RunOptions, hooks: RunHooks = {}): Promis
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`workers must be an integer in 1..${MAX_WORKERS}, got ${n}`);
   const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc });
   if (n >= heap.h.maxprocs) throw new InvalidArgumentError(`${n} workers need ${n + 1} Ps (the main thread holds one); the heap has maxProcs ${heap.h.maxprocs}`);
+  await hooks.onHeap?.(heap);
   const control = new SharedArrayBuffer(ctlBytes(n));
   const ctl = new Int32Array(control, 0, 2);
   const start = new Float64Array(control, 0, 2);

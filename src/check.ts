@@ -41,14 +41,41 @@ function fail(msg: string): never {
   throw new HeapCorruptionError(`heap.check: ${msg}`);
 }
 
-/** Run every consistency check on heap h. */
-export function checkHeap(h: MHeap): void {
+/**
+ * What check() recounted from first principles (and found equal to the counters); tests
+ * compare heap.inspect() with it.
+ */
+export interface HeapRecount {
+  /** Spans in the page -> span table (heap and stack spans). */
+  spans: number;
+  /** Bytes of in-use heap spans (= HeapInuse). */
+  inUseBytes: number;
+  /** Bytes of stack spans (= StackInuse). */
+  stackBytes: number;
+  /** Bytes of objects freed but not yet swept. */
+  freedUnsweptBytes: number;
+  /** Bytes of live large objects, as settled. */
+  largeLiveBytes: number;
+  /** Small objects held per size class, as settled (index = size class). */
+  objectsByClass: Float64Array;
+  /** Bytes of scavenged pages (= HeapReleased). */
+  releasedBytes: number;
+  /** Bytes the heap has grown into (= HeapSys + StackInuse). */
+  grownBytes: number;
+  /** Where each in-use heap span is, by its start address: "mcentral[spc] set k" or "mcache of Pn class spc". */
+  places: Map<number, string>;
+}
+
+/** Run every consistency check on heap h; returns the recount. */
+export function checkHeap(h: MHeap): HeapRecount {
   h.mem.check();
   h.pages.check();
   const spans = checkSpanTable(h);
   checkPagesAndOS(h);
-  checkPlaces(h, spans);
-  checkStats(h, spans);
+  const place = checkPlaces(h, spans);
+  const places = new Map<number, string>();
+  for (const [s, where] of place) places.set(spanStartAddr(h.views.u32, s as SpanPtr), where);
+  return { ...checkStats(h, spans), spans: spans.length, places };
 }
 
 /** Spans found in the page -> span table, with their pages verified. */
@@ -96,7 +123,7 @@ function checkPagesAndOS(h: MHeap): void {
 }
 
 /** Every in-use heap span is in exactly one place: one mcache slot or one mcentral set. */
-function checkPlaces(h: MHeap, spans: SpanPtr[]): void {
+function checkPlaces(h: MHeap, spans: SpanPtr[]): Map<number, string> {
   const u32 = h.views.u32;
   const place = new Map<number, string>();
   const put = (s: number, where: string) => {
@@ -133,10 +160,11 @@ function checkPlaces(h: MHeap, spans: SpanPtr[]): void {
   for (const s of spans) {
     if (spanState(u32, s) === mSpanInUse && !place.has(s)) fail(`in-use span ${s} is in no mcache and no mcentral set`);
   }
+  return place;
 }
 
 /** Bitmaps of each span, then the statistics against a recount. */
-function checkStats(h: MHeap, spans: SpanPtr[]): void {
+function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'places'> {
   const u32 = h.views.u32, mem = h.mem;
   let inUseBytes = 0, stackBytes = 0, freedUnswept = 0, largeLive = 0;
   const perClass = new Float64Array(NUM_SIZE_CLASSES);
@@ -203,4 +231,8 @@ function checkStats(h: MHeap, spans: SpanPtr[]): void {
   let sys = 0;
   for (let i = 0; i < NUM_SYS_STATS; i++) sys += mem.stat(i);
   if (sys !== mem.mapped) fail(`Sys (sum of the *Sys statistics) is ${sys}, but the backend has ${mem.mapped} bytes mapped`);
+  return {
+    inUseBytes, stackBytes, freedUnsweptBytes: freedUnswept, largeLiveBytes: largeLive, objectsByClass: perClass,
+    releasedBytes: scavPages * pageSize, grownBytes: grown,
+  };
 }

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { checkHeap } from './check.js';
+import { checkHeap, type HeapRecount } from './check.js';
+import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
 import { InvalidArgumentError, InvalidSizeError } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
@@ -349,14 +350,33 @@ export class Heap implements MallocContext {
 
   /** Go's runtime/metrics /memory/classes/... values (and a few /gc/ ones), after a flush like readMemStats. */
   readMetrics(): Record<string, number> {
-    const ms = this.readMemStats();
-    return computeMetrics(this.h, ms);
+    this.h.views.sync();
+    releaseAll(this.h, this.mcache, this.emptymspan);
+    const flight = inFlightAllocs(this.h, this.pid);
+    return computeMetrics(this.h, computeMemStats(this.h, flight), flight);
   }
 
-  /** Check every piece of allocator metadata against a recount; throws HeapCorruptionError on the first difference. */
-  check(): void {
+  /**
+   * Check every piece of allocator metadata against a recount; throws HeapCorruptionError
+   * on the first difference. Returns the recount (the numbers it checked the counters
+   * against).
+   */
+  check(): HeapRecount {
     this.h.views.sync();
-    checkHeap(this.h);
+    return checkHeap(this.h);
+  }
+
+  /**
+   * A snapshot of the allocator's structures: the OS state of every page, every span
+   * (where it is, how full, its sweep state), the mcentral sets, each P's mcache, and
+   * MemStats and metrics of that moment, in typed arrays (see {@link HeapSnapshot}).
+   * Changes nothing in the heap (it does not flush this context's mcache, unlike
+   * readMemStats; every P's unsettled allocations are counted). Cheap enough to call a few
+   * times a second: O(pages of the reservation). While other workers allocate, each value
+   * is one it had during the call. Go: none (the nearest is debug.WriteHeapDump).
+   */
+  inspect(): HeapSnapshot {
+    return inspectHeap(this.h);
   }
 }
 

@@ -21,3 +21,9 @@ export {
   OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, memStateNames, type BackendKind,
 } from './mem.js';
 export * as sizeclasses from './sizeclasses.js';
+export {
+  type HeapSnapshot, type SpanTable, type PSnapshot, encodeSnapshot, decodeSnapshot, placeNames, sweepStateNames,
+  PLACE_NONE, PLACE_PARTIAL_SWEPT, PLACE_PARTIAL_UNSWEPT, PLACE_FULL_SWEPT, PLACE_FULL_UNSWEPT, PLACE_MCACHE,
+  PLACE_STACKPOOL, SWEEP_NA,
+} from './inspect.js';
+export { type HeapRecount } from './check.js';

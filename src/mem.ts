@@ -258,6 +258,15 @@ export class OSMemory {
     return this.views.u8[this.table + i];
   }
 
+  /**
+   * Copy the state of every page of the reservation (MEM_* per 8 KiB page) into `out`
+   * (length npages), for heap.inspect(). Go: none (Go's states live in the kernel's page
+   * tables; goheap keeps them in its table).
+   */
+  copyStates(out: Uint8Array): void {
+    out.set(this.views.u8.subarray(this.table, this.table + this.npages));
+  }
+
   /** Bytes currently in the given state. */
   bytesInState(state: number): number {
     return this.views.f64[OSW_STATE_BYTES + state];

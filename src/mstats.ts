@@ -171,11 +171,12 @@ export function computeMemStats(h: MHeap, flight: Float64Array): MemStats {
 
 /**
  * Go 1.19's /memory/classes metrics (reference §13.3). The 13 leaf classes add up to
- * /memory/classes/total:bytes exactly.
+ * /memory/classes/total:bytes exactly. `flight` is the one computeMemStats was given.
  */
-export function computeMetrics(h: MHeap, ms: MemStats): Record<string, number> {
+export function computeMetrics(h: MHeap, ms: MemStats, flight: Float64Array): Record<string, number> {
   const mem = h.mem;
   const objects = ms.HeapAlloc;
+  const tiny = sumP(h, ST_TINY_ALLOC_COUNT) + flight[0]; // as counted in ms.Mallocs
   return {
     '/memory/classes/heap/objects:bytes': objects,
     '/memory/classes/heap/unused:bytes': ms.HeapInuse - objects,
@@ -193,10 +194,10 @@ export function computeMetrics(h: MHeap, ms: MemStats): Record<string, number> {
     '/memory/classes/total:bytes': ms.Sys,
     '/gc/heap/allocs:bytes': ms.TotalAlloc,
     '/gc/heap/frees:bytes': ms.TotalAlloc - ms.HeapAlloc,
-    '/gc/heap/allocs:objects': ms.Mallocs - sumP(h, ST_TINY_ALLOC_COUNT),
-    '/gc/heap/frees:objects': ms.Frees - sumP(h, ST_TINY_ALLOC_COUNT),
+    '/gc/heap/allocs:objects': ms.Mallocs - tiny,
+    '/gc/heap/frees:objects': ms.Frees - tiny,
     '/gc/heap/objects:objects': ms.HeapObjects,
-    '/gc/heap/tiny/allocs:objects': sumP(h, ST_TINY_ALLOC_COUNT),
+    '/gc/heap/tiny/allocs:objects': tiny,
     '/gc/heap/goal:bytes': ms.NextGC,
     '/gc/cycles/total:gc-cycles': ms.NumGC,
     '/gc/cycles/forced:gc-cycles': ms.NumForcedGC,

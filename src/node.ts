@@ -2,6 +2,8 @@
  * node.ts — Node.js helpers for sharing a heap with worker_threads (entry point
  * `goheap/node`; the core itself uses no Node API).
  *
+ * serveVisualiser shows a heap in the browser visualiser while the program runs (vis/server.ts).
+ *
  * spawnHeapWorker starts a worker with a P set aside for it and reclaims that P when the
  * worker exits, however it exits (returns, throws, or is terminated): the spans its
  * mcache held go back to their mcentrals, so a dead worker loses no memory.
@@ -11,6 +13,8 @@
 import { Worker, workerData, type WorkerOptions } from 'node:worker_threads';
 import { Heap, type HeapDescriptor } from './heap.js';
 import { InvalidArgumentError } from './errors.js';
+
+export { serveVisualiser, type VisualiserOptions, type VisualiserServer } from '../vis/server.js';
 
 /** The key under which spawnHeapWorker puts the descriptor in workerData. */
 export const WORKER_DATA_KEY = 'goheap';
