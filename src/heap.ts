@@ -10,7 +10,7 @@
 import { checkHeap, type HeapRecount } from './check.js';
 import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
-import { InvalidArgumentError, InvalidSizeError } from './errors.js';
+import { InvalidArgumentError, InvalidPointerError, InvalidSizeError } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
@@ -20,7 +20,7 @@ import { MHeap, maxProcs } from './mheap.js';
 import { lock, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
-import { spanClassNoscan } from './sizeclasses.js';
+import { _MaxSmallSize, _NumSizeClasses, _PageSize, class_to_size, sizeToClass, spanClassNoscan } from './sizeclasses.js';
 import { acquireP, detachP, reclaimP } from './proc.js';
 import { scavenge } from './mgcscavenge.js';
 import {
@@ -78,6 +78,30 @@ export interface HeapDescriptor {
 export interface MallocOptions {
   /** false: the object holds pointers (a "scan" span class, as in Go). Default true. */
   noscan?: boolean;
+  /**
+   * Alignment the object's address must have: a power of two from 1 to 8192 (a page).
+   * Without it, the object gets Go's alignment (see {@link Heap.malloc}), which for tiny
+   * objects can be as small as their size allows (a 12-byte object is 4-aligned). The
+   * request is met by choosing the size: tiny objects are rounded up to a multiple of
+   * `align`; for `align` >= 16 a small object takes the smallest size class that holds it
+   * and is a multiple of `align`; large objects start on a page. So usableSize may grow.
+   * Size 0 still returns zerobase (nothing can be stored there).
+   */
+  align?: number;
+}
+
+/**
+ * The typed arrays {@link Heap.mallocAs} can allocate. Each is made over the heap's
+ * buffer at the object's address, so its byteOffset is the pointer.
+ */
+export type TypedArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array
+  | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** A typed-array class (Float64Array, Int32Array, ...), as {@link Heap.mallocAs} takes it. */
+export interface TypedArrayConstructor<T extends TypedArray> {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
 }
 
 /** Default reservation: 1 GiB. */
@@ -102,6 +126,8 @@ export class Heap implements MallocContext {
   onGC: ((info: GCCycleInfo) => void) | null = null;
 
   private detached = false;
+  /** wasm backend: the buffers views were made over (see viewAt). */
+  private viewBuffers: WeakSet<ArrayBufferLike> | undefined;
 
   private constructor(h: MHeap, pid: number) {
     this.h = h;
@@ -201,6 +227,16 @@ export class Heap implements MallocContext {
   get i32(): Int32Array { this.h.views.sync(); return this.h.views.i32; }
   /** 64-bit float view; index = pointer >>> 3. */
   get f64(): Float64Array { this.h.views.sync(); return this.h.views.f64; }
+  /** Signed byte view; index = pointer. */
+  get i8(): Int8Array { this.h.views.sync(); return this.h.views.i8; }
+  /** Signed 16-bit view; index = pointer >>> 1. */
+  get i16(): Int16Array { this.h.views.sync(); return this.h.views.i16; }
+  /** 32-bit float view; index = pointer >>> 2. */
+  get f32(): Float32Array { this.h.views.sync(); return this.h.views.f32; }
+  /** Signed 64-bit integer view (bigint elements); index = pointer >>> 3. */
+  get i64(): BigInt64Array { this.h.views.sync(); return this.h.views.i64; }
+  /** Unsigned 64-bit integer view (bigint elements); index = pointer >>> 3. */
+  get u64(): BigUint64Array { this.h.views.sync(); return this.h.views.u64; }
   /** A DataView over the whole buffer (as long as it is now). */
   get view(): DataView { return new DataView(this.buffer, 0, this.u8.length); }
   /** The reservation in bytes. */
@@ -215,13 +251,91 @@ export class Heap implements MallocContext {
 
   /**
    * Allocate `size` bytes and return a pointer to them. The memory is not zeroed (use
-   * calloc). Objects are aligned to their size class (8 bytes at least; tiny objects to
-   * 8, 4 or 2 by their size, as in Go). size 0 returns the heap's zerobase pointer.
+   * calloc). size 0 returns the heap's zerobase pointer.
+   *
+   * Alignment, as in Go: a tiny object (noscan, under 16 bytes) is aligned by its size: to
+   * 8 if size is a multiple of 8, else 4 if a multiple of 4, else 2 if even, else 1 (so
+   * malloc(12) may return p with p % 8 = 4; an f64 stored there straddles its neighbour's
+   * bytes). Any other small object is aligned to the largest power of two dividing its
+   * size class (8 at least: 24-byte slots are 8-aligned, 48-byte ones 16-aligned); a large
+   * object (over 32 KiB) starts on an 8 KiB page. For more, pass `opts.align` (e.g.
+   * `{ align: 8 }` before storing f64 values in a 12-byte object), or use
+   * {@link Heap.mallocAs}, which aligns to the element size.
    * @throws InvalidSizeError for a size that is negative, fractional, NaN or larger than the reservation
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
-    return mallocgc(this, size, opts === undefined || opts.noscan !== false ? 1 : 0, false);
+    if (opts === undefined) return mallocgc(this, size, 1, false);
+    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), opts.noscan !== false ? 1 : 0, false);
+  }
+
+  /**
+   * Allocate `n` elements of a typed-array type and return a view of them:
+   * `heap.mallocAs(Float64Array, 100)` is a Float64Array of 100 elements at a new object,
+   * aligned to the element size (or to `opts.align`, if larger); its byteOffset is the
+   * pointer. Not zeroed (see {@link Heap.callocAs}). Free it with `heap.free(view)`.
+   *
+   * The view has a fixed length over the heap's buffer and stays valid when the heap
+   * grows (a growable SharedArrayBuffer or resizable ArrayBuffer grows in place; with the
+   * wasm backend the view keeps the memory's previous buffer object, which still aliases
+   * the same memory). It does not stop the object from being freed: using the view after
+   * free(view) reads and writes memory that may belong to another object, as in C.
+   * `n` = 0 returns an empty view at byte offset 0 (the null pointer), which free accepts.
+   * @throws InvalidSizeError when n is not a non-negative safe integer or too large
+   * @throws OutOfMemoryError when the reservation is full
+   */
+  mallocAs<T extends TypedArray>(type: TypedArrayConstructor<T>, n: number, opts?: MallocOptions): T {
+    return this.arrayAlloc(type, n, opts, false, 'mallocAs');
+  }
+
+  /** Like {@link Heap.mallocAs}, with the elements zeroed (as calloc). */
+  callocAs<T extends TypedArray>(type: TypedArrayConstructor<T>, n: number, opts?: MallocOptions): T {
+    return this.arrayAlloc(type, n, opts, true, 'callocAs');
+  }
+
+  /**
+   * Resize a view from {@link Heap.mallocAs} (or callocAs, reallocAs) to `n` elements of
+   * the same type, as {@link Heap.realloc}: in place when the object's slot holds them,
+   * else the elements are copied to a new object (same alignment) and the old one is
+   * freed. Returns the new view; do not use the old one afterwards. `n` = 0 frees the
+   * object and returns an empty view at offset 0.
+   * @throws InvalidPointerError if the view's byteOffset is not the base of a live object of this heap
+   */
+  reallocAs<T extends TypedArray>(view: T, n: number): T {
+    const type = view.constructor as TypedArrayConstructor<T>;
+    const bpe = type.BYTES_PER_ELEMENT;
+    const bytes = elementBytes('reallocAs', n, bpe);
+    const p = this.pointerOf(view, 'reallocAs');
+    if (bytes === 0) { if (p !== 0) this.free(p); return new type(this.buffer, 0, 0); }
+    return this.viewAt(type, this.realloc(p, bytes, { align: bpe }), n);
+  }
+
+  private arrayAlloc<T extends TypedArray>(type: TypedArrayConstructor<T>, n: number, opts: MallocOptions | undefined, zero: boolean, op: string): T {
+    const bpe = type.BYTES_PER_ELEMENT;
+    const bytes = elementBytes(op, n, bpe);
+    if (bytes === 0) return new type(this.buffer, 0, 0);
+    const align = opts?.align === undefined ? bpe : Math.max(bpe, checkAlign(opts.align));
+    const p = mallocgc(this, alignedSize(bytes, align), opts === undefined || opts.noscan !== false ? 1 : 0, zero);
+    return this.viewAt(type, p, n);
+  }
+
+  /** A view of n elements at p, over the buffer as it is now. */
+  private viewAt<T extends TypedArray>(type: TypedArrayConstructor<T>, p: number, n: number): T {
+    const views = this.h.views;
+    views.sync();
+    // With the wasm backend the buffer object changes when memory grows; remember the ones
+    // views were made over, so that free(view) recognises them.
+    if (views.memory !== null) (this.viewBuffers ??= new WeakSet()).add(views.buffer);
+    return new type(views.buffer, p, n);
+  }
+
+  /** The pointer a view passed to free/reallocAs stands for: its byteOffset, if the view is over this heap. */
+  private pointerOf(view: ArrayBufferView, op: string): number {
+    const buffer = ArrayBuffer.isView(view) ? view.buffer : undefined;
+    if (buffer === undefined || (buffer !== this.h.views.buffer && this.viewBuffers?.has(buffer) !== true)) {
+      throw new InvalidPointerError(`${op}: expected a pointer or a view made by mallocAs/callocAs/reallocAs over this heap's buffer, got ${buffer === undefined ? typeof view : 'a view of another buffer'}`);
+    }
+    return view.byteOffset;
   }
 
   /**
@@ -233,38 +347,44 @@ export class Heap implements MallocContext {
     if (!Number.isSafeInteger(size) || size < 0) throw new InvalidSizeError(`calloc: size must be a non-negative integer, got ${String(size)}`);
     const total = n * size;
     if (!Number.isSafeInteger(total)) throw new InvalidSizeError(`calloc: ${n} * ${size} overflows`);
-    return mallocgc(this, total, opts === undefined || opts.noscan !== false ? 1 : 0, true);
+    return mallocgc(this, opts?.align === undefined ? total : alignedSize(total, opts.align), opts === undefined || opts.noscan !== false ? 1 : 0, true);
   }
 
   /**
    * Free the object at p. It is dead at once (a second free throws DoubleFreeError); its
-   * memory is reused once its span has been swept. free(0) does nothing.
+   * memory is reused once its span has been swept. free(0) does nothing. `p` may be a
+   * view from {@link Heap.mallocAs}: its byteOffset is freed (the view must be over this
+   * heap's buffer as this context sees it; for a view made in another context, pass
+   * `view.byteOffset`).
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
-  free(p: number): void {
+  free(p: number | TypedArray): void {
     this.h.views.sync();
-    freeObject(this, p);
+    freeObject(this, typeof p === 'number' ? p : this.pointerOf(p, 'free'));
   }
 
   /**
    * Resize the object at p to `size` bytes. In place when `size` fits the object's slot;
    * otherwise a new object (same scan/noscan kind) receives the old bytes and p is freed.
    * realloc(0, size) is malloc(size); realloc(p, 0) frees p and returns zerobase.
+   * With `opts.align` (see {@link MallocOptions.align}) the result has that alignment: p
+   * itself if it has it and its slot holds `size` bytes, else a new object.
    */
-  realloc(p: number, size: number): number {
+  realloc(p: number, size: number, opts?: Pick<MallocOptions, 'align'>): number {
     this.h.views.sync();
-    if (p === 0) return this.malloc(size);
+    const align = opts?.align;
+    if (p === 0) return this.malloc(size, opts);
     if ((size >>> 0) !== size && !(Number.isSafeInteger(size) && size >= 0)) {
       throw new InvalidSizeError(`realloc: size must be a non-negative integer number of bytes, got ${String(size)}`);
     }
     const h = this.h;
-    if (p === h.zerobase) return this.malloc(size);
+    if (p === h.zerobase) return this.malloc(size, opts);
     const old = usableSize(this, p);
     if (size === 0) { this.free(p); return h.zerobase; }
-    if (size <= old) return p;
+    if (size <= old && (align === undefined || p % align === 0)) return p;
     const s = findObject(h, p, 'realloc');
     const noscan = spanClassNoscan(spanSpanclass(h.views.u32, s));
-    const q = mallocgc(this, size, noscan, false);
+    const q = mallocgc(this, align === undefined ? size : alignedSize(size, align), noscan, false);
     const u8 = h.views.u8;
     u8.copyWithin(q, p, p + Math.min(old, size));
     this.free(p);
@@ -387,4 +507,33 @@ function setGCPercentIn(h: MHeap, percent: number): number {
   f64[st + ST_GC_PERCENT] = percent;
   f64[st + ST_HEAP_GOAL] = heapGoalFor(f64[st + ST_HEAP_MARKED], percent);
   return prev;
+}
+
+/**
+ * The size to ask mallocgc for so that the object's address is a multiple of `align`
+ * (see {@link MallocOptions.align}). Not in Go, whose allocator gets the alignment from
+ * the type: this picks the size whose Go alignment is at least `align`.
+ */
+function alignedSize(size: number, align: number): number {
+  checkAlign(align);
+  if (!Number.isSafeInteger(size) || size <= 0) return size; // mallocgc reports it, or returns zerobase
+  // Tiny objects are aligned by their size, every small size class is a multiple of 8.
+  if (align <= 8) return Math.ceil(size / align) * align;
+  if (size > _MaxSmallSize) return size; // large: page-aligned
+  for (let c = sizeToClass(size); c < _NumSizeClasses; c++) if (class_to_size[c]! % align === 0) return class_to_size[c]!;
+  return size; // not reached: the largest class (32768) is a multiple of every align <= 8192
+}
+
+/** `align` if it is a power of two from 1 to 8192, else InvalidArgumentError. */
+function checkAlign(align: number): number {
+  if (!Number.isInteger(align) || align < 1 || align > _PageSize || (align & (align - 1)) !== 0) {
+    throw new InvalidArgumentError(`align must be a power of two from 1 to ${_PageSize}, got ${String(align)}`);
+  }
+  return align;
+}
+
+/** Bytes of n elements of bpe bytes, for mallocAs/callocAs/reallocAs. */
+function elementBytes(op: string, n: number, bpe: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidSizeError(`${op}: the element count must be a non-negative integer, got ${String(n)}`);
+  return n * bpe;
 }

@@ -6,7 +6,10 @@
  *
  * @module
  */
-export { Heap, defaultReserve, type HeapOptions, type HeapDescriptor, type MallocOptions, type StaticRegion } from './heap.js';
+export {
+  Heap, defaultReserve, type HeapOptions, type HeapDescriptor, type MallocOptions, type StaticRegion, type TypedArray,
+  type TypedArrayConstructor,
+} from './heap.js';
 export {
   wasmImports, wasmDataSegments, instantiateOnHeap,
   type WasmHeapImports, type WasmDataSegment, type WasmThread, type WasmThreadOptions,

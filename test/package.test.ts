@@ -1,0 +1,82 @@
+// Issue 13: goheap as a published package. Packs the tarball (`npm pack`, whose "prepare"
+// script builds dist/) from a copy of the package's sources, installs it offline into a
+// new project (goheap has no runtime dependencies), and uses it there as a user would:
+// imports `goheap` and `goheap/node`, runs the README's examples (examples/), and runs
+// `npx goheap` (help, and a run on worker threads, which starts dist/cli/run-worker.js).
+// Also checks the tarball's file list: the build and the docs, no tests, benchmarks,
+// Go fixtures or CI files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+/** What package.json's "files" must let through, and what it must keep out. */
+const mustShip = ['package.json', 'README.md', 'LICENSE', 'cli/bin.mjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/cli/goheap.js', 'dist/cli/run-worker.js'];
+const mustNotShip = /^(test|goref|bench|scenarios|docs|examples|\.ci|node_modules|src|dist\/test|dist\/bench)\/|\.ts$|\.map$|fixtures/;
+
+test('npm pack: the tarball installs offline and works (import, examples, npx goheap)', { timeout: 240_000 }, async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'goheap-pack-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  // A copy of what `npm pack` reads, so that its build does not touch this checkout's dist/
+  // (other test files run the CLI from it at the same time).
+  const stage = join(tmp, 'stage');
+  mkdirSync(stage);
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'src', 'cli']) cpSync(join(root, f), join(stage, f), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
+  const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', tmp], { cwd: stage, maxBuffer: 1 << 24 });
+  const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[]; entryCount: number }];
+  const files = packed.files.map((f) => f.path).sort();
+
+  await t.test('file list: dist, README, LICENSE, the CLI launcher; no tests, Go fixtures, CI', () => {
+    for (const f of mustShip) assert.ok(files.includes(f), `tarball lacks ${f}`);
+    const bad = files.filter((f) => mustNotShip.test(f));
+    assert.deepEqual(bad, [], 'files that must not ship');
+    assert.ok(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'cli/bin.mjs'].includes(f)), files.join(' '));
+  });
+
+  const proj = join(tmp, 'proj');
+  mkdirSync(proj);
+  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'uses-goheap', private: true, type: 'module' }));
+  await run(npm, ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename)], { cwd: proj });
+
+  await t.test('import goheap and goheap/node (with their types)', async () => {
+    const code = `
+      import { Heap, NoFreePError, InvalidPointerError } from 'goheap';
+      import { spawnHeapWorker, attachFromWorkerData } from 'goheap/node';
+      const heap = Heap.create({ reserve: 1 << 26 });
+      const a = heap.mallocAs(Float64Array, 4);
+      a[3] = 1.5;
+      heap.free(a);
+      heap.check();
+      console.log(JSON.stringify([typeof spawnHeapWorker, typeof attachFromWorkerData, NoFreePError.name, new InvalidPointerError('x') instanceof Error, heap.readMemStats().Mallocs]));`;
+    const { stdout: out } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: proj });
+    assert.deepEqual(JSON.parse(out), ['function', 'function', 'NoFreePError', true, 2]);
+    const pkg = join(proj, 'node_modules', 'goheap');
+    const shipped = readdirSync(join(pkg, 'dist', 'src'));
+    assert.ok(shipped.includes('heap.d.ts') && shipped.includes('index.d.ts'));
+  });
+
+  await t.test('the README examples run against the installed package', async () => {
+    for (const f of readdirSync(join(root, 'examples'))) cpSync(join(root, 'examples', f), join(proj, f));
+    const { stdout: out } = await run(process.execPath, ['use-it.mjs'], { cwd: proj });
+    assert.match(out, /^HeapInuse \d+/m);
+    const { stdout: w } = await run(process.execPath, ['workers.mjs'], { cwd: proj });
+    assert.match(w, /^worker freed its object; live objects after: 1$/m);
+  });
+
+  await t.test('npx goheap --help, and a run on 2 worker threads, from dist/', async () => {
+    const { stdout: help } = await run(npx, ['--offline', 'goheap', '--help'], { cwd: proj });
+    assert.match(help, /^Usage:\n {2}goheap <command> \[options\]/m);
+    const { stdout: out } = await run(npx, ['--offline', 'goheap', 'run', 'churn', '--ops', '20k', '--workers', '2', '--quiet'], { cwd: proj });
+    assert.match(out, /^goheap run churn: 20,000 operations on 2 workers/m);
+  });
+});
