@@ -149,10 +149,37 @@ export function parseSeconds(cmd: string, opt: string, text: string): number {
   return n;
 }
 
-/** GOGC: an integer >= 0, or "off" (= -1, no automatic cycles), as Go's GOGC accepts. */
+/**
+ * GOGC: an integer >= 0, or "off" (= -1, no automatic cycles), as Go's GOGC accepts.
+ * `opt` is the option (`--gogc`) or, for the environment variable, `GOGC`.
+ */
 export function parseGOGC(cmd: string, opt: string, text: string): number {
   const t = text.trim().toLowerCase();
   if (t === 'off' || t === '-1') return -1;
   if (/^\d+$/.test(t) && Number.isSafeInteger(Number(t))) return Number(t);
-  throw new UsageError(`${cmd}: ${opt} must be a percentage (an integer >= 0, like GOGC=100) or 'off', got '${text}'`, `write e.g. ${opt} 100 or ${opt} off`);
+  const env = !opt.startsWith('-');
+  throw new UsageError(
+    `${cmd}: ${env ? `the environment variable ${opt}=${text}` : opt} must be a percentage (an integer >= 0, like GOGC=100) or 'off'${env ? '' : `, got '${text}'`}`,
+    env ? `set ${opt}=100 or ${opt}=off, or unset ${opt} (or give --gogc, which overrides it)` : `write e.g. ${opt} 100 or ${opt} off`);
+}
+
+/** A seed: an integer from 0 to 2^32 - 1 (the PRNG's state is 32 bits). */
+export function parseSeed(cmd: string, opt: string, text: string): number {
+  const t = text.trim();
+  const n = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!(n >= 0 && n <= 0xffffffff)) throw new UsageError(`${cmd}: ${opt} must be an integer from 0 to 4294967295, got '${text}'`, `write e.g. ${opt} 42`);
+  return n;
+}
+
+/**
+ * The gctrace setting of GODEBUG (a comma-separated list of name=value, as in Go):
+ * false if it has gctrace=0, true otherwise (goheap prints gctrace lines by default).
+ */
+export function gctraceEnabled(godebug: string | undefined): boolean {
+  let on = true;
+  for (const kv of (godebug ?? '').split(',')) {
+    const [k, v] = kv.split('=');
+    if (k?.trim() === 'gctrace') on = v?.trim() !== '0';
+  }
+  return on;
 }

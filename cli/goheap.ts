@@ -9,12 +9,13 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GoHeapError, InvalidArgumentError, OutOfMemoryError } from '../src/index.js';
 import { sizeClassTableText } from './sizeclasses-table.js';
 import { HELPS, HELP_TOP } from './help.js';
-import { CliError, UsageError, parseArgs, parseBytes, parseCount, parseGOGC, parseSeconds, suggest } from './args.js';
+import { CliError, UsageError, gctraceEnabled, parseArgs, parseBytes, parseCount, parseGOGC, parseSeconds, parseSeed, suggest } from './args.js';
 import { group, human, shortCount } from './format.js';
 import { plotSVG } from './plot.js';
 import { runScenario, ScenarioError } from './replay.js';
@@ -134,6 +135,7 @@ function cmdReplay(argv: readonly string[], io: Streams): number {
   if (positionals.length > 1) throw new UsageError(`${cmd}: expected one scenario file, got ${positionals.length}: ${positionals.join(' ')}`, 'replay one scenario per command');
   const file = positionals[0]!;
   const reserve = options.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', options.reserve as string)) : undefined;
+  if (options.out !== undefined) checkWritable(cmd, '--out', options.out as string);
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -170,6 +172,23 @@ function writeOut(cmd: string, file: string, text: string): void {
     writeFileSync(file, text);
   } catch (e) {
     throw new CliError(`${cmd}: cannot write '${file}': ${(e as Error).message}`, 'check that the directory exists and is writable');
+  }
+}
+
+/**
+ * Refuse, before any work is done, an output file that cannot be written: a directory, a
+ * file in a directory that does not exist, or one without write permission.
+ */
+function checkWritable(cmd: string, opt: string, file: string): void {
+  let isDir = false, exists = true;
+  try { isDir = statSync(file).isDirectory(); } catch { exists = false; }
+  if (isDir) throw new UsageError(`${cmd}: ${opt} '${file}' is a directory`, `give a file name, e.g. ${opt} ${file.replace(/\/$/, '')}/out${opt === '--plot' ? '.svg' : '.json'}`);
+  try {
+    accessSync(exists ? file : dirname(resolve(file)), constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${cmd}: cannot write ${opt} '${file}': ${code === 'ENOENT' ? `the directory '${dirname(file)}' does not exist` : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+      code === 'ENOENT' ? `create the directory first (mkdir -p ${dirname(file)}), or write to another path` : 'write to a directory you can write to');
   }
 }
 
@@ -214,13 +233,13 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   }
   let gogc = 100;
   const envGOGC = process.env.GOGC;
-  if (envGOGC !== undefined && envGOGC !== '') gogc = parseGOGC(cmd, 'GOGC (environment)', envGOGC);
+  if (envGOGC !== undefined && envGOGC !== '' && o.gogc === undefined) gogc = parseGOGC(cmd, 'GOGC', envGOGC);
   if (o.gogc !== undefined) gogc = parseGOGC(cmd, '--gogc', o.gogc as string);
   const opts: RunOptions = {
     workload: name,
     ops: o.ops !== undefined ? parseCount(cmd, '--ops', o.ops as string) : w.defaultOps,
     duration: o.duration !== undefined ? parseSeconds(cmd, '--duration', o.duration as string) : undefined,
-    seed: o.seed !== undefined ? parseCount(cmd, '--seed', o.seed as string, 0) : 1,
+    seed: o.seed !== undefined ? parseSeed(cmd, '--seed', o.seed as string) : 1,
     reserve: o.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', o.reserve as string)) : 1 << 30,
     gogc,
     workers,
@@ -231,6 +250,11 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   const json = o.json === true, quiet = o.quiet === true;
   const plot = o.plot as string | undefined;
   if (plot !== undefined && plot === '') throw new UsageError(`${cmd}: --plot needs a file name`, 'write e.g. --plot heap.svg');
+  if (plot !== undefined && !/\.svg$/i.test(plot)) {
+    throw new UsageError(`${cmd}: --plot writes an SVG image; '${plot}' does not end in .svg`, `write --plot ${plot.replace(/\.[^./]*$/, '')}.svg (to get a PNG, convert it, e.g. rsvg-convert -o heap.png heap.svg)`);
+  }
+  if (plot !== undefined) checkWritable(cmd, '--plot', plot);
+  const gctrace = gctraceEnabled(process.env.GODEBUG);
 
   const serve = o.serve === true;
   if (o.port !== undefined && !serve) throw new UsageError(`${cmd}: --port is the visualiser's port: it needs --serve`, 'add --serve, or leave --port out');
@@ -249,7 +273,7 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   let result: RunResult;
   try {
     result = await (workers !== undefined ? runWorkers : runWorkload)(opts, {
-      onGC: humanOut && !quiet ? (ev, t) => {
+      onGC: humanOut && !quiet && gctrace ? (ev, t) => {
         bar?.clear();
         io.stdout.write(gctraceLine(ev, t.pauseTotalNs, t.elapsed, workers ?? 1) + '\n');
         bar?.redraw();
@@ -285,12 +309,12 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   if (json) {
     io.stdout.write(JSON.stringify(runJSON(result, plot), null, 2) + '\n');
   } else {
-    if (!quiet && result.gcs.length > 0) io.stdout.write('\n');
+    if (!quiet && gctrace && result.gcs.length > 0) io.stdout.write('\n');
     const rate = result.opsDone / Math.max(result.elapsed, 1e-9);
     const on = result.workers !== undefined ? ` on ${result.workers.length} worker${result.workers.length > 1 ? 's' : ''}` : '';
     const seeds = result.workers !== undefined && result.workers.length > 1 ? `seeds ${opts.seed}–${opts.seed + result.workers.length - 1}` : `seed ${opts.seed}`;
     const report = memStatsReport(result.memstats, {
-      heading: `goheap run ${result.workload}: ${group(result.opsDone)} operations${on} in ${result.elapsed.toFixed(2)} s ` +
+      heading: `goheap run ${result.workload}: ${group(result.opsDone)} operation${result.opsDone === 1 ? '' : 's'}${on} in ${result.elapsed.toFixed(2)} s ` +
         `(${shortCount(Math.round(rate))} ops/s), ${seeds}, GOGC=${opts.gogc < 0 ? 'off' : opts.gogc}, ` +
         `reserve ${human(opts.reserve)}${result.interrupted ? ' — INTERRUPTED' : ''}`,
     });

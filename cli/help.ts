@@ -72,6 +72,7 @@ Options:
                      HeapReleased over the run (x axis: operations, or seconds with
                      --duration)
   --quiet            no progress bar and no gctrace lines: print only the report
+                     (GODEBUG=gctrace=0 in the environment turns off the gctrace lines only)
   --serve            show the run's heap in the visualiser (see goheap serve --help): the URL
                      is printed on stderr; after the run it stays up until Ctrl-C
   --port N           the visualiser's port with --serve (default ${DEFAULT_PORT})
@@ -134,7 +135,9 @@ Ops:
                                 free the objects at positions 0, k, 2k, ... only
   gc                            heap.gc() (runtime.GC)
   releaseOS                     heap.freeOSMemory() (debug.FreeOSMemory)
-  stack, stackRelease           goroutine stacks: not supported yet (exit 1)
+  stack       goroutines, depth N stacks of depth bytes (heap.stackAlloc; depth a power of
+                                two from 2048), as N goroutines whose stacks grew to depth
+  stackRelease                  free every stack (heap.stackFree)
   Any op may have a "note". Errors name the op by its index in "ops" (from 0).
 
 Output:

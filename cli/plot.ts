@@ -85,6 +85,27 @@ function opsLabel(n: number): string {
   return String(n);
 }
 
+/** Cycles within this many pixels of a marker share it. */
+const MARKER_PX = 6;
+
+/** One GC marker: one cycle, or several close together (all forced, or all not). */
+interface GCMarker { x: number; forced: boolean; first: number; last: number; count: number; at: number }
+
+/** The markers for `gcs` (in order), cycles less than MARKER_PX apart merged. */
+function gcMarkers(gcs: readonly GCEvent[], xOf: (g: GCEvent) => number): GCMarker[] {
+  const out: GCMarker[] = [];
+  const open: Partial<Record<'true' | 'false', GCMarker>> = {};
+  for (const g of gcs) {
+    const gx = xOf(g), key = g.forced ? 'true' : 'false';
+    const mk = open[key];
+    if (mk !== undefined && gx - mk.x < MARKER_PX) { mk.last = g.cycle; mk.count++; continue; }
+    const next: GCMarker = { x: gx, forced: g.forced, first: g.cycle, last: g.cycle, count: 1, at: g.at };
+    out.push(next);
+    open[key] = next;
+  }
+  return out;
+}
+
 /** Render the chart. */
 export function plotSVG(input: PlotInput): string {
   const W = 1000, H = 600;
@@ -127,13 +148,16 @@ export function plotSVG(input: PlotInput): string {
   o.push(`<text transform="translate(20 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13" fill="#374151">bytes</text>`);
   o.push('</g>');
 
-  // GC markers: a tick at the top of the plot area for each cycle; forced ones darker.
+  // GC markers: a dashed line and a tick at the top of the plot area per cycle, forced
+  // ones darker. Cycles closer than MARKER_PX pixels share one marker, whose tooltip
+  // names the range (a run with thousands of cycles would otherwise draw a hatch).
   if (input.gcs.length > 0) {
     o.push('<g id="gc-cycles">');
-    for (const g of input.gcs) {
-      const gx = r(x(Math.min(byOps ? g.opsDone : g.at, tMax)));
-      const color = g.forced ? '#7c3aed' : '#9ca3af';
-      o.push(`<line x1="${gx}" x2="${gx}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-width="1" stroke-opacity="${g.forced ? 0.55 : 0.28}" stroke-dasharray="2 3"><title>gc ${g.cycle}${g.forced ? ' (forced)' : ''} @${g.at.toFixed(3)}s</title></line>`);
+    for (const mk of gcMarkers(input.gcs, (g) => x(Math.min(byOps ? g.opsDone : g.at, tMax)))) {
+      const gx = r(mk.x);
+      const color = mk.forced ? '#7c3aed' : '#9ca3af';
+      const what = mk.count === 1 ? `gc ${mk.first}${mk.forced ? ' (forced)' : ''} @${mk.at.toFixed(3)}s` : `gc ${mk.first}–${mk.last}: ${mk.count}${mk.forced ? ' forced' : ''} cycles`;
+      o.push(`<line x1="${gx}" x2="${gx}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-width="1" stroke-opacity="${mk.forced ? 0.55 : 0.28}" stroke-dasharray="2 3"><title>${what}</title></line>`);
       o.push(`<path d="M${gx} ${m.top} l-4 -7 h8 z" fill="${color}"/>`);
     }
     o.push('</g>');

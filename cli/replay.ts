@@ -25,7 +25,9 @@
  *   {"op":"gc"}                              heap.gc() (runtime.GC)
  *   {"op":"releaseOS"}                       heap.freeOSMemory() (debug.FreeOSMemory)
  *   {"op":"stack","goroutines":N,"depth":D}    N stacks of D bytes (heap.stackAlloc), as N
- *                                            goroutines whose stacks grew to D bytes
+ *                                            goroutines whose stacks grew to D bytes. N is
+ *                                            not limited to 60 here: that limit is the Go
+ *                                            runner's (it keeps Go's numbers deterministic)
  *   {"op":"stackRelease"}                    free every stack
  *
  * Every op may carry a "note" string. A SET freed must have been kept into by an earlier
@@ -98,9 +100,9 @@ export class ScenarioError extends Error {
   override name = 'ScenarioError';
   /** Index of the op at fault, or -1 for the scenario as a whole. */
   readonly opIndex: number;
-  /** How to fix it. */
-  readonly fix: string | undefined;
-  constructor(message: string, opIndex = -1, fix?: string) {
+  /** How to fix it (every ScenarioError has one: `goheap replay` prints it as the fix: line). */
+  readonly fix: string;
+  constructor(message: string, opIndex: number, fix: string) {
     super(message);
     this.opIndex = opIndex;
     this.fix = fix;
@@ -149,19 +151,19 @@ function describe(v: unknown): string {
  */
 export function validateScenario(x: unknown): Scenario {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) {
-    throw new ScenarioError(`a scenario must be a JSON object {"name": ..., "ops": [...]}, got ${describe(x)}`);
+    throw new ScenarioError(`a scenario must be a JSON object {"name": ..., "ops": [...]}, got ${describe(x)}`, -1, 'write {"name": "my-scenario", "ops": [...]} (see goheap replay --help)');
   }
   const sc = x as Record<string, unknown>;
   for (const k of Object.keys(sc)) {
     if (k !== 'name' && k !== 'description' && k !== 'ops') throw new ScenarioError(`unknown key "${k}" in the scenario`, -1, 'a scenario has only the keys name, description and ops');
   }
-  if (typeof sc.name !== 'string' || sc.name === '') throw new ScenarioError(`the scenario needs a "name" (a non-empty string), got ${describe(sc.name)}`);
-  if (sc.description !== undefined && typeof sc.description !== 'string') throw new ScenarioError(`"description" must be a string, got ${describe(sc.description)}`);
-  if (!Array.isArray(sc.ops)) throw new ScenarioError(`the scenario needs "ops", an array of operations, got ${describe(sc.ops)}`);
+  if (typeof sc.name !== 'string' || sc.name === '') throw new ScenarioError(`the scenario needs a "name" (a non-empty string), got ${describe(sc.name)}`, -1, 'add "name": "my-scenario"');
+  if (sc.description !== undefined && typeof sc.description !== 'string') throw new ScenarioError(`"description" must be a string, got ${describe(sc.description)}`, -1, 'make "description" a string, or remove it');
+  if (!Array.isArray(sc.ops)) throw new ScenarioError(`the scenario needs "ops", an array of operations, got ${describe(sc.ops)}`, -1, 'add "ops": [...], the list of operations (see goheap replay --help)');
   const labels = new Set<string>();
   const sets = new Set<string>();
   sc.ops.forEach((raw: unknown, i: number) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError(`op ${i}: an op must be an object like {"op": "alloc", ...}, got ${describe(raw)}`, i);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError(`op ${i}: an op must be an object like {"op": "alloc", ...}, got ${describe(raw)}`, i, 'write each op as an object, e.g. {"op": "checkpoint", "label": "start"}');
     const o = raw as Record<string, unknown>;
     const kind = o.op;
     if (typeof kind !== 'string' || !(kind in KEYS)) {
@@ -174,17 +176,17 @@ export function validateScenario(x: unknown): Scenario {
         throw new ScenarioError(`${where}: unknown key "${k}"`, i, `${kind}: ${allowed}`);
       }
     }
-    if (o.note !== undefined && typeof o.note !== 'string') throw new ScenarioError(`${where}: "note" must be a string`, i);
+    if (o.note !== undefined && typeof o.note !== 'string') throw new ScenarioError(`${where}: "note" must be a string`, i, 'make "note" a string, or remove it');
     const int = (key: string, lo: number, hi: number, dflt?: number): number => {
       const v = o[key] ?? dflt;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-        throw new ScenarioError(`${where}: "${key}" must be an integer in [${lo}, ${hi}], got ${describe(o[key])}`, i);
+        throw new ScenarioError(`${where}: "${key}" must be an integer in [${lo}, ${hi}], got ${describe(o[key])}`, i, `write "${key}": ${Math.max(lo, Math.min(hi, 16))}, an integer from ${lo} to ${hi}`);
       }
       return v;
     };
     const str = (key: string, what: string): string => {
       const v = o[key];
-      if (typeof v !== 'string' || v === '') throw new ScenarioError(`${where}: "${key}" must be a non-empty string (${what}), got ${describe(v)}`, i);
+      if (typeof v !== 'string' || v === '') throw new ScenarioError(`${where}: "${key}" must be a non-empty string (${what}), got ${describe(v)}`, i, `write "${key}": "a" (${what})`);
       return v;
     };
     switch (kind) {
@@ -197,7 +199,7 @@ export function validateScenario(x: unknown): Scenario {
       case 'alloc': {
         const size = int('size', 1, MAX_SIZE);
         int('count', 1, MAX_COUNT, 1);
-        if (o.pointers !== undefined && typeof o.pointers !== 'boolean') throw new ScenarioError(`${where}: "pointers" must be true or false, got ${describe(o.pointers)}`, i);
+        if (o.pointers !== undefined && typeof o.pointers !== 'boolean') throw new ScenarioError(`${where}: "pointers" must be true or false, got ${describe(o.pointers)}`, i, 'write "pointers": true or "pointers": false (or leave it out: false)');
         if (o.pointers === true && size % 8 !== 0) {
           throw new ScenarioError(`${where}: size ${size} with pointers:true: a Go type holding pointers is 8-byte aligned, so its size is a multiple of 8`, i, 'use a multiple of 8, or pointers:false');
         }
@@ -211,10 +213,12 @@ export function validateScenario(x: unknown): Scenario {
         break;
       }
       case 'stack':
-        int('goroutines', 1, 60);
+        // goref/replay parks at most 60 goroutines at once, to keep Go's numbers
+        // deterministic (goref/README.md); goheap has no such limit.
+        int('goroutines', 1, MAX_COUNT);
         {
           const d = int('depth', 2048, 1 << 24);
-          if ((d & (d - 1)) !== 0) throw new ScenarioError(`${where}: "depth" must be a power of two in [2048, 16777216], got ${d}`, i);
+          if ((d & (d - 1)) !== 0) throw new ScenarioError(`${where}: "depth" must be a power of two in [2048, 16777216], got ${d}`, i, `write "depth": ${2 ** Math.max(11, Math.min(24, Math.round(Math.log2(d))))}`);
         }
         break;
       case 'stackRelease':
@@ -360,14 +364,14 @@ export class ScenarioRun {
           stacks.length = 0;
           break;
         default:
-          throw new ScenarioError(`op ${i} ("${(op as { op: string }).op}"): not supported`, i);
+          throw new ScenarioError(`op ${i} ("${(op as { op: string }).op}"): not supported`, i, 'use one of the ops in goheap replay --help');
       }
     } catch (e) {
       if (e instanceof OutOfMemoryError) {
         throw new ScenarioError(`op ${i} ("${op.op}"): out of memory in a ${Math.round(this.reserve / (1 << 20))} MiB reservation: ${e.message}`, i, 'replay with a larger --reserve (at most 4g)');
       }
       if (e instanceof GoHeapError && !(e instanceof ScenarioError)) {
-        throw new ScenarioError(`op ${i} ("${op.op}"): ${e.name}: ${e.message}`, i);
+        throw new ScenarioError(`op ${i} ("${op.op}"): ${e.name}: ${e.message}`, i, 'this is a goheap bug if the scenario is valid: please report it with the scenario');
       }
       throw e;
     }

@@ -62,7 +62,7 @@ export const sampleFields = ['HeapSys', 'HeapInuse', 'HeapAlloc', 'HeapIdle', 'H
 export interface RunResult {
   workload: string;
   options: RunOptions;
-  /** Operations done (can exceed options.ops by the last batch's tail, never by more than a few). */
+  /** Operations done: options.ops exactly (a workload never exceeds its budget), unless interrupted or run by --duration. */
   opsDone: number;
   /** Wall time of the run in seconds (heap creation to the final readMemStats). */
   elapsed: number;

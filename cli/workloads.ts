@@ -19,7 +19,9 @@ import type { Heap } from '../src/index.js';
 export interface WorkloadRun {
   /**
    * Do at most `budget` operations (at least 1) at overall progress `progress` in [0, 1);
-   * return how many were done.
+   * return how many were done. Never more than `budget`: a free-and-replace pair cut by
+   * the end of the budget does its second half at the start of the next step, so a run
+   * of --ops N does exactly N operations.
    */
   step(progress: number, budget: number): number;
 }
@@ -66,16 +68,18 @@ const KiB = 1024, MiB = 1 << 20;
 function windowChurn(heap: Heap, rand: () => number, W: number, alloc: (heap: Heap, rand: () => number) => number): WorkloadRun {
   const live = new Array<number>(W).fill(0);
   let filled = 0;
+  let refill = -1; // a slot freed at the end of the last step's budget
   return {
     step(_progress, budget) {
       let ops = 0;
+      if (refill >= 0) { live[refill] = alloc(heap, rand); refill = -1; ops++; }
       while (ops < budget) {
         let k: number;
         if (filled < W) k = filled++;
         else {
           k = Math.floor(rand() * W);
           heap.free(live[k]!);
-          ops++;
+          if (++ops === budget) { refill = k; break; }
         }
         live[k] = alloc(heap, rand);
         ops++;
@@ -123,6 +127,7 @@ const mix: Workload = {
     const old: number[] = [], oldSize: number[] = [];
     let oldBytes = 0;
     let released = false;
+    let pendingFree = 0; // a young object whose free did not fit in the last step's budget
     const PEAK = 48 * MiB;
     const target = (p: number): number => {
       if (p < 0.35) return PEAK * (p / 0.35);
@@ -146,6 +151,7 @@ const mix: Workload = {
         }
         const want = target(progress);
         let ops = 0;
+        if (pendingFree !== 0) { heap.free(pendingFree); pendingFree = 0; ops++; }
         while (ops < budget) {
           if (oldBytes > want && old.length > 0) { dropOld(); ops++; continue; }
           const { size, noscan } = mixSize(rand);
@@ -155,7 +161,9 @@ const mix: Workload = {
             old.push(p); oldSize.push(size); oldBytes += size;
           } else {
             const q = young[youngPos]!;
-            if (q !== 0) { heap.free(q); ops++; }
+            if (q !== 0) {
+              if (ops < budget) { heap.free(q); ops++; } else pendingFree = q;
+            }
             young[youngPos] = p;
             youngPos = (youngPos + 1) % YOUNG;
           }
@@ -202,12 +210,16 @@ const fragment: Workload = {
     let cursor = 0;
     const c = new Array<number>(W).fill(0);
     let cFilled = 0;
-    const churnC = (): number => {
+    // A replacement cut by the end of a step's budget: its malloc is the next step's first op.
+    let refillA = -1, refillC = -1;
+    /** Free a random C object and allocate its replacement (or, with one op left, just free). */
+    const churnC = (left: number): number => {
       let k: number, ops = 0;
       if (cFilled < W) k = cFilled++;
       else {
         k = Math.floor(rand() * W);
         heap.free(c[k]!);
+        if (left === 1) { refillC = k; return 1; }
         ops++;
       }
       c[k] = heap.malloc(256);
@@ -216,6 +228,8 @@ const fragment: Workload = {
     return {
       step(progress, budget) {
         let ops = 0;
+        if (refillA >= 0) { a[refillA] = heap.malloc(64); refillA = -1; ops++; }
+        if (refillC >= 0) { c[refillC] = heap.malloc(256); refillC = -1; ops++; }
         while (ops < budget) {
           switch (stage) {
             case 0:
@@ -223,7 +237,9 @@ const fragment: Workload = {
               if (a.length < CAP_A) { a.push(heap.malloc(64)); ops++; }
               else { // full: replace a random one
                 const k = Math.floor(rand() * a.length);
-                heap.free(a[k]!); a[k] = heap.malloc(64); ops += 2;
+                heap.free(a[k]!);
+                if (++ops === budget) refillA = k;
+                else { a[k] = heap.malloc(64); ops++; }
               }
               break;
             case 1:
@@ -242,7 +258,7 @@ const fragment: Workload = {
               break;
             case 2:
               if (progress >= 0.8) { stage = 3; cursor = 0; continue; }
-              ops += churnC();
+              ops += churnC(budget - ops);
               break;
             case 3:
               if (cursor >= a.length) {
@@ -256,7 +272,7 @@ const fragment: Workload = {
               heap.free(a[cursor++]!); ops++;
               break;
             default:
-              ops += churnC();
+              ops += churnC(budget - ops);
           }
         }
         return ops;
