@@ -21,7 +21,8 @@ export {
 export { type MemStats, type MemStatsBySize, memStatsFields } from './mstats.js';
 export { type GCCycleInfo } from './runtime2.js';
 export {
-  OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, memStateNames, type BackendKind,
+  OSMemory, MEM_NONE, MEM_RESERVED, MEM_PREPARED, MEM_READY, memStateNames, type BackendKind, type BackendOptions,
+  type HeapViews,
 } from './mem.js';
 export * as sizeclasses from './sizeclasses.js';
 export {
