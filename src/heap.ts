@@ -104,6 +104,9 @@ export interface TypedArrayConstructor<T extends TypedArray> {
   readonly BYTES_PER_ELEMENT: number;
 }
 
+/** The views of {@link Heap.userViews}, and the u8 view of the buffer they cover. */
+interface UserViews { u8: Uint8Array; i8: Int8Array; i16: Int16Array; f32: Float32Array; i64: BigInt64Array; u64: BigUint64Array }
+
 /** Default reservation: 1 GiB. */
 export const defaultReserve = 1 << 30;
 
@@ -128,6 +131,8 @@ export class Heap implements MallocContext {
   private detached = false;
   /** wasm backend: the buffers views were made over (see viewAt). */
   private viewBuffers: WeakSet<ArrayBufferLike> | undefined;
+  /** The i8, i16, f32, i64 and u64 views, for the u8 view they were made with (see userViews). */
+  private uv: UserViews | undefined;
 
   private constructor(h: MHeap, pid: number) {
     this.h = h;
@@ -228,15 +233,30 @@ export class Heap implements MallocContext {
   /** 64-bit float view; index = pointer >>> 3. */
   get f64(): Float64Array { this.h.views.sync(); return this.h.views.f64; }
   /** Signed byte view; index = pointer. */
-  get i8(): Int8Array { this.h.views.sync(); return this.h.views.i8; }
+  get i8(): Int8Array { return this.userViews().i8; }
   /** Signed 16-bit view; index = pointer >>> 1. */
-  get i16(): Int16Array { this.h.views.sync(); return this.h.views.i16; }
+  get i16(): Int16Array { return this.userViews().i16; }
   /** 32-bit float view; index = pointer >>> 2. */
-  get f32(): Float32Array { this.h.views.sync(); return this.h.views.f32; }
+  get f32(): Float32Array { return this.userViews().f32; }
   /** Signed 64-bit integer view (bigint elements); index = pointer >>> 3. */
-  get i64(): BigInt64Array { this.h.views.sync(); return this.h.views.i64; }
+  get i64(): BigInt64Array { return this.userViews().i64; }
   /** Unsigned 64-bit integer view (bigint elements); index = pointer >>> 3. */
-  get u64(): BigUint64Array { this.h.views.sync(); return this.h.views.u64; }
+  get u64(): BigUint64Array { return this.userViews().u64; }
+
+  /**
+   * The views only users need (the allocator uses u8, u16, u32, i32 and f64), made on
+   * first use and again after the buffer has grown, so growing the heap costs no more.
+   */
+  private userViews(): UserViews {
+    const v = this.h.views;
+    v.sync();
+    let uv = this.uv;
+    if (uv === undefined || uv.u8 !== v.u8) {
+      const b = v.buffer, n = v.u8.length;
+      uv = this.uv = { u8: v.u8, i8: new Int8Array(b, 0, n), i16: new Int16Array(b, 0, n >>> 1), f32: new Float32Array(b, 0, n >>> 2), i64: new BigInt64Array(b, 0, n >>> 3), u64: new BigUint64Array(b, 0, n >>> 3) };
+    }
+    return uv;
+  }
   /** A DataView over the whole buffer (as long as it is now). */
   get view(): DataView { return new DataView(this.buffer, 0, this.u8.length); }
   /** The reservation in bytes. */

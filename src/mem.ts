@@ -133,16 +133,6 @@ export class HeapViews {
   i32!: Int32Array;
   /** 64-bit float view (index = byte offset >>> 3). */
   f64!: Float64Array;
-  /** Signed byte view, for users (index = byte offset). */
-  i8!: Int8Array;
-  /** Signed 16-bit view, for users (index = byte offset >>> 1). */
-  i16!: Int16Array;
-  /** 32-bit float view, for users (index = byte offset >>> 2). */
-  f32!: Float32Array;
-  /** Signed 64-bit integer view, for users (index = byte offset >>> 3). */
-  i64!: BigInt64Array;
-  /** Unsigned 64-bit integer view, for users (index = byte offset >>> 3). */
-  u64!: BigUint64Array;
   /** The buffer the views were made from. */
   buffer!: ArrayBufferLike;
   /** Length of the views in 8 KiB pages. */
@@ -160,11 +150,6 @@ export class HeapViews {
     this.u32 = new Uint32Array(buffer, 0, len >>> 2);
     this.i32 = new Int32Array(buffer, 0, len >>> 2);
     this.f64 = new Float64Array(buffer, 0, len >>> 3);
-    this.i8 = new Int8Array(buffer, 0, len);
-    this.i16 = new Int16Array(buffer, 0, len >>> 1);
-    this.f32 = new Float32Array(buffer, 0, len >>> 2);
-    this.i64 = new BigInt64Array(buffer, 0, len >>> 3);
-    this.u64 = new BigUint64Array(buffer, 0, len >>> 3);
     this.pages = Math.floor(len / pageSize);
   }
 
