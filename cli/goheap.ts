@@ -61,7 +61,11 @@ export async function main(argv: readonly string[], io: Streams = { stdout: proc
     const [first, ...rest] = argv;
     if (first === undefined) { io.stdout.write(HELP_TOP); return 0; }
     if (first === '-h' || first === '--help') { io.stdout.write(HELP_TOP); return 0; }
-    if (first === '-v' || first === '--version') { io.stdout.write(`goheap ${version()} (Go 1.19 allocator; Node ${process.versions.node})\n`); return 0; }
+    if (first === '-v' || first === '--version') {
+      const from = import.meta.url.endsWith('.ts') ? 'TypeScript sources' : 'compiled';
+      io.stdout.write(`goheap ${version()} (Go 1.19 allocator; Node ${process.versions.node}; ${from})\n`);
+      return 0;
+    }
     if (first.startsWith('-')) throw new UsageError(`goheap: unknown option '${first}' before the command`, "write the command first, e.g. 'goheap run --ops 1m'; see 'goheap --help'");
     if (!(first in HELPS)) {
       throw new UsageError(`goheap: unknown command '${first}'`, suggest(first, Object.keys(HELPS))?.replace(/\?$/, "? ('goheap --help' lists the commands)") ?? "'goheap --help' lists the commands");

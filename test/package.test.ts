@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,14 @@ test('npm pack: the tarball installs offline and works (import, examples, npx go
     const bad = files.filter((f) => mustNotShip.test(f));
     assert.deepEqual(bad, [], 'files that must not ship');
     assert.ok(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE', 'cli/bin.mjs'].includes(f)), files.join(' '));
+  });
+
+  await t.test('cli/bin.mjs runs dist/ when it is current, the sources (tsx) when one is newer', async () => {
+    const version = async (): Promise<string> => (await run(process.execPath, [join(stage, 'cli', 'bin.mjs'), '--version'], { cwd: stage })).stdout;
+    assert.match(await version(), /; compiled\)\n$/);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(stage, 'src', 'heap.ts'), later, later);
+    assert.match(await version(), /; TypeScript sources\)\n$/);
   });
 
   const proj = join(tmp, 'proj');
