@@ -145,7 +145,7 @@ function cmdReplay(argv: readonly string[], io: Streams): number {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`${cmd}: cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'check the path; the repository has examples in scenarios/' : undefined);
+    throw new CliError(`${cmd}: cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'check the path; the repository has examples in scenarios/' : `give the path of a readable scenario file (see '${cmd} --help')`);
   }
   let scenario: unknown;
   try {

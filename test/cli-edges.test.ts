@@ -145,6 +145,13 @@ test('replay: every scenario error has a fix: line', async () => {
   ];
   const dir = mkdtempSync(join(tmpdir(), 'goheap-edges-'));
   try {
+    // Not a scenario file at all: a directory, a missing file, not JSON.
+    writeFileSync(join(dir, 'not.json'), '{"name": "x", ops: []}');
+    for (const f of [dir, join(dir, 'missing.json'), join(dir, 'not.json')]) {
+      const r = await goheap(['replay', f], noEnv);
+      assert.equal(r.code, 1, f);
+      assert.match(r.stderr, /^goheap replay: .+\n {2}fix: .+\n$/, r.stderr);
+    }
     for (const [i, sc] of bad.entries()) {
       assert.throws(() => runScenario(sc, { reserve: 1 << 30 }), (e: unknown) => e instanceof ScenarioError && e.fix.length > 0, JSON.stringify(sc));
       const f = join(dir, `${i}.json`);
