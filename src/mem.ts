@@ -57,10 +57,13 @@ import {
 } from './layout.js';
 
 
-/** OS memory states of a page (one byte each in the state table). */
+/** OS memory state of a page (one byte each in the state table): unreserved and unmapped (Go: None). */
 export const MEM_NONE = 0;
+/** OS memory state Reserved: owned by the runtime, touching it faults, costs no memory (Go: sysReserve). */
 export const MEM_RESERVED = 1;
+/** OS memory state Prepared: mapped but released (no physical memory), contents undefined (Go: sysMap, sysUnused). */
 export const MEM_PREPARED = 2;
+/** OS memory state Ready: safe to use (Go: sysUsed). */
 export const MEM_READY = 3;
 /** Names of the states, indexed by state. */
 export const memStateNames = ['None', 'Reserved', 'Prepared', 'Ready'] as const;

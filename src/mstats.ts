@@ -81,13 +81,69 @@ export interface MemStatsBySize {
  * concurrent collector).
  */
 export interface MemStats {
-  Alloc: number; TotalAlloc: number; Sys: number; Lookups: number; Mallocs: number; Frees: number;
-  HeapAlloc: number; HeapSys: number; HeapIdle: number; HeapInuse: number; HeapReleased: number; HeapObjects: number;
-  StackInuse: number; StackSys: number;
-  MSpanInuse: number; MSpanSys: number; MCacheInuse: number; MCacheSys: number;
-  BuckHashSys: number; GCSys: number; OtherSys: number;
-  NextGC: number; LastGC: number; PauseTotalNs: number; PauseNs: number[]; PauseEnd: number[];
-  NumGC: number; NumForcedGC: number; GCCPUFraction: number; EnableGC: boolean; DebugGC: boolean;
+  /** Bytes of allocated heap objects (= HeapAlloc). */
+  Alloc: number;
+  /** Cumulative bytes allocated for heap objects (never decreases). */
+  TotalAlloc: number;
+  /** Total bytes of memory obtained from the OS: the sum of the *Sys fields. */
+  Sys: number;
+  /** Pointer lookups by the runtime: always 0 in goheap. */
+  Lookups: number;
+  /** Cumulative count of heap objects allocated (tiny objects included). */
+  Mallocs: number;
+  /** Cumulative count of heap objects freed, counted when their span is swept. */
+  Frees: number;
+  /** Bytes of allocated heap objects, including freed ones not yet swept. */
+  HeapAlloc: number;
+  /** Bytes of heap memory obtained from the OS (HeapInuse + HeapIdle). */
+  HeapSys: number;
+  /** Bytes in idle (unused) spans, released or not. */
+  HeapIdle: number;
+  /** Bytes in in-use spans; HeapInuse − HeapAlloc is free slots inside them. */
+  HeapInuse: number;
+  /** Bytes of idle spans returned to the OS (HeapIdle − HeapReleased could still be). */
+  HeapReleased: number;
+  /** Number of allocated heap objects (not yet swept frees included). */
+  HeapObjects: number;
+  /** Bytes in stack spans (stackAlloc). */
+  StackInuse: number;
+  /** Stack memory obtained from the OS. */
+  StackSys: number;
+  /** Bytes of allocated mspan structures. */
+  MSpanInuse: number;
+  /** Memory obtained from the OS for mspan structures. */
+  MSpanSys: number;
+  /** Bytes of allocated mcache structures. */
+  MCacheInuse: number;
+  /** Memory obtained from the OS for mcache structures. */
+  MCacheSys: number;
+  /** Profiling bucket hash tables: always 0 (no profiler). */
+  BuckHashSys: number;
+  /** Garbage collection metadata (heap bitmaps, page summaries). */
+  GCSys: number;
+  /** Miscellaneous off-heap runtime allocations. */
+  OtherSys: number;
+  /** Heap goal of the next GC cycle: a cycle starts when HeapAlloc reaches it (0 with GOGC off). */
+  NextGC: number;
+  /** When the last GC cycle finished, in nanoseconds since the Unix epoch (0: never). */
+  LastGC: number;
+  /** Cumulative nanoseconds spent in GC cycles. */
+  PauseTotalNs: number;
+  /** Durations of recent GC cycles in ns: a ring of 256, the latest at (NumGC + 255) % 256. */
+  PauseNs: number[];
+  /** End times of recent GC cycles (ns since the epoch), a ring of 256 like PauseNs. */
+  PauseEnd: number[];
+  /** Completed GC cycles. */
+  NumGC: number;
+  /** GC cycles forced by gc() or freeOSMemory(). */
+  NumForcedGC: number;
+  /** Share of CPU time used by the GC: always 0 (no concurrent collector). */
+  GCCPUFraction: number;
+  /** True unless GOGC is off. */
+  EnableGC: boolean;
+  /** Unused: always false. */
+  DebugGC: boolean;
+  /** Per size class allocation counts, classes 0..60 as in Go (61 entries). */
   BySize: MemStatsBySize[];
 }
 

@@ -1,8 +1,9 @@
 // Issue 13: the API reference. `npm run docs` builds it with TypeDoc from the TSDoc of
 // the public entry points (src/index.ts, src/node.ts) into docs/api (not committed: it is
 // generated on demand). This builds it into a temporary directory with every warning an
-// error (a broken {@link}, a public type that is referenced but not exported), and checks
-// that the pages are there.
+// error (a broken {@link}, a public type that is referenced but not exported, an exported
+// class, interface, function, method, accessor, variable or type without TSDoc: see
+// typedoc.json), and checks that the pages are there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
