@@ -2,7 +2,7 @@
 // The `goheap` executable (package.json "bin"). It runs the compiled CLI,
 // dist/cli/goheap.js (built by `npm run build`, which `npm install` and `npm pack` run
 // through the "prepare" script; an installed package ships it). Only inside a checkout
-// whose dist/ is missing or older than a source file in src/ or cli/ does it run the
+// whose dist/ is missing or older than a source file in src/, cli/ or vis/ does it run the
 // TypeScript sources, through tsx (a devDependency), so an edit shows at once.
 // See cli/goheap.ts for the command itself.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -14,10 +14,10 @@ const root = join(here, '..');
 const built = join(root, 'dist', 'cli', 'goheap.js');
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 
-/** Newest modification time (ms) of the .ts files in src/ and cli/, or 0 outside a checkout. */
+/** Newest modification time (ms) of the .ts files in src/, cli/ and vis/, or 0 outside a checkout. */
 function newestSource() {
   let newest = 0;
-  for (const dir of ['src', 'cli']) {
+  for (const dir of ['src', 'cli', 'vis']) {
     let names;
     try { names = readdirSync(join(root, dir)); } catch { continue; }
     for (const n of names) if (n.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, dir, n)).mtimeMs);

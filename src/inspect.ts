@@ -107,7 +107,7 @@ export interface PSnapshot {
   tinyAllocs: number;
 }
 
-/** What {@link inspectHeap} (heap.inspect()) returns. */
+/** What {@link Heap.inspect} (inspectHeap) returns. */
 export interface HeapSnapshot {
   /** Date.now() when taken. */
   time: number;

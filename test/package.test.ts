@@ -20,7 +20,10 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
 /** What package.json's "files" must let through, and what it must keep out. */
-const mustShip = ['package.json', 'README.md', 'LICENSE', 'cli/bin.mjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/cli/goheap.js', 'dist/cli/run-worker.js'];
+const mustShip = [
+  'package.json', 'README.md', 'LICENSE', 'cli/bin.mjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js',
+  'dist/src/node.d.ts', 'dist/cli/goheap.js', 'dist/cli/run-worker.js', 'dist/vis/server.js', 'dist/vis/page/index.html', 'dist/vis/page/app.js',
+];
 const mustNotShip = /^(test|goref|bench|scenarios|docs|examples|\.ci|node_modules|src|dist\/test|dist\/bench)\/|(?<!\.d)\.ts$|\.map$|fixtures/;
 
 test('npm pack: the tarball installs offline and works (import, examples, npx goheap)', { timeout: 240_000 }, async (t) => {
@@ -30,10 +33,11 @@ test('npm pack: the tarball installs offline and works (import, examples, npx go
   // (other test files run the CLI from it at the same time).
   const stage = join(tmp, 'stage');
   mkdirSync(stage);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'src', 'cli']) cpSync(join(root, f), join(stage, f), { recursive: true });
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'src', 'cli', 'vis']) cpSync(join(root, f), join(stage, f), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
   const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', tmp], { cwd: stage, maxBuffer: 1 << 24 });
-  const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[]; entryCount: number }];
+  // The build (the prepare script) prints too: the JSON is the last thing, from a line "[".
+  const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as [{ filename: string; files: { path: string }[]; entryCount: number }];
   const files = packed.files.map((f) => f.path).sort();
 
   await t.test('file list: dist, README, LICENSE, the CLI launcher; no tests, Go fixtures, CI', () => {
@@ -59,15 +63,19 @@ test('npm pack: the tarball installs offline and works (import, examples, npx go
   await t.test('import goheap and goheap/node (with their types)', async () => {
     const code = `
       import { Heap, NoFreePError, InvalidPointerError } from 'goheap';
-      import { spawnHeapWorker, attachFromWorkerData } from 'goheap/node';
+      import { spawnHeapWorker, attachFromWorkerData, serveVisualiser } from 'goheap/node';
       const heap = Heap.create({ reserve: 1 << 26 });
       const a = heap.mallocAs(Float64Array, 4);
       a[3] = 1.5;
       heap.free(a);
       heap.check();
-      console.log(JSON.stringify([typeof spawnHeapWorker, typeof attachFromWorkerData, NoFreePError.name, new InvalidPointerError('x') instanceof Error, heap.readMemStats().Mallocs]));`;
+      // The visualiser's page ships built (dist/vis/page): no esbuild needed.
+      const vis = await serveVisualiser(heap, { port: 0 });
+      const page = await (await fetch(vis.url)).text();
+      await vis.close();
+      console.log(JSON.stringify([typeof spawnHeapWorker, typeof attachFromWorkerData, NoFreePError.name, new InvalidPointerError('x') instanceof Error, heap.readMemStats().Mallocs, page.includes('<html')]));`;
     const { stdout: out } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: proj });
-    assert.deepEqual(JSON.parse(out), ['function', 'function', 'NoFreePError', true, 1]);
+    assert.deepEqual(JSON.parse(out), ['function', 'function', 'NoFreePError', true, 1, true]);
     const pkg = join(proj, 'node_modules', 'goheap');
     const shipped = readdirSync(join(pkg, 'dist', 'src'));
     assert.ok(shipped.includes('heap.d.ts') && shipped.includes('index.d.ts'));
@@ -93,7 +101,7 @@ test('npm pack: the tarball installs offline and works (import, examples, npx go
   });
 
   await t.test('the README examples run against the installed package', async () => {
-    for (const f of readdirSync(join(root, 'examples'))) cpSync(join(root, 'examples', f), join(proj, f));
+    for (const f of readdirSync(join(root, 'examples')).filter((n) => n.endsWith('.mjs'))) cpSync(join(root, 'examples', f), join(proj, f));
     const { stdout: out } = await run(process.execPath, ['use-it.mjs'], { cwd: proj });
     assert.equal(out, 'HeapAlloc 112 HeapInuse 8192\n');
     const { stdout: w } = await run(process.execPath, ['workers.mjs'], { cwd: proj });

@@ -22,13 +22,13 @@ function codeBlocks(md: string): [string, string][] {
   return out;
 }
 
-test('README code examples are the files in examples/, verbatim, and every example is shown', () => {
+test('README code examples are the files examples/*.mjs, verbatim, and every one is shown', () => {
   const shown = new Map<string, string>();
   for (const [, body] of codeBlocks(readme)) {
     const m = /^\/\/ (examples\/[\w.-]+)/.exec(body);
     if (m !== null) shown.set(m[1]!, body);
   }
-  const files = readdirSync(join(root, 'examples')).map((f) => `examples/${f}`).sort();
+  const files = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.mjs')).map((f) => `examples/${f}`).sort();
   assert.deepEqual([...shown.keys()].sort(), files);
   for (const [f, body] of shown) assert.equal(body, readFileSync(join(root, f), 'utf8'), `${f} differs from its README block`);
 });

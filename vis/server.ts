@@ -25,7 +25,7 @@ import { InvalidArgumentError } from '../src/errors.js';
 import type { Heap } from '../src/heap.js';
 import { bundleVisualiser, contentType, type PageAssets } from './build.js';
 
-/** Options of {@link serveVisualiser} and {@link serveStandalone}. */
+/** Options of {@link serveVisualiser} and of `goheap serve` (serveStandalone). */
 export interface VisualiserOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. Default 0. */
   port?: number;
