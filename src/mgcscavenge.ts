@@ -38,8 +38,9 @@
  * background scavenger finds the heap idle (nothing allocated and no cycle since its
  * previous round) with at least 64 KiB freed and not yet swept, and GOGC or a memory
  * limit is on, it runs a GC cycle (counted in NumGC, not in NumForcedGC) so that
- * the heap goal falls and the freed pages can be released, with its time counted in the
- * 1 % budget. Create the heap with `scavenger: false` for no background work at all.
+ * the heap goal falls and the freed pages can be released. Idle cycles are not charged to the scavenger's 1 % (Go's GC and sysmon's forced cycle are
+ * not either); one runs at most once per round, and only after new frees. Create the heap
+ * with `scavenger: false` for no background work at all.
  *
  * Scavenging on allocation (Go 1.19 mheap.allocSpan): a span that takes released pages
  * or grows the heap first releases enough free pages to keep mappedReady under the
@@ -470,7 +471,6 @@ export class BackgroundScavenger {
     views.sync();
     if (!backgroundScavengerOn(h)) return scavengerPollMs;
     if (!tryLock(views.i32, scavLockOff(h), h.lockToken)) return scavengerPollMs;
-    const t0 = now(), c0 = cpuMs();
     let released = 0, worked = 0, cycled = false;
     try {
       const f64 = views.f64, st = h.stats;
@@ -485,10 +485,12 @@ export class BackgroundScavenger {
         cycled = true;
         this.lastActivity = sumP(h, ST_HEAP_LIVE) + f64[st + ST_NUM_GC];
       }
-      // The idle cycle's time counts in the budget, not in this loop's 1 ms.
-      const t1 = now(), c1 = cpuMs();
-      while (this.ready && workTime(t1, c1) < minScavWorkTimeMs) {
+      // Go: worked sums the time of each scavenge call (the idle cycle is not scavenging
+      // work: Go's GC has its own budget, and sysmon's forced cycle is not charged to the
+      // scavenger either).
+      while (this.ready && worked < minScavWorkTimeMs) {
         if (scavengerShouldStop(h)) break;
+        const ts = now();
         lock(h.views.i32, h.lockOff, h.lockToken);
         h.views.sync();
         let r: number;
@@ -497,11 +499,11 @@ export class BackgroundScavenger {
         } finally {
           unlock(h.views.i32, h.lockOff);
         }
+        worked += now() - ts;
         released += r;
         if (r < scavengeQuantum) break;
       }
       if (released === 0) this.ready = false;
-      worked = workTime(t0, c0);
       if (released > 0) {
         h.views.f64[st + ST_SCAV_RELEASED] += released;
         h.views.f64[st + ST_SCAV_RELEASED_BG] += released;
@@ -511,29 +513,13 @@ export class BackgroundScavenger {
     }
     this.lastWorkedMs = worked;
     if (released === 0 && !cycled) return scavengerPollMs;
-    return Math.max(worked, minScavWorkTimeMs) * (100 / scavengePercent - 1);
+    // JS difference: the sleep is at most the poll interval. A round's wall time includes
+    // any time the OS or V8 kept the thread from running (Go's scavenger has a thread of
+    // its own); a round does about 1 ms of work, so a 1 s sleep still keeps it under 1 %.
+    return Math.min(scavengerPollMs, Math.max(worked, minScavWorkTimeMs) * (100 / scavengePercent - 1));
   }
 }
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-/** CPU time of the process in ms (Node's process.cpuUsage), or wall time where there is none. */
-function cpuMs(): number {
-  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
-  if (p === undefined || typeof p.cpuUsage !== 'function') return now();
-  const u = p.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/**
- * The work time since (t, c), ms: the smaller of the wall time and the process's CPU time
- * since then. JS difference: Go measures its scavenger with nanotime on a thread of its
- * own; a JS thread that the OS deschedules mid-round would count the wait as work and
- * sleep 99 times as long, so the CPU time bounds it (and the wall time bounds the CPU time
- * of other threads of the process, which process.cpuUsage also counts).
- */
-function workTime(t: number, c: number): number {
-  return Math.min(now() - t, cpuMs() - c);
 }

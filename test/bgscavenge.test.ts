@@ -74,7 +74,7 @@ test('pacing: rounds release 64 KiB quanta for at least 1 ms, sleep 99x the work
       break;
     }
     rounds++;
-    assert.equal(delay, Math.max(worked, 1) * 99);
+    assert.equal(delay, Math.min(scavengerPollMs, Math.max(worked, 1) * 99));
     assert.ok(worked >= 1 || now <= goal, `a round that did not reach the goal worked ${worked} ms`);
     assert.equal((last - now) % scavengeQuantum === 0 || now <= goal, true, `released ${last - now} bytes`);
     last = now;
@@ -110,7 +110,10 @@ test('memory limit: the background scavenger brings total memory under 95 % of t
   const mem = heap.h.mem;
   assert.ok(mem.mappedReady > 60 * MiB);
   let rounds = 0;
-  while (heap.scavenger!.runRound() !== scavengerPollMs) rounds++;
+  for (let before = -1; mem.mappedReady !== before; rounds++) {
+    before = mem.mappedReady;
+    heap.scavenger!.runRound();
+  }
   t.diagnostic(`mode ${heap.releaseMode}: ${rounds} rounds, total memory ${(mem.mappedReady / MiB).toFixed(1)} MiB`);
   assert.ok(mem.mappedReady <= 0.95 * 24 * MiB, `mappedReady ${mem.mappedReady}`);
   assert.ok(mem.mappedReady > 0.95 * 24 * MiB - 2 * scavengeQuantum, 'it stops at the goal');
