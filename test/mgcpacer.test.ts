@@ -102,8 +102,9 @@ test('the limit is soft: a live heap larger than the limit still runs, GC taking
   const ms = heap.readMemStats();
   assert.ok(ms.Sys - ms.HeapReleased > 8 * MiB, 'the live heap alone is over the limit');
   assert.ok(ms.NumGC > 0);
-  // No room under the limit: the goal is the live heap (12 MiB), never below it.
-  assert.equal(ms.NextGC, 12 * MiB);
+  // No room under the limit: the goal is the live heap at the last cycle (at most the
+  // 12 MiB live; less if the limiter held cycles off since one during the fill).
+  assert.ok(ms.NextGC > 0 && ms.NextGC <= 12 * MiB, `NextGC ${ms.NextGC}`);
   heap.check();
 });
 
