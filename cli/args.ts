@@ -128,6 +128,15 @@ export function parseBytes(cmd: string, opt: string, text: string): number {
   return bytes;
 }
 
+/**
+ * A memory limit: a byte count as for --reserve (Go's GOMEMLIMIT spellings 64MiB, 1GiB
+ * included), or 'off' (no limit: Infinity).
+ */
+export function parseMemLimit(cmd: string, opt: string, text: string): number {
+  if (text.trim().toLowerCase() === 'off') return Infinity;
+  return parseBytes(cmd, opt, text);
+}
+
 /** A positive integer (underscores and commas allowed as digit separators: 1_000_000). */
 export function parseCount(cmd: string, opt: string, text: string, min = 1): number {
   const clean = text.replace(/[_,]/g, '');

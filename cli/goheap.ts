@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { GoHeapError, InvalidArgumentError, OutOfMemoryError } from '../src/index.js';
 import { sizeClassTableText } from './sizeclasses-table.js';
 import { HELPS, HELP_TOP } from './help.js';
-import { CliError, UsageError, gctraceEnabled, parseArgs, parseBytes, parseCount, parseGOGC, parseSeconds, parseSeed, suggest } from './args.js';
+import { CliError, UsageError, gctraceEnabled, parseArgs, parseBytes, parseCount, parseGOGC, parseMemLimit, parseSeconds, parseSeed, suggest } from './args.js';
+import { formatScavTrace } from '../src/index.js';
 import { group, human, shortCount } from './format.js';
 import { plotSVG } from './plot.js';
 import { runScenario, ScenarioError } from './replay.js';
@@ -212,6 +213,7 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     seed: { type: 'string' },
     reserve: { type: 'string' },
     gogc: { type: 'string' },
+    memlimit: { type: 'string' },
     workers: { type: 'string' },
     json: { type: 'boolean' },
     plot: { type: 'string' },
@@ -239,6 +241,11 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
   const envGOGC = process.env.GOGC;
   if (envGOGC !== undefined && envGOGC !== '' && o.gogc === undefined) gogc = parseGOGC(cmd, 'GOGC', envGOGC);
   if (o.gogc !== undefined) gogc = parseGOGC(cmd, '--gogc', o.gogc as string);
+  let memlimit = Infinity;
+  const envLimit = process.env.GOMEMLIMIT;
+  if (envLimit !== undefined && envLimit !== '') memlimit = parseMemLimit(cmd, 'GOMEMLIMIT (environment)', envLimit);
+  if (o.memlimit !== undefined) memlimit = parseMemLimit(cmd, '--memlimit', o.memlimit as string);
+  const scavtrace = /(^|,)scavtrace=[1-9]/.test(process.env.GODEBUG ?? '');
   const opts: RunOptions = {
     workload: name,
     ops: o.ops !== undefined ? parseCount(cmd, '--ops', o.ops as string) : w.defaultOps,
@@ -246,6 +253,7 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     seed: o.seed !== undefined ? parseSeed(cmd, '--seed', o.seed as string) : 1,
     reserve: o.reserve !== undefined ? checkReserve(cmd, parseBytes(cmd, '--reserve', o.reserve as string)) : 1 << 30,
     gogc,
+    memlimit,
     workers,
   };
   if (workers !== undefined && opts.duration === undefined && opts.ops < workers) {
@@ -280,6 +288,11 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
       onGC: humanOut && !quiet && gctrace ? (ev, t) => {
         bar?.clear();
         io.stdout.write(gctraceLine(ev, t.pauseTotalNs, t.elapsed, workers ?? 1) + '\n');
+        bar?.redraw();
+      } : undefined,
+      onScavenge: humanOut && !quiet && scavtrace ? (t) => {
+        bar?.clear();
+        io.stdout.write(formatScavTrace(t) + '\n');
         bar?.redraw();
       } : undefined,
       onProgress: bar !== null ? (p) => bar.update(p) : undefined,
@@ -320,7 +333,9 @@ async function cmdRun(argv: readonly string[], io: Streams): Promise<number> {
     const report = memStatsReport(result.memstats, {
       heading: `goheap run ${result.workload}: ${group(result.opsDone)} operation${result.opsDone === 1 ? '' : 's'}${on} in ${result.elapsed.toFixed(2)} s ` +
         `(${shortCount(Math.round(rate))} ops/s), ${seeds}, GOGC=${opts.gogc < 0 ? 'off' : opts.gogc}, ` +
-        `reserve ${human(opts.reserve)}${result.interrupted ? ' — INTERRUPTED' : ''}`,
+        `${opts.memlimit !== undefined && opts.memlimit !== Infinity ? `GOMEMLIMIT=${human(opts.memlimit)}, ` : ''}reserve ${human(opts.reserve)}${result.interrupted ? ' — INTERRUPTED' : ''}`,
+      rss: result.rss,
+      releaseMode: result.releaseMode,
     });
     if (result.workers === undefined) io.stdout.write(report);
     else {
@@ -362,7 +377,9 @@ function workersTable(r: RunResult): string {
 function runJSON(r: RunResult, plot: string | undefined): unknown {
   return {
     workload: r.workload,
-    options: { ops: r.options.duration === undefined ? r.options.ops : null, duration: r.options.duration ?? null, seed: r.options.seed, reserve: r.options.reserve, gogc: r.options.gogc < 0 ? 'off' : r.options.gogc, workers: r.workers?.length ?? 1 },
+    options: { ops: r.options.duration === undefined ? r.options.ops : null, duration: r.options.duration ?? null, seed: r.options.seed, reserve: r.options.reserve, gogc: r.options.gogc < 0 ? 'off' : r.options.gogc, memlimit: (r.options.memlimit ?? Infinity) === Infinity ? 'off' : r.options.memlimit, workers: r.workers?.length ?? 1 },
+    rss: r.rss,
+    releaseMode: r.releaseMode,
     opsDone: r.opsDone,
     elapsedSec: r.elapsed,
     opsPerSec: opsPerSec(r.opsDone, r.elapsed),

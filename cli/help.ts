@@ -58,6 +58,9 @@ Options:
   --reserve BYTES    address space to reserve for the heap (default 1g; 256m, 2g, at most 4g)
   --gogc N|off       GOGC: start a cycle when the heap has grown N% over the live heap
                      (default: $GOGC if set, else 100); off = only the workload's gc() calls
+  --memlimit BYTES|off  the memory limit (like GOMEMLIMIT; default: $GOMEMLIMIT if set,
+                     else off): GC cycles and the scavenger keep Sys - HeapReleased under
+                     it, also with --gogc off (64m, 1g, Go's 64MiB)
   --workers N        run the workload on N worker threads (1..${MAX_WORKERS}) sharing one heap, each
                      with its own instance of the workload and seed S + its index (w0 gets
                      S); --ops is the total, split between them (--duration: each runs
@@ -68,9 +71,9 @@ Options:
   --json             print one JSON document on stdout (options, gc cycles, samples,
                      final MemStats, per-worker counts) instead of the human output; no
                      progress bar
-  --plot FILE.svg    write an SVG chart of HeapSys, HeapInuse, HeapAlloc, HeapIdle and
-                     HeapReleased over the run (x axis: operations, or seconds with
-                     --duration)
+  --plot FILE.svg    write an SVG chart of HeapSys, HeapInuse, HeapAlloc, HeapIdle,
+                     HeapReleased and the process's RSS over the run (x axis: operations,
+                     or seconds with --duration)
   --quiet            no progress bar and no gctrace lines: print only the report
                      (GODEBUG=gctrace=0 in the environment turns off the gctrace lines only)
   --serve            show the run's heap in the visualiser (see goheap serve --help): the URL
@@ -86,6 +89,13 @@ gctrace line:
   part; "(forced)" for cycles the workload asked for (gc(), freeOSMemory()); with
   --workers, "(w1)": the worker that ran the cycle, and the share is of N × the wall time.
   (Go writes these lines to stderr; goheap writes them to stdout, with the report.)
+
+scavtrace line (GODEBUG=scavtrace=1, without --workers), after each gctrace line and
+for freeOSMemory:
+  scav 1024 KiB work, 30720 KiB total, 85% util (forced)
+  bytes the background scavenger released since the last line (freeOSMemory's release
+  when "(forced)"); HeapReleased; HeapInuse as a share of retained memory (HeapInuse +
+  HeapIdle - HeapReleased). Go 1.19's format.
 
 Examples:
   goheap run

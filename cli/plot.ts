@@ -29,21 +29,23 @@ const COLORS: Record<(typeof sampleFields)[number], string> = {
   HeapAlloc: '#dc2626',
   HeapIdle: '#f59e0b',
   HeapReleased: '#16a34a',
+  RSS: '#0891b2',
 };
-const DASH: Partial<Record<(typeof sampleFields)[number], string>> = { HeapSys: '7 4' };
+const DASH: Partial<Record<(typeof sampleFields)[number], string>> = { HeapSys: '7 4', RSS: '2 3' };
 /**
  * Line widths: HeapInuse and HeapIdle are drawn wide and light, under the thin HeapAlloc
  * and HeapReleased lines they often coincide with (full spans; idle memory all released),
  * so both stay visible.
  */
-const WIDTH: Record<(typeof sampleFields)[number], number> = { HeapSys: 2, HeapInuse: 5, HeapAlloc: 1.8, HeapIdle: 5, HeapReleased: 1.8 };
-const OPACITY: Record<(typeof sampleFields)[number], number> = { HeapSys: 1, HeapInuse: 0.55, HeapAlloc: 1, HeapIdle: 0.6, HeapReleased: 1 };
+const WIDTH: Record<(typeof sampleFields)[number], number> = { HeapSys: 2, HeapInuse: 5, HeapAlloc: 1.8, HeapIdle: 5, HeapReleased: 1.8, RSS: 1.8 };
+const OPACITY: Record<(typeof sampleFields)[number], number> = { HeapSys: 1, HeapInuse: 0.55, HeapAlloc: 1, HeapIdle: 0.6, HeapReleased: 1, RSS: 1 };
 const DOCS: Record<(typeof sampleFields)[number], string> = {
   HeapSys: 'heap memory obtained from the OS',
   HeapInuse: 'bytes in in-use spans',
   HeapAlloc: 'bytes of allocated objects',
   HeapIdle: 'bytes in idle spans',
   HeapReleased: 'idle bytes returned to the OS',
+  RSS: "the whole process's resident memory (Node, V8 and the heap's buffer)",
 };
 
 function esc(s: string): string {

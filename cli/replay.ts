@@ -29,6 +29,18 @@
  *                                            not limited to 60 here: that limit is the Go
  *                                            runner's (it keeps Go's numbers deterministic)
  *   {"op":"stackRelease"}                    free every stack
+ *   {"op":"memoryLimit","bytes":B}           heap.setMemoryLimit(B) (debug.SetMemoryLimit);
+ *                                            no bytes, or -1: no limit
+ *   {"op":"wait","ms":T}                     let the background scavenger run for T ms
+ *                                            (Go: time.Sleep). Replayed synchronously on a
+ *                                            simulated clock: rounds of the scavenger run one
+ *                                            after the other, each advancing the clock by its
+ *                                            work time plus the sleep it asks for (99 × the
+ *                                            work, or the 1 s poll when it has nothing to do).
+ *                                            How much a round releases depends on the machine
+ *                                            (1 ms of work), as in Go. goheap's scavenger runs
+ *                                            an idle GC cycle when frees are pending (Go does
+ *                                            not): run a gc op before waiting to compare.
  *
  * Every op may carry a "note" string. A SET freed must have been kept into by an earlier
  * alloc. Unknown keys are errors (the Go runner rejects unknown fields too).
@@ -57,7 +69,9 @@ export type ScenarioOp =
   | { op: 'gc'; note?: string }
   | { op: 'releaseOS'; note?: string }
   | { op: 'stack'; goroutines: number; depth: number; note?: string }
-  | { op: 'stackRelease'; note?: string };
+  | { op: 'stackRelease'; note?: string }
+  | { op: 'memoryLimit'; bytes?: number; note?: string }
+  | { op: 'wait'; ms: number; note?: string };
 
 /** An allocation scenario. */
 export interface Scenario {
@@ -136,6 +150,8 @@ const KEYS: Record<string, readonly string[]> = {
   releaseOS: [],
   stack: ['goroutines', 'depth'],
   stackRelease: [],
+  memoryLimit: ['bytes'],
+  wait: ['ms'],
 };
 
 function describe(v: unknown): string {
@@ -223,6 +239,12 @@ export function validateScenario(x: unknown): Scenario {
         break;
       case 'stackRelease':
         break;
+      case 'memoryLimit':
+        if (o.bytes !== undefined) int('bytes', -1, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'wait':
+        int('ms', 1, 600000);
+        break;
       default:
     }
   });
@@ -237,6 +259,15 @@ function replayMemStats(ms: MemStats): ReplayMemStats {
     out[f] = f === 'BySize' ? ms.BySize.map((e: MemStatsBySize) => ({ Size: e.Size, Mallocs: e.Mallocs, Frees: e.Frees })) : ms[f];
   }
   return out as ReplayMemStats;
+}
+
+/**
+ * After gc / releaseOS: the round of the background scavenger that the cycle woke, as it
+ * would run at once in a real program (the Go runner's settle() yields so that Go's runs
+ * too). With no goal to meet it releases nothing and parks.
+ */
+function settle(heap: Heap): void {
+  heap.scavenger?.runRound();
 }
 
 /** Deltas between consecutive checkpoints. */
@@ -352,9 +383,11 @@ export class ScenarioRun {
         }
         case 'gc':
           heap.gc();
+          settle(heap);
           break;
         case 'releaseOS':
           heap.freeOSMemory();
+          settle(heap);
           break;
         case 'stack':
           for (let g = 0; g < op.goroutines; g++) stacks.push([heap.stackAlloc(op.depth), op.depth]);
@@ -362,6 +395,12 @@ export class ScenarioRun {
         case 'stackRelease':
           for (const [p, n] of stacks) heap.stackFree(p, n);
           stacks.length = 0;
+          break;
+        case 'memoryLimit':
+          heap.setMemoryLimit(op.bytes === undefined || op.bytes < 0 ? Infinity : op.bytes);
+          break;
+        case 'wait':
+          for (let t = 0; t < op.ms && heap.scavenger !== null;) t += heap.scavenger.runRound() + heap.scavenger.lastWorkedMs;
           break;
         default:
           throw new ScenarioError(`op ${i} ("${(op as { op: string }).op}"): not supported`, i, 'use one of the ops in goheap replay --help');

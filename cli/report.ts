@@ -143,6 +143,10 @@ function valueText(ms: MemStats, row: Row): string {
 export interface ReportOptions {
   /** First line (what was run). */
   heading: string;
+  /** The process's RSS at the end (bytes), shown after the heap statistics. */
+  rss?: number;
+  /** How the heap released memory (heap.releaseMode), shown with the RSS. */
+  releaseMode?: string;
 }
 
 /**
@@ -163,6 +167,11 @@ export function memStatsReport(ms: MemStats, opts: ReportOptions): string {
       out.push(`  ${''.padEnd(13)} ${'-'.repeat(valueWidth)}`);
       out.push(`  ${'unused slots'.padEnd(13)} ${humanExact(ms.HeapInuse - ms.HeapAlloc).padEnd(valueWidth)}  HeapInuse - HeapAlloc: free slots inside in-use spans`);
       out.push(`  ${'free pages'.padEnd(13)} ${humanExact(ms.HeapIdle - ms.HeapReleased).padEnd(valueWidth)}  HeapIdle - HeapReleased: kept for reuse, could go back to the OS`);
+      out.push(`  ${'total memory'.padEnd(13)} ${humanExact(ms.Sys - ms.HeapReleased).padEnd(valueWidth)}  Sys - HeapReleased: what the memory limit counts`);
+      if (opts.rss !== undefined) {
+        const how = opts.releaseMode === 'madvise' ? 'released pages leave it (madvise)' : opts.releaseMode === 'shrink' ? 'the buffer shrinks when its top is released' : 'released pages stay resident: release is bookkeeping only';
+        out.push(`  ${'RSS'.padEnd(13)} ${humanExact(opts.rss).padEnd(valueWidth)}  the whole process's resident memory (Node, V8 and the buffer); release mode ${opts.releaseMode}: ${how}`);
+      }
     }
     out.push('');
   }

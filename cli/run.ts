@@ -15,6 +15,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Heap, InvalidArgumentError, GoHeapError, InvalidSizeError, InvalidPointerError, DoubleFreeError, OutOfMemoryError, IllegalTransitionError, HeapCorruptionError, type GCCycleInfo, type MemStats } from '../src/index.js';
 import { spawnHeapWorker } from '../src/node.js';
+import type { ScavTraceInfo } from '../src/mgcscavenge.js';
 import { mulberry32, workloads } from './workloads.js';
 
 /** Options of {@link runWorkload}. */
@@ -29,6 +30,8 @@ export interface RunOptions {
   reserve: number;
   /** GOGC (-1 = off). */
   gogc: number;
+  /** The memory limit in bytes (--memlimit, GOMEMLIMIT); Infinity or undefined = none. */
+  memlimit?: number;
   /**
    * Worker threads to run the workload on ({@link runWorkers}); undefined: the calling
    * thread runs it ({@link runWorkload}).
@@ -53,10 +56,12 @@ export interface Sample {
   ops: number;
   HeapAlloc: number; HeapInuse: number; HeapIdle: number; HeapReleased: number; HeapSys: number;
   NumGC: number;
+  /** The process's resident set size (process.memoryUsage.rss()): what the OS really holds. */
+  RSS: number;
 }
 
 /** The plotted fields, in legend order. */
-export const sampleFields = ['HeapSys', 'HeapInuse', 'HeapAlloc', 'HeapIdle', 'HeapReleased'] as const;
+export const sampleFields = ['HeapSys', 'HeapInuse', 'HeapAlloc', 'HeapIdle', 'HeapReleased', 'RSS'] as const;
 
 /** What {@link runWorkload} returns. */
 export interface RunResult {
@@ -71,6 +76,9 @@ export interface RunResult {
   gcs: GCEvent[];
   samples: Sample[];
   memstats: MemStats;
+  /** The process's RSS at the end, and how the heap released memory (heap.releaseMode). */
+  rss: number;
+  releaseMode: string;
   /** With --workers: what each worker did, by worker id. */
   workers?: WorkerResult[];
 }
@@ -93,6 +101,8 @@ export interface WorkerResult {
 export interface RunHooks {
   /** After each GC cycle (automatic or forced). */
   onGC?(ev: GCEvent, result: { elapsed: number; pauseTotalNs: number }): void;
+  /** A scavtrace line (after each GC cycle, and for freeOSMemory); single-thread runs only. */
+  onScavenge?(t: ScavTraceInfo): void;
   /** About every 100 ms while running. */
   onProgress?(p: { fraction: number; opsDone: number; elapsed: number; heapAlloc: number; numGC: number }): void;
   /** Polled between batches; return true to stop the run early. */
@@ -124,11 +134,12 @@ export async function runWorkload(opts: RunOptions, hooks: RunHooks = {}): Promi
   if (w === undefined) throw new Error(`unknown workload ${opts.workload}`);
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc });
+  const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc, memoryLimit: opts.memlimit });
   await hooks.onHeap?.(heap);
   const gcs: GCEvent[] = [];
   const samples: Sample[] = [];
   let opsDone = 0, pauseTotalNs = 0, gcSince = false;
+  if (hooks.onScavenge !== undefined) heap.onScavenge = hooks.onScavenge;
 
   heap.onGC = (info) => {
     pauseTotalNs += info.pauseNs;
@@ -142,7 +153,7 @@ export async function runWorkload(opts: RunOptions, hooks: RunHooks = {}): Promi
     samples.push({
       t: elapsed(), ops: opsDone,
       HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, HeapIdle: ms.HeapIdle,
-      HeapReleased: ms.HeapReleased, HeapSys: ms.HeapSys, NumGC: ms.NumGC,
+      HeapReleased: ms.HeapReleased, HeapSys: ms.HeapSys, NumGC: ms.NumGC, RSS: process.memoryUsage.rss(),
     });
     return ms;
   };
@@ -193,7 +204,7 @@ export async function runWorkload(opts: RunOptions, hooks: RunHooks = {}): Promi
   const memstats = sample();
   const end = elapsed();
   heap.check();
-  return { workload: w.name, options: opts, opsDone, elapsed: end, interrupted, gcs, samples, memstats };
+  return { workload: w.name, options: opts, opsDone, elapsed: end, interrupted, gcs, samples, memstats, rss: process.memoryUsage.rss(), releaseMode: heap.releaseMode };
 }
 
 // ----- --workers N ----------------------------------------------------------------------
@@ -282,7 +293,7 @@ export async function runWorkers(opts: RunOptions, hooks: RunHooks = {}): Promis
   if (w === undefined) throw new Error(`unknown workload ${opts.workload}`);
   const n = opts.workers ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`workers must be an integer in 1..${MAX_WORKERS}, got ${n}`);
-  const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc });
+  const heap = Heap.create({ reserve: opts.reserve, gcPercent: opts.gogc, memoryLimit: opts.memlimit });
   if (n >= heap.h.maxprocs) throw new InvalidArgumentError(`${n} workers need ${n + 1} Ps (the main thread holds one); the heap has maxProcs ${heap.h.maxprocs}`);
   await hooks.onHeap?.(heap);
   const control = new SharedArrayBuffer(ctlBytes(n));
@@ -377,7 +388,7 @@ export async function runWorkers(opts: RunOptions, hooks: RunHooks = {}): Promis
       samples.push({
         t: elapsed(), ops,
         HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, HeapIdle: ms.HeapIdle,
-        HeapReleased: ms.HeapReleased, HeapSys: ms.HeapSys, NumGC: ms.NumGC,
+        HeapReleased: ms.HeapReleased, HeapSys: ms.HeapSys, NumGC: ms.NumGC, RSS: process.memoryUsage.rss(),
       });
       return ms;
     };
@@ -408,7 +419,7 @@ export async function runWorkers(opts: RunOptions, hooks: RunHooks = {}): Promis
     hooks.onProgress?.({ fraction: interrupted ? fraction(opsDone) : 1, opsDone, elapsed: end, heapAlloc: lastHeapAlloc, numGC: gcs.length });
     const memstats = sample();
     heap.check();
-    return { workload: w.name, options: opts, opsDone, elapsed: end, interrupted, gcs, samples, memstats, workers: results as WorkerResult[] };
+    return { workload: w.name, options: opts, opsDone, elapsed: end, interrupted, gcs, samples, memstats, rss: process.memoryUsage.rss(), releaseMode: heap.releaseMode, workers: results as WorkerResult[] };
   } finally {
     // On a failure: stop the others and wait until they are gone (their Ps reclaimed).
     if (exited < n) {

@@ -26,11 +26,11 @@ import {
 } from './mem.js';
 import { maxProcs, type MHeap } from './mheap.js';
 import { mSpanInUse, mSpanManual } from './mspan.js';
-import { sumP } from './mstats.js';
+import { heapAllocBytes, sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE } from './mspanset.js';
 import {
-  MSPAN_SIZE, ST_FREED_UNSWEPT, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
+  MSPAN_SIZE, ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
   type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
   spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
   spanList, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
@@ -214,6 +214,7 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     if (counted !== perClass[c]) fail(`size class ${c}: counters say ${counted} objects, spans hold ${perClass[c]}`);
   }
   const largeCounted = sumP(h, ST_LARGE_ALLOC) - sumP(h, ST_LARGE_FREE);
+  if (sumP(h, ST_HEAP_ALLOC) !== heapAllocBytes(h)) fail(`heapAlloc per-P counters ${sumP(h, ST_HEAP_ALLOC)} != totalAlloc - totalFree ${heapAllocBytes(h)}`);
   if (largeCounted !== largeLive) fail(`large objects: counters say ${largeCounted} bytes, spans hold ${largeLive}`);
   if (sumP(h, ST_FREED_UNSWEPT) !== freedUnswept) fail(`freed-unswept bytes: counter ${sumP(h, ST_FREED_UNSWEPT)}, recount ${freedUnswept}`);
   if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);

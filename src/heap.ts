@@ -10,12 +10,12 @@
 import { checkHeap, type HeapRecount } from './check.js';
 import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
-import { InvalidArgumentError, InvalidPointerError, InvalidSizeError } from './errors.js';
+import { InvalidArgumentError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
-import { OSMemory, STAT_HEAP_FREE, STAT_HEAP_RELEASED, STAT_OTHER_SYS, type BackendKind } from './mem.js';
-import { gcinit, gcStart, heapGoalFor } from './mgc.js';
+import { OSMemory, STAT_OTHER_SYS, type BackendKind } from './mem.js';
+import { gcBeforeOOM, gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
 import { lock, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError } from './errors.js';
@@ -24,8 +24,14 @@ import { _MaxSmallSize, _NumSizeClasses, _PageSize, class_to_size, sizeToClass, 
 import { acquireP, detachP, reclaimP } from './proc.js';
 import { scavenge } from './mgcscavenge.js';
 import {
-  H_LOCK, MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
+  MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, ST_MEMORY_LIMIT, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
+import { checkMemoryLimit, heapGoal, memoryLimit } from './mgcpacer.js';
+import {
+  BackgroundScavenger, backgroundScavengerOn, gcPaceScavenger, scavengeAll, scavengeOnAlloc, scavTraceInfo, setBackgroundScavenger,
+  type ScavTraceInfo,
+} from './mgcscavenge.js';
+import type { ReleaseMode } from './mem_linux.js';
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {
@@ -40,6 +46,20 @@ export interface HeapOptions {
   gcPercent?: number;
   /** Most contexts (Ps) that can be attached at once: the creator plus workers. 1..64, default 64. */
   maxProcs?: number;
+  /**
+   * The memory limit in bytes (like GOMEMLIMIT / debug.SetMemoryLimit): GC cycles and the
+   * scavenger keep the memory the heap holds (Sys − HeapReleased) under it. Infinity (the
+   * default) = no limit.
+   */
+  memoryLimit?: number;
+  /** false: no background scavenger in any context of this heap (release only on allocation and freeOSMemory). Default true. */
+  scavenger?: boolean;
+  /**
+   * false: never use the native release addon, so released pages stay resident
+   * (releaseMode 'none' on 'sab' and 'wasm'; for tests and comparisons). Default true; the
+   * environment variable GOHEAP_NO_NATIVE=1 has the same effect for every heap.
+   */
+  native?: boolean;
   /**
    * A static region to set aside before the heap takes any memory: `size` bytes at `base`
    * (both multiples of 8 KiB), for the data segment of a WebAssembly module compiled to
@@ -127,6 +147,14 @@ export class Heap implements MallocContext {
   readonly pid: number;
   /** Called after each GC cycle this context runs (gctrace). */
   onGC: ((info: GCCycleInfo) => void) | null = null;
+  /**
+   * Called with a scavtrace line (Go's GODEBUG=scavtrace=1): after each GC cycle this
+   * context runs (what the background scavenger released since the last line), and by
+   * freeOSMemory (forced). Format it with formatScavTrace.
+   */
+  onScavenge: ((t: ScavTraceInfo) => void) | null = null;
+  /** This context's background scavenger (null when the heap was created with scavenger: false). */
+  readonly scavenger: BackgroundScavenger | null;
 
   private detached = false;
   /** wasm backend: the buffers views were made over (see viewAt). */
@@ -140,6 +168,8 @@ export class Heap implements MallocContext {
     h.bindP(pid);
     this.mcache = pMcache(h.views.u32, h.pOf(pid));
     this.emptymspan = h.emptymspan;
+    this.scavenger = backgroundScavengerOn(h) ? new BackgroundScavenger(this) : null;
+    h.onAllocSpan = scavengeOnAlloc;
   }
 
   /** Create a new heap in a new buffer (Go: mallocinit), with this context as P 0. */
@@ -147,12 +177,16 @@ export class Heap implements MallocContext {
     const reserve = opts.reserve ?? defaultReserve;
     const maxprocs = opts.maxProcs ?? maxProcs;
     if (!Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${maxprocs}`);
-    const mem = OSMemory.create({ reserve, backend: opts.backend });
+    const memoryLimit = opts.memoryLimit === undefined ? Infinity : checkMemoryLimit(opts.memoryLimit, 'Heap.create');
+    const mem = OSMemory.create({ reserve, backend: opts.backend, native: opts.native });
     if (opts.staticData != null) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
     const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
     if (opts.gcPercent !== undefined) setGCPercentIn(h, opts.gcPercent);
-    return new Heap(h, acquireP(h, -1, P_RUNNING));
+    setBackgroundScavenger(h, opts.scavenger !== false);
+    const heap = new Heap(h, acquireP(h, -1, P_RUNNING));
+    if (memoryLimit !== Infinity) heap.setMemoryLimit(memoryLimit);
+    return heap;
   }
 
   /**
@@ -198,6 +232,7 @@ export class Heap implements MallocContext {
   detach(): void {
     if (this.detached) return;
     this.detached = true;
+    this.scavenger?.stop();
     detachP(this.h, this.pid, this.mcache, this.emptymspan);
   }
 
@@ -432,7 +467,12 @@ export class Heap implements MallocContext {
    * @throws InvalidSizeError, OutOfMemoryError
    */
   stackAlloc(n: number): number {
-    return stackalloc(this.h, n);
+    try {
+      return stackalloc(this.h, n);
+    } catch (e) {
+      if (!(e instanceof OutOfMemoryError) || !gcBeforeOOM(this)) throw e;
+      return stackalloc(this.h, n);
+    }
   }
 
   /** Free a stack from stackAlloc; n must be its size (Go: stackfree). @throws InvalidPointerError, DoubleFreeError */
@@ -458,17 +498,53 @@ export class Heap implements MallocContext {
    */
   freeOSMemory(): number {
     this.gc();
-    const h = this.h, mem = h.mem;
-    lock(h.views.i32, h.base + H_LOCK, h.lockToken);
+    const released = scavengeAll(this.h);
+    if (this.onScavenge !== null) this.onScavenge(scavTraceInfo(this.h, released, true));
+    return released;
+  }
+
+  /** The memory limit in bytes (Infinity: none), like debug.SetMemoryLimit(-1) in Go. */
+  get memoryLimit(): number {
+    return memoryLimit(this.h);
+  }
+
+  /**
+   * Set the memory limit (like debug.SetMemoryLimit): GC cycles start as the memory the
+   * heap holds from the OS (Sys − HeapReleased) nears it, also with GOGC off, and the
+   * scavenger keeps it under about 95 % of it. Soft, as in Go: the heap passes it when its
+   * live objects need more (docs/go-mapping.md, "Memory limit"). Returns the previous
+   * limit. Infinity = no limit.
+   * @throws InvalidArgumentError unless bytes is a non-negative integer or Infinity
+   */
+  setMemoryLimit(bytes: number): number {
+    checkMemoryLimit(bytes, 'setMemoryLimit');
+    const h = this.h;
+    lock(h.views.i32, h.gcLockOff, h.lockToken);
     h.views.sync();
     try {
-      const released = scavenge(h.pages, Infinity);
-      mem.statAdd(STAT_HEAP_FREE, -released);
-      mem.statAdd(STAT_HEAP_RELEASED, released);
-      return released;
+      const f64 = h.views.f64;
+      const prev = f64[h.stats + ST_MEMORY_LIMIT];
+      f64[h.stats + ST_MEMORY_LIMIT] = bytes;
+      gcPaceScavenger(h); // Go: gcControllerCommit; the scavenger is not woken (Go 1.19 does not)
+      return prev;
     } finally {
-      unlock(h.views.i32, h.base + H_LOCK);
+      unlock(h.views.i32, h.gcLockOff);
     }
+  }
+
+  /**
+   * How released memory goes back to the OS in this context: 'madvise' (the native addon:
+   * RSS falls, released pages read back as zero), 'shrink' (a resizable ArrayBuffer
+   * shrinks when its top is released), 'none' (bookkeeping only). See docs/go-mapping.md,
+   * "Releasing memory".
+   */
+  get releaseMode(): ReleaseMode {
+    return this.h.mem.releaseMode;
+  }
+
+  /** The background scavenger's idle cycle (mgcscavenge.ts): a GC cycle that sweeps everything, not counted as forced. */
+  idleGC(): void {
+    gcStart(this, false, true);
   }
 
   /** Set GOGC; returns the previous value (like debug.SetGCPercent). -1 turns automatic GC off. */
@@ -485,7 +561,7 @@ export class Heap implements MallocContext {
   readMemStats(): MemStats {
     this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
-    return computeMemStats(this.h, inFlightAllocs(this.h, this.pid));
+    return computeMemStats(this.h, inFlightAllocs(this.h, this.pid), heapGoal(this.h));
   }
 
   /** Go's runtime/metrics /memory/classes/... values (and a few /gc/ ones), after a flush like readMemStats. */
@@ -493,7 +569,7 @@ export class Heap implements MallocContext {
     this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
     const flight = inFlightAllocs(this.h, this.pid);
-    return computeMetrics(this.h, computeMemStats(this.h, flight), flight);
+    return computeMetrics(this.h, computeMemStats(this.h, flight, heapGoal(this.h)), flight);
   }
 
   /**

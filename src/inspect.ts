@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { heapGoal } from './mgcpacer.js';
 import {
   mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList,
   spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, type SpanPtr,
@@ -221,7 +222,7 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
   }
 
   const flight = inFlightAllocs(h, -1);
-  const memstats = computeMemStats(h, flight);
+  const memstats = computeMemStats(h, flight, heapGoal(h));
   return {
     time: Date.now(), reserve: mem.reserve, pageSize, sweepgen: sg, pages, heapRanges, spans, central,
     ps: procs, memstats, metrics: computeMetrics(h, memstats, flight),

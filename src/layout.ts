@@ -315,7 +315,7 @@ export function setPSweepTaken(u32: Uint32Array, b: PPtr, i: number, v: number):
  *      4      1  ST_TINY_ALLOC_COUNT   tinyAllocCount f64       tiny allocations combined into existing blocks
  *      5      1  ST_HEAP_LIVE          heapLive f64             this P's contribution to gcController.heapLive
  *      6      1  ST_FREED_UNSWEPT      freedUnswept f64         bytes this P freed with free(), minus bytes it swept (goheap only)
- *      7      1                        (pad)
+ *      7      1  ST_HEAP_ALLOC         heapAlloc f64            bytes of objects this P's mcache settled and large objects it allocated, minus bytes it swept free (gcController.totalAlloc - totalFree, per P; the memory-limit goal reads it on the slow path)
  *      8     68  ST_SMALL_ALLOC        smallAllocCount[68] f64  objects allocated per size class (settled at refill)
  *     76     68  ST_SMALL_FREE         smallFreeCount[68] f64   objects freed per size class (at sweep)
  *    144         P_STATS_SLOTS         end
@@ -328,6 +328,7 @@ export const ST_LARGE_FREE_COUNT = 3;
 export const ST_TINY_ALLOC_COUNT = 4;
 export const ST_HEAP_LIVE = 5;
 export const ST_FREED_UNSWEPT = 6;
+export const ST_HEAP_ALLOC = 7;
 export const ST_SMALL_ALLOC = 8;
 export const ST_SMALL_FREE = 76;
 
@@ -337,21 +338,32 @@ export const ST_SMALL_FREE = 76;
 /**
  * Global statistics block (f64 slots, in the heap header; written under the GC lock).
  *
- *   slot  slots  constant          field              meaning
- *      0      1  ST_HEAP_MARKED    heapMarked f64     live bytes at the end of the last GC (gcController.heapMarked)
- *      1      1  ST_LIVE_BASIS     liveBasis f64      sum of the P heapLive slots at the last GC
- *      2      1  ST_NUM_GC         numGC f64          completed GC cycles
- *      3      1  ST_NUM_FORCED_GC  numForcedGC f64    cycles forced by gc() / freeOSMemory()
- *      4      1  ST_LAST_GC        lastGC f64         end of the last GC, ns since the Unix epoch
- *      5      1  ST_PAUSE_TOTAL    pauseTotalNs f64   total time spent in GC cycles
- *      6      1  ST_GC_PERCENT     gcPercent f64      GOGC (-1 = off)
- *      7      1  ST_HEAP_GOAL      heapGoal f64       NextGC
- *      8      8                    (pad)
- *     16    256  ST_PAUSE_NS       pauseNs[256] f64   circular buffer of cycle durations
- *    272    256  ST_PAUSE_END      pauseEnd[256] f64  circular buffer of cycle end times
- *    528         HEAP_STATS_SLOTS  end
+ *   slot  slots  constant                 field                   meaning
+ *      0      1  ST_HEAP_MARKED           heapMarked f64          live bytes at the end of the last GC (gcController.heapMarked)
+ *      1      1  ST_LIVE_BASIS            liveBasis f64           sum of the P heapLive slots at the last GC
+ *      2      1  ST_NUM_GC                numGC f64               completed GC cycles
+ *      3      1  ST_NUM_FORCED_GC         numForcedGC f64         cycles forced by gc() / freeOSMemory()
+ *      4      1  ST_LAST_GC               lastGC f64              end of the last GC, ns since the Unix epoch
+ *      5      1  ST_PAUSE_TOTAL           pauseTotalNs f64        total time spent in GC cycles
+ *      6      1  ST_GC_PERCENT            gcPercent f64           GOGC (-1 = off)
+ *      7      1  ST_HEAP_GOAL             heapGoal f64            the GOGC heap goal (gcController.gcPercentHeapGoal); NextGC is the smaller of it and the memory-limit goal (mgcpacer.ts)
+ *      8      1  ST_MEMORY_LIMIT          memoryLimit f64         gcController.memoryLimit (Infinity: none)
+ *      9      1  ST_LAST_HEAP_GOAL        lastHeapGoal f64        heap goal of the previous cycle (gcController.lastHeapGoal)
+ *     10      1  ST_LAST_HEAP_INUSE       lastHeapInUse f64       HeapInuse when the last cycle started (memstats.lastHeapInUse)
+ *     11      1  ST_SCAV_GCPERCENT_GOAL   scavGCPercentGoal f64   scavenge.gcPercentGoal: retained bytes to scavenge down to (Infinity: none)
+ *     12      1  ST_SCAV_MEMLIMIT_GOAL    scavMemLimitGoal f64    scavenge.memoryLimitGoal: mappedReady to scavenge down to (Infinity: none)
+ *     13      1  ST_SCAV_RELEASED         scavReleased f64        bytes the background scavenger released since the last scavtrace line (scav.released)
+ *     14      1  ST_SCAV_RELEASED_BG      scavReleasedBg f64      bytes the background scavenger released in all (goheap metric)
+ *     15      1  ST_SCAV_WORDS            scavWords f64           two i32 words: the scavenger lock, flags (bit 0: background scavenger off) (mgcscavenge.ts)
+ *     16    256  ST_PAUSE_NS              pauseNs[256] f64        circular buffer of cycle durations
+ *    272    256  ST_PAUSE_END             pauseEnd[256] f64       circular buffer of cycle end times
+ *    528      1  ST_LIMITER_FILL          limiterFill f64         GC CPU limiter bucket fill, ns (gcCPULimiter.bucket.fill)
+ *    529      1  ST_LIMITER_LAST          limiterLastUpdate f64   when the limiter was last updated, ms since the epoch
+ *    530      1  ST_SCAV_RELEASED_ASSIST  scavReleasedAssist f64  bytes released on the allocation path (heap growth, memory limit)
+ *    531      5                           (pad)
+ *    536         HEAP_STATS_SLOTS         end
  */
-export const HEAP_STATS_SLOTS = 528;
+export const HEAP_STATS_SLOTS = 536;
 export const ST_HEAP_MARKED = 0;
 export const ST_LIVE_BASIS = 1;
 export const ST_NUM_GC = 2;
@@ -360,8 +372,19 @@ export const ST_LAST_GC = 4;
 export const ST_PAUSE_TOTAL = 5;
 export const ST_GC_PERCENT = 6;
 export const ST_HEAP_GOAL = 7;
+export const ST_MEMORY_LIMIT = 8;
+export const ST_LAST_HEAP_GOAL = 9;
+export const ST_LAST_HEAP_INUSE = 10;
+export const ST_SCAV_GCPERCENT_GOAL = 11;
+export const ST_SCAV_MEMLIMIT_GOAL = 12;
+export const ST_SCAV_RELEASED = 13;
+export const ST_SCAV_RELEASED_BG = 14;
+export const ST_SCAV_WORDS = 15;
 export const ST_PAUSE_NS = 16;
 export const ST_PAUSE_END = 272;
+export const ST_LIMITER_FILL = 528;
+export const ST_LIMITER_LAST = 529;
+export const ST_SCAV_RELEASED_ASSIST = 530;
 
 // ----------------------------------------------------------------------------------------
 // mcentral (runtime/mcentral.go)
@@ -461,14 +484,14 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
  *      520      4  H_SWEEPERS         sweepers i32        sweeps in progress; bit 31: a GC is advancing sweepgen (Go: sweep.active)
  *      524     52                     (pad)
  *      576   8704  H_CENTRAL          central             mcentral per span class (C_*), one cache line each
- *     9280   4224  H_STATS            stats               global statistics block (ST_* heap slots)
- *    13504    256  H_ALLP             allp[64] PPtr       P struct address per P id (0 = free slot)
- *    13760      4  H_SWEEP_CURSOR     sweepCursor i32     first span class that may still have unswept spans
- *    13764     12                     (pad)
- *    13776     32  H_STACKPOOL        stackpool           stack pool span list (SL_*) per stack order (stack.ts)
- *    13808         MHEAP_HEADER_SIZE  end
+ *     9280   4288  H_STATS            stats               global statistics block (ST_* heap slots)
+ *    13568    256  H_ALLP             allp[64] PPtr       P struct address per P id (0 = free slot)
+ *    13824      4  H_SWEEP_CURSOR     sweepCursor i32     first span class that may still have unswept spans
+ *    13828     12                     (pad)
+ *    13840     32  H_STACKPOOL        stackpool           stack pool span list (SL_*) per stack order (stack.ts)
+ *    13872         MHEAP_HEADER_SIZE  end
  */
-export const MHEAP_HEADER_SIZE = 13808;
+export const MHEAP_HEADER_SIZE = 13872;
 export const H_SWEEPGEN = 0;
 export const H_ARENA_HINT = 4;
 export const H_CUR_BASE = 8;
@@ -491,9 +514,9 @@ export const H_GCLOCK = 516;
 export const H_SWEEPERS = 520;
 export const H_CENTRAL = 576;
 export const H_STATS = 9280;
-export const H_ALLP = 13504;
-export const H_SWEEP_CURSOR = 13760;
-export const H_STACKPOOL = 13776;
+export const H_ALLP = 13568;
+export const H_SWEEP_CURSOR = 13824;
+export const H_STACKPOOL = 13840;
 export const HW_SWEEPGEN = 0;
 export const HW_ARENA_HINT = 1;
 export const HW_CUR_BASE = 2;
@@ -509,8 +532,8 @@ export const HW_ARENAS = 16;
 export const HW_LOCK = 128;
 export const HW_GCLOCK = 129;
 export const HW_SWEEPERS = 130;
-export const HW_ALLP = 3376;
-export const HW_SWEEP_CURSOR = 3440;
+export const HW_ALLP = 3392;
+export const HW_SWEEP_CURSOR = 3456;
 /** mheap.sweepgen: bumped by 2 each GC. */
 export function mheapSweepgen(u32: Uint32Array, b: number): number { return u32[(b + H_SWEEPGEN) >>> 2]; }
 export function setMheapSweepgen(u32: Uint32Array, b: number, v: number): void { u32[(b + H_SWEEPGEN) >>> 2] = v; }
@@ -688,7 +711,8 @@ export function setPersistentOff(u32: Uint32Array, b: number, v: number): void {
  *       32     32  OS_STATE_BYTES   stateBytes[4] f64  bytes per state None, Reserved, Prepared, Ready
  *       64      8  OS_MAPPED_READY  mappedReady f64    bytes in the Ready state
  *       72     80  OS_SYS_STATS     sysStats[10] f64   sysMemStat counters (STAT_*)
- *      152     40                   (pad)
+ *      152      4  OS_RELEASE_ZERO  releaseZero i32    1: sysUnused madvises, released pages read back as zero (mem_linux.ts)
+ *      156     36                   (pad)
  *      192      4  OS_LENGTH_PAGES  lengthPages i32    the buffer's current byteLength / 8192 (read on every free; alone in its cache line, written only when the buffer grows)
  *      196     60                   (pad)
  *      256         OS_HEADER_SIZE   end
@@ -705,6 +729,7 @@ export const OS_STATIC_SIZE = 28;
 export const OS_STATE_BYTES = 32;
 export const OS_MAPPED_READY = 64;
 export const OS_SYS_STATS = 72;
+export const OS_RELEASE_ZERO = 152;
 export const OS_LENGTH_PAGES = 192;
 export const OSW_MAGIC = 0;
 export const OSW_VERSION = 1;
@@ -717,4 +742,5 @@ export const OSW_STATIC_SIZE = 7;
 export const OSW_STATE_BYTES = 4;
 export const OSW_MAPPED_READY = 8;
 export const OSW_SYS_STATS = 9;
+export const OSW_RELEASE_ZERO = 38;
 export const OSW_LENGTH_PAGES = 48;

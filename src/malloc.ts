@@ -28,7 +28,7 @@
  */
 import { DoubleFreeError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
 import type { MallocContext } from './runtime2.js';
-import { gcTriggerTest, gcStart } from './mgc.js';
+import { gcBeforeOOM, gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
@@ -38,7 +38,7 @@ import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
   C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
-  ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
+  ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
   SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START,
   SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen,
   spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
@@ -71,7 +71,7 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
 function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number {
   const h = ctx.h, c = ctx.mcache;
   const cw = c >>> 2;
-  const v = nextFree(h, c, spc, ctx.emptymspan);
+  const v = nextFreeOrGC(ctx, spc);
   const u32 = h.views.u32;
   const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
   const sw = s >>> 2;
@@ -79,6 +79,19 @@ function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number 
   if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return v;
+}
+
+/**
+ * nextFree, tried once more after gcBeforeOOM when it finds no memory: an
+ * OutOfMemoryError only when the reservation is really full of live objects.
+ */
+function nextFreeOrGC(ctx: MallocContext, spc: number): number {
+  try {
+    return nextFree(ctx.h, ctx.mcache, spc, ctx.emptymspan);
+  } catch (e) {
+    if (!(e instanceof OutOfMemoryError) || !gcBeforeOOM(ctx)) throw e;
+    return nextFree(ctx.h, ctx.mcache, spc, ctx.emptymspan);
+  }
 }
 
 /** A fresh 16-byte block of the tiny span class holds one object, at offset 0. */
@@ -119,7 +132,7 @@ function mallocTiny(ctx: MallocContext, size: number): number {
   let v = nextFreeFast(u32, s0);
   let refilled = false;
   if (v === 0) {
-    v = nextFree(h, c, tinySpanClass, ctx.emptymspan);
+    v = nextFreeOrGC(ctx, tinySpanClass);
     refilled = true;
   }
   const u32n = views.u32; // nextFree may have grown the buffer
@@ -154,7 +167,8 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   const npages = Math.ceil(size / pageSize);
   const spc = noscan; // span class 0 (scan) or 1 (noscan)
   if (!h.sweepDone) reclaim(h, npages); // Go: in mheap.alloc, before allocSpan
-  const s = h.alloc(npages, spc);
+  let s = h.alloc(npages, spc);
+  if (s === 0 && gcBeforeOOM(ctx)) s = h.alloc(npages, spc);
   if (s === 0) {
     throw new OutOfMemoryError(`out of memory: a ${size}-byte object needs ${npages} contiguous pages and the reservation (${h.mem.reserve} bytes) has no room for them`);
   }
@@ -167,6 +181,7 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   u32[sw + SW_LIMIT] = base + size;
   const nbytes = npages * pageSize;
   f64[pstats + ST_LARGE_ALLOC] += nbytes;
+  f64[pstats + ST_HEAP_ALLOC] += nbytes;
   f64[pstats + ST_LARGE_ALLOC_COUNT] += 1;
   f64[pstats + ST_HEAP_LIVE] += nbytes;
   // On the swept full list, where sweeping will find it (Go does the same). Under the

@@ -24,7 +24,7 @@ import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pa
 import { LIST_MCACHE } from './mspanset.js';
 import {
   MCW_ALLOC, MCW_FLUSHGEN, MCW_PID, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
-  MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
+  MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
   SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN,
   type SpanPtr, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc,
   setMcacheFlushGen, setMcachePid, spanAllocCount, spanAllocCountBeforeCache, spanNelems,
@@ -78,6 +78,7 @@ function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
   const slot = h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc), pstats = h.pstats;
   // One straight run with no call (word indices, not accessors): counted once or not at all.
   f64[slot] += u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC];
+  f64[pstats + ST_HEAP_ALLOC] += (u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC]) * u32[sw + SW_ELEMSIZE];
   u32[sw + SW_ACBC] = u32[sw + SW_ALLOCCOUNT];
   u32[sw + SW_LIST] = 0;
   if (spc === tinySpanClass) {

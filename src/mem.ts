@@ -26,12 +26,15 @@
  * drives a backend:
  *
  *   - growable SharedArrayBuffer (default): sysMap / sysAlloc / sysUsed grow the buffer to
- *     cover the range. A SharedArrayBuffer cannot shrink, so sysUnused only records the
- *     release: the pages stay resident, their contents are undefined as in Go, and the heap
- *     zeroes memory it hands out when it must (span.needzero).
+ *     cover the range. A SharedArrayBuffer cannot shrink; sysUnused gives the pages back
+ *     with madvise through the optional native addon (mem_linux.ts, releaseMode
+ *     'madvise'), or else only records the release (releaseMode 'none': the pages stay
+ *     resident, their contents are undefined as in Go, and the heap zeroes memory it hands
+ *     out when it must, span.needzero).
  *   - resizable ArrayBuffer (single thread): like the above, but when the top of the buffer
  *     holds no Ready page any more the buffer really shrinks to the highest Ready page.
- *   - WebAssembly.Memory (shared): grows in 64 KiB wasm pages; cannot shrink. Growing
+ *   - WebAssembly.Memory (shared): grows in 64 KiB wasm pages; cannot shrink (release as
+ *     for the SharedArrayBuffer: madvise through the addon, else bookkeeping). Growing
  *     replaces memory.buffer, so every handle reads the buffer through {@link HeapViews},
  *     which re-creates its views when the buffer changed.
  *
@@ -53,8 +56,9 @@ import { IllegalTransitionError, InvalidArgumentError, OutOfMemoryError, HeapCor
 import { pageSize } from './sizeclasses.js';
 import {
   OSW_BACKEND, OSW_LENGTH_PAGES, OSW_MAGIC, OSW_MAPPED_READY, OSW_NONE_HINT, OSW_NPAGES,
-  OSW_STATIC_BASE, OSW_STATIC_SIZE, OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
+  OSW_RELEASE_ZERO, OSW_STATIC_BASE, OSW_STATIC_SIZE, OSW_STATE_BYTES, OSW_SYS_STATS, OSW_TABLE_OFF, OSW_VERSION, OS_HEADER_SIZE,
 } from './layout.js';
+import { releaseAddon, sysUnusedOS, type ReleaseMode } from './mem_linux.js';
 
 
 /** OS memory state of a page (one byte each in the state table): unreserved and unmapped (Go: None). */
@@ -174,6 +178,8 @@ export interface BackendOptions {
   reserve: number;
   /** Backend kind; default 'sab'. */
   backend?: BackendKind;
+  /** false: never use the native release addon (releaseMode 'none' on sab/wasm). Default true. */
+  native?: boolean;
 }
 
 /** Largest reservation: pointers are u32 byte offsets. */
@@ -190,6 +196,8 @@ export class OSMemory {
   /** Reservation in bytes. */
   readonly reserve: number;
   private readonly table: number;
+  /** The release addon, when this context madvises released pages. */
+  private addon: ReturnType<typeof releaseAddon> = null;
 
   private constructor(readonly views: HeapViews, readonly backend: BackendKind) {
     const u32 = views.u32;
@@ -198,6 +206,30 @@ export class OSMemory {
     this.npages = u32[OSW_NPAGES];
     this.reserve = this.npages * pageSize;
     this.table = u32[OSW_TABLE_OFF];
+    if (Atomics.load(views.i32, OSW_RELEASE_ZERO) !== 0) {
+      // Attaching to a heap whose creator madvises: so must this context, or else every
+      // context must stop counting on released pages being zero (never turned back on).
+      this.addon = releaseAddon();
+      if (this.addon === null) Atomics.store(views.i32, OSW_RELEASE_ZERO, 0);
+    }
+  }
+
+  /**
+   * How this context gives released pages back (mem_linux.ts): 'madvise' (the native
+   * addon; RSS falls), 'shrink' (resizable ArrayBuffer: the top of the buffer), 'none'
+   * (bookkeeping only).
+   */
+  get releaseMode(): ReleaseMode {
+    if (this.addon !== null && this.releasedPagesAreZero) return 'madvise';
+    return this.backend === 'rab' ? 'shrink' : 'none';
+  }
+
+  /**
+   * Whether every page released by sysUnused reads back as zero: true while all contexts
+   * madvise. Read when a span takes released pages (needzero).
+   */
+  get releasedPagesAreZero(): boolean {
+    return Atomics.load(this.views.i32, OSW_RELEASE_ZERO) !== 0;
   }
 
   /**
@@ -242,6 +274,10 @@ export class OSMemory {
     // The boot pages (this header and the table) are the first sysAlloc: None -> Ready.
     const p = mem.sysAlloc(bootBytes - 0, STAT_OTHER_SYS);
     if (p !== 0) throw new HeapCorruptionError(`boot allocation landed at ${p}, expected 0`);
+    if (kind !== 'rab' && opts.native !== false) {
+      mem.addon = releaseAddon();
+      if (mem.addon !== null) Atomics.store(views.i32, OSW_RELEASE_ZERO, 1);
+    }
     return mem;
   }
 
@@ -428,10 +464,18 @@ export class OSMemory {
     return prepared * pageSize;
   }
 
-  /** Ready -> Prepared (release). The resizable-ArrayBuffer backend shrinks its top. */
+  /**
+   * Ready -> Prepared (release). With the native addon the pages go back to the kernel
+   * (madvise); the resizable-ArrayBuffer backend shrinks its top.
+   */
   sysUnused(v: number, n: number): void {
     const [i, np] = this.range(v, n, 'sysUnused');
     this.requireStates(i, np, 1 << MEM_READY, 'sysUnused', 'Ready');
+    if (this.addon !== null && (this.views.refresh(), !sysUnusedOS(this.addon, this.views.buffer, v, n))) {
+      // The kernel refused (it should not): bookkeeping from now on, for every context.
+      this.addon = null;
+      Atomics.store(this.views.i32, OSW_RELEASE_ZERO, 0);
+    }
     this.setStates(i, np, MEM_PREPARED);
     this.shrinkIfPossible();
   }

@@ -25,12 +25,16 @@ import type { MHeap } from './mheap.js';
 import type { GCCycleInfo, MallocContext } from './runtime2.js';
 import { heapAllocBytes, sumP } from './mstats.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
+import { STAT_HEAP_INUSE } from './mem.js';
+import { epochMs, heapGoal, limiterAccumulate, limiterAllowsCycle, memoryLimitHeapGoal } from './mgcpacer.js';
+import { gcPaceScavenger, takeScavTrace } from './mgcscavenge.js';
 import { numSpanClasses } from './sizeclasses.js';
 import { centralOf } from './mspanset.js';
 import {
   C_LOCK, ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED,
-  ST_LAST_GC, ST_LIVE_BASIS, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
-  ST_PAUSE_TOTAL,
+  ST_LAST_GC, ST_LAST_HEAP_GOAL, ST_LAST_HEAP_INUSE, ST_LIVE_BASIS, ST_MEMORY_LIMIT,
+  ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL,
+  ST_SCAV_GCPERCENT_GOAL, ST_SCAV_MEMLIMIT_GOAL,
 } from './layout.js';
 
 /** Go: defaultHeapMinimum. */
@@ -42,6 +46,9 @@ export function gcinit(h: MHeap): void {
   f64[st + ST_GC_PERCENT] = 100;
   f64[st + ST_HEAP_GOAL] = defaultHeapMinimum;
   f64[st + ST_HEAP_MARKED] = 0;
+  f64[st + ST_MEMORY_LIMIT] = Infinity;
+  f64[st + ST_SCAV_GCPERCENT_GOAL] = Infinity;
+  f64[st + ST_SCAV_MEMLIMIT_GOAL] = Infinity;
 }
 
 /**
@@ -53,10 +60,16 @@ export function heapLive(h: MHeap): number {
   return f64[st + ST_HEAP_MARKED] + sumP(h, ST_HEAP_LIVE) - f64[st + ST_LIVE_BASIS];
 }
 
-/** Whether the pacer wants a cycle now (Go: gcTrigger{kind: gcTriggerHeap}.test). */
+/**
+ * Whether the pacer wants a cycle now (Go: gcTrigger{kind: gcTriggerHeap}.test): heapLive
+ * has reached the GOGC goal, or the memory-limit goal (mgcpacer.ts) unless the GC CPU
+ * limiter is on. The GOGC goal is Infinity when GOGC is off.
+ */
 export function gcTriggerTest(h: MHeap): boolean {
   const f64 = h.views.f64, st = h.stats;
-  return f64[st + ST_GC_PERCENT] >= 0 && heapLive(h) >= f64[st + ST_HEAP_GOAL];
+  const live = heapLive(h);
+  if (live >= f64[st + ST_HEAP_GOAL]) return true;
+  return f64[st + ST_MEMORY_LIMIT] !== Infinity && live >= memoryLimitHeapGoal(h) && limiterAllowsCycle(h);
 }
 
 /** Heap goal for a marked heap of `marked` bytes at GOGC = gcPercent. */
@@ -69,11 +82,12 @@ export function heapGoalFor(marked: number, gcPercent: number): number {
  * Run a GC cycle (Go: gcStart ... gcMarkTermination ... gcSweep). The previous cycle's
  * sweep is finished first; then sweepgen advances and the calling P's mcache is flushed.
  * A forced cycle (gc()) sweeps everything before returning; an automatic one leaves the
- * sweeping to the allocation paths, as Go's background/proportional sweep does.
+ * sweeping to the allocation paths, as Go's background/proportional sweep does, unless
+ * `sweepAll` (the cycles goheap runs before an OutOfMemoryError and when idle).
  */
-export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo | null {
+export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced): GCCycleInfo | null {
   const h = ctx.h, views = h.views;
-  if (forced) {
+  if (forced || sweepAll) {
     lock(views.i32, h.gcLockOff, h.lockToken);
   } else if (!tryLock(views.i32, h.gcLockOff, h.lockToken)) {
     // Another P is running a cycle. Go's goroutine would wait for it (work.startSema), and
@@ -86,13 +100,17 @@ export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo | null
   try {
     // Another P may have run the cycle just before we took the lock (Go re-tests the
     // trigger after taking work.startSema for the same reason).
-    if (!forced && !gcTriggerTest(h)) return null;
+    if (!forced && !sweepAll && !gcTriggerTest(h)) return null;
     // Go stops the world here. goheap holds off every other sweeper, finishes the old
     // cycle's sweep, and advances the sweep generation while holding every mcentral lock,
     // so no span is being swept or moved between sets meanwhile. Spans cached by other Ps
     // become stale and are swept when those Ps give them back.
     stopSweepers(h);
     try {
+      // Go: memstats.lastHeapInUse, HeapInuse at mark termination, when the spans of the
+      // objects that died since the last cycle are still in use. goheap's objects die
+      // by free(); their spans may be swept in the finishSweep just below, so take it here.
+      views.f64[h.stats + ST_LAST_HEAP_INUSE] = h.mem.stat(STAT_HEAP_INUSE);
       finishSweep(h, true);
       for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
       startSweepCycle(h);
@@ -102,7 +120,7 @@ export function gcStart(ctx: MallocContext, forced: boolean): GCCycleInfo | null
     }
     const heapBefore = heapAllocBytes(h);
     releaseAll(h, ctx.mcache, ctx.emptymspan);
-    if (forced) finishSweep(h);
+    if (sweepAll) finishSweep(h);
     return endCycle(ctx, forced, heapBefore, t0);
   } finally {
     unlock(views.i32, h.gcLockOff);
@@ -114,8 +132,9 @@ function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: n
   const marked = heapAllocBytes(h) - sumP(h, ST_FREED_UNSWEPT);
   f64[st + ST_HEAP_MARKED] = marked;
   f64[st + ST_LIVE_BASIS] = sumP(h, ST_HEAP_LIVE);
-  const goal = heapGoalFor(marked, f64[st + ST_GC_PERCENT]);
-  f64[st + ST_HEAP_GOAL] = goal;
+  f64[st + ST_LAST_HEAP_GOAL] = heapGoal(h); // Go: gcControllerState.endCycle
+  f64[st + ST_HEAP_GOAL] = heapGoalFor(marked, f64[st + ST_GC_PERCENT]);
+  const goal = heapGoal(h);
   const pauseNs = Math.max(1, Math.round((now() - t0) * 1e6));
   const n = f64[st + ST_NUM_GC];
   f64[st + ST_PAUSE_NS + (n % 256)] = pauseNs;
@@ -125,9 +144,26 @@ function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: n
   f64[st + ST_PAUSE_TOTAL] += pauseNs;
   f64[st + ST_NUM_GC] = n + 1;
   if (forced) f64[st + ST_NUM_FORCED_GC] += 1;
+  limiterAccumulate(h, pauseNs, epochMs());
+  gcPaceScavenger(h);
   const info: GCCycleInfo = { cycle: n + 1, forced, heapBefore, heapMarked: marked, heapAfter: heapAllocBytes(h), goal, pauseNs };
   if (ctx.onGC !== null) ctx.onGC(info);
+  if (ctx.onScavenge !== null) ctx.onScavenge(takeScavTrace(h));
+  if (ctx.scavenger !== null) ctx.scavenger.wake();
   return info;
+}
+
+/**
+ * Before an OutOfMemoryError (goheap; Go's mheap.alloc reclaims before it grows, and a Go
+ * program whose objects are garbage gets them back from the collector): if objects were
+ * freed and not yet swept, or the last cycle's sweep is unfinished, run a GC cycle that
+ * sweeps everything, so their pages are free for the retry. Returns whether it ran one.
+ */
+export function gcBeforeOOM(ctx: MallocContext): boolean {
+  const h = ctx.h;
+  if (h.sweepDone && sumP(h, ST_FREED_UNSWEPT) === 0) return false;
+  gcStart(ctx, false, true);
+  return true;
 }
 
 function now(): number {

@@ -1,15 +1,51 @@
 /**
- * mgcscavenge.ts — the scavenger: releasing free pages to the OS (Go: src/runtime/
- * mgcscavenge.go).
+ * mgcscavenge.ts — the scavenger's pacing and the background scavenger (Go 1.19:
+ * mgcscavenge.go's gcPaceScavenger, heapRetained, scavengerState.run/sleep, bgscavenge,
+ * printScavTrace; the scavenging half of mheap.allocSpan; mheap.scavengeAll) and the
+ * release of free pages itself (pageAlloc.scavenge, scavengeOne, findScavengeCandidate,
+ * fillAligned).
  *
  * scavenge(pa, n) walks the page allocator's scavenge index (mpagealloc.ts: one bit per
  * chunk that may hold free, unreleased pages, searched from the highest address down, as
  * Go's scavengeIndex), and in each such chunk finds the highest run of free, unscavenged
  * pages (findScavengeCandidate, at least MIN_SCAV_PAGES, aligned to them: fillAligned),
  * takes it so nobody allocates it meanwhile, releases it (sysUnused: Ready -> Prepared)
- * and frees it back as scavenged. goheap runs it only on demand (freeOSMemory), as Go's
- * debug.FreeOSMemory does; differences from Go: no background scavenger goroutine and no
- * pacing (a JS heap has no RSS goal to pace against).
+ * and frees it back as scavenged.
+ *
+ * Goals, computed at the end of every GC cycle and when the memory limit changes
+ * (gcPaceScavenger), kept in the heap's statistics block:
+ *
+ *   gcPercentGoal   = lastHeapInUse × (heapGoal / lastHeapGoal) × 1.10, rounded up to
+ *                     4 KiB (none before the second cycle, or when retained is under it)
+ *   memoryLimitGoal = 95 % of the memory limit (none when mappedReady is under it)
+ *
+ * where retained = HeapInuse + HeapIdle − HeapReleased (heapRetained). The background
+ * scavenger releases 64 KiB at a time (scavengeQuantum), highest addresses first, until
+ * retained ≤ gcPercentGoal and mappedReady ≤ memoryLimitGoal, working at least 1 ms per
+ * round (minScavWorkTime) and then sleeping 99 times as long as it worked: 1 % of one
+ * CPU, the fixed point Go's PI controller (sleepController) steers towards.
+ *
+ * JS difference: there is no scavenger goroutine. Every context (the creating thread and
+ * each attached worker) has a timer, unref'd so it never keeps Node alive, that runs a
+ * round when the thread's event loop is free; a try-lock in the buffer lets one context
+ * at a time do the work (any attached P may run it). A context's timer is started by the
+ * first GC cycle it runs (or setMemoryLimit) and then keeps polling once a second while
+ * there is nothing to do, as Go's sysmon checks on a parked scavenger.
+ *
+ * goheap difference, idle cycles: Go's collector finds garbage only by running; an idle Go
+ * program that dropped its objects keeps them until sysmon forces a cycle after two
+ * minutes (forcegcperiod). goheap's objects die when free() is called, so when the
+ * background scavenger finds the heap idle (nothing allocated and no cycle since its
+ * previous round) with at least 64 KiB freed and not yet swept, and GOGC or a memory
+ * limit is on, it runs a GC cycle (counted in NumGC, not in NumForcedGC) so that
+ * the heap goal falls and the freed pages can be released. Idle cycles are not charged to the scavenger's 1 % (Go's GC and sysmon's forced cycle are
+ * not either); one runs at most once per round, and only after new frees. Create the heap
+ * with `scavenger: false` for no background work at all.
+ *
+ * Scavenging on allocation (Go 1.19 mheap.allocSpan): a span that takes released pages
+ * or grows the heap first releases enough free pages to keep mappedReady under the
+ * memory limit (unless the GC CPU limiter is on), and, after a heap growth, as much of
+ * the growth as takes retained memory over gcPercentGoal. Both run under the heap lock.
  *
  * @module
  */
@@ -19,6 +55,17 @@ import {
 } from './mpallocbits.js';
 import { MIN_SCAV_PAGES, SUMMARY_LEVELS, chunkBase, type PageAlloc } from './mpagealloc.js';
 import { pageSize } from './sizeclasses.js';
+
+import { lock, tryLock, unlock } from './lock_futex.js';
+import { STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED } from './mem.js';
+import type { MHeap } from './mheap.js';
+import { heapGoal, limiting } from './mgcpacer.js';
+import {
+  ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_LIVE, ST_LAST_HEAP_GOAL, ST_NUM_GC, ST_LAST_HEAP_INUSE, ST_MEMORY_LIMIT,
+  ST_SCAV_GCPERCENT_GOAL, ST_SCAV_MEMLIMIT_GOAL, ST_SCAV_RELEASED, ST_SCAV_RELEASED_ASSIST,
+  ST_SCAV_RELEASED_BG, ST_SCAV_WORDS,
+} from './layout.js';
+import { sumP } from './mstats.js';
 
 /**
  * Release up to nbytes (Infinity = everything) of free, unscavenged memory to the OS,
@@ -191,4 +238,288 @@ export function pallocDataFindScavengeCandidate(
   candOut[CAND_START] = end - size;
   candOut[CAND_SIZE] = size;
   return size;
+}
+
+// ---------------------------------------------------------------------------------------
+// Pacing and the background scavenger
+// ---------------------------------------------------------------------------------------
+
+/** Go: scavengePercent — the share of one CPU the background scavenger may use. */
+export const scavengePercent = 1;
+/** Go: retainExtraPercent. */
+export const retainExtraPercent = 10;
+/** Go: reduceExtraPercent. */
+export const reduceExtraPercent = 5;
+/** Go: scavengeQuantum (bgscavenge's unit of work), bytes. */
+export const scavengeQuantum = 64 << 10;
+/** Go: minScavWorkTime, in ms. */
+export const minScavWorkTimeMs = 1;
+/** How often a context with nothing to scavenge looks again, ms (Go: sysmon's wake of the scavenger). */
+export const scavengerPollMs = 1000;
+/** Go's physPageSize (the OS page) for rounding the goal. */
+const physPageSize = 4096;
+
+/** What one scavtrace line reports (Go: printScavTrace). */
+export interface ScavTraceInfo {
+  /** Bytes released since the last line: by the background scavenger, or by freeOSMemory when forced. */
+  released: number;
+  /** HeapReleased now. */
+  heapReleased: number;
+  /** HeapInuse × 100 / retained, an integer percentage (Go's "% util"). */
+  utilPercent: number;
+  /** True for freeOSMemory (Go: debug.FreeOSMemory → scavengeAll). */
+  forced: boolean;
+}
+
+/** Go: heapRetained — HeapInuse + HeapIdle − HeapReleased, bytes. */
+export function heapRetained(h: MHeap): number {
+  return h.mem.stat(STAT_HEAP_INUSE) + h.mem.stat(STAT_HEAP_FREE);
+}
+
+/** i32 index of the scavenger lock word (byte offset for lock_futex). */
+function scavLockOff(h: MHeap): number {
+  return (h.stats + ST_SCAV_WORDS) * 8;
+}
+
+/** Byte offset of the scavenger flags word (bit 0: background scavenger off). */
+function scavFlagsOff(h: MHeap): number {
+  return (h.stats + ST_SCAV_WORDS) * 8 + 4;
+}
+
+/** Turn the background scavenger of every context of this heap on or off. */
+export function setBackgroundScavenger(h: MHeap, on: boolean): void {
+  Atomics.store(h.views.i32, scavFlagsOff(h) >>> 2, on ? 0 : 1);
+}
+
+/** Whether the heap's background scavenger is on. */
+export function backgroundScavengerOn(h: MHeap): boolean {
+  return (Atomics.load(h.views.i32, scavFlagsOff(h) >>> 2) & 1) === 0;
+}
+
+/**
+ * Set the scavenger's goals (Go: gcPaceScavenger). Called at the end of every GC cycle
+ * (GC lock held) and when the memory limit changes.
+ */
+export function gcPaceScavenger(h: MHeap): void {
+  const f64 = h.views.f64, st = h.stats;
+  const limit = f64[st + ST_MEMORY_LIMIT];
+  const memoryLimitGoal = Math.floor(limit * (100 - reduceExtraPercent) / 100);
+  f64[st + ST_SCAV_MEMLIMIT_GOAL] = h.mem.mappedReady <= memoryLimitGoal ? Infinity : memoryLimitGoal;
+  const lastHeapGoal = f64[st + ST_LAST_HEAP_GOAL];
+  const goal = heapGoal(h);
+  if (lastHeapGoal === 0 || !Number.isFinite(lastHeapGoal) || !Number.isFinite(goal)) {
+    f64[st + ST_SCAV_GCPERCENT_GOAL] = Infinity;
+    return;
+  }
+  let gcPercentGoal = Math.floor(f64[st + ST_LAST_HEAP_INUSE] * (goal / lastHeapGoal));
+  gcPercentGoal += Math.floor(gcPercentGoal / (100 / retainExtraPercent));
+  gcPercentGoal = Math.ceil(gcPercentGoal / physPageSize) * physPageSize;
+  const retained = heapRetained(h);
+  f64[st + ST_SCAV_GCPERCENT_GOAL] = retained <= gcPercentGoal || retained - gcPercentGoal < physPageSize ? Infinity : gcPercentGoal;
+}
+
+/** Whether the background scavenger has nothing to do (Go: scavengerState.shouldStop). */
+export function scavengerShouldStop(h: MHeap): boolean {
+  const f64 = h.views.f64, st = h.stats;
+  return heapRetained(h) <= f64[st + ST_SCAV_GCPERCENT_GOAL] && h.mem.mappedReady <= f64[st + ST_SCAV_MEMLIMIT_GOAL];
+}
+
+/**
+ * Release up to nbytes of free pages (Infinity: all) and move them from HeapFree to
+ * HeapReleased. Heap lock held. Returns the bytes released.
+ */
+export function scavengeLocked(h: MHeap, nbytes: number): number {
+  const released = scavenge(h.pages, nbytes);
+  if (released > 0) {
+    h.mem.statAdd(STAT_HEAP_FREE, -released);
+    h.mem.statAdd(STAT_HEAP_RELEASED, released);
+  }
+  return released;
+}
+
+/** Release every free page (Go: mheap.scavengeAll). Takes the heap lock. */
+export function scavengeAll(h: MHeap): number {
+  lock(h.views.i32, h.lockOff, h.lockToken);
+  h.views.sync();
+  try {
+    return scavengeLocked(h, Infinity);
+  } finally {
+    unlock(h.views.i32, h.lockOff);
+  }
+}
+
+/**
+ * The scavenging part of mheap.allocSpan (Go 1.19), after every span allocation: the span
+ * took `scav` released bytes and the heap grew by `growth` bytes; release what the memory
+ * limit (mappedReady + scav over the limit) and, after a growth, the gcPercent goal ask
+ * for. Heap lock held, before the span's pages are made Ready.
+ */
+export function scavengeOnAlloc(h: MHeap, scav: number, growth: number): void {
+  const f64 = h.views.f64, st = h.stats;
+  let bytesToScavenge = 0;
+  const limit = f64[st + ST_MEMORY_LIMIT];
+  if (limit !== Infinity && !limiting(h)) {
+    const inuse = h.mem.mappedReady;
+    if (scav + inuse > limit) bytesToScavenge = scav + inuse - limit;
+  }
+  const goal = f64[st + ST_SCAV_GCPERCENT_GOAL];
+  if (goal !== Infinity && growth > 0) {
+    const retained = heapRetained(h);
+    if (retained + growth > goal) bytesToScavenge = Math.max(bytesToScavenge, Math.min(growth, retained + growth - goal));
+  }
+  if (bytesToScavenge > 0) f64[st + ST_SCAV_RELEASED_ASSIST] += scavengeLocked(h, bytesToScavenge);
+}
+
+/**
+ * The scavtrace line of the background scavenger's work since the last one (Go: the call
+ * of printScavTrace when sweeping finishes); resets the count. GC lock held.
+ */
+export function takeScavTrace(h: MHeap): ScavTraceInfo {
+  const f64 = h.views.f64, st = h.stats;
+  const released = f64[st + ST_SCAV_RELEASED];
+  f64[st + ST_SCAV_RELEASED] = 0;
+  return scavTraceInfo(h, released, false);
+}
+
+/** A scavtrace line's numbers for `released` bytes. */
+export function scavTraceInfo(h: MHeap, released: number, forced: boolean): ScavTraceInfo {
+  const retained = heapRetained(h);
+  return {
+    released,
+    heapReleased: h.mem.stat(STAT_HEAP_RELEASED),
+    utilPercent: retained === 0 ? 100 : Math.floor(h.mem.stat(STAT_HEAP_INUSE) * 100 / retained),
+    forced,
+  };
+}
+
+/** Format a scavtrace line as Go 1.19 prints it (GODEBUG=scavtrace=1). */
+export function formatScavTrace(t: ScavTraceInfo): string {
+  return `scav ${Math.floor(t.released / 1024)} KiB work, ${Math.floor(t.heapReleased / 1024)} KiB total, ${t.utilPercent}% util${t.forced ? ' (forced)' : ''}`;
+}
+
+/** What the background scavenger needs from its context (a Heap). */
+export interface ScavengerContext {
+  readonly h: MHeap;
+  /** Run a GC cycle that sweeps everything, not counted as forced (the idle cycle). */
+  idleGC(): void;
+}
+
+/**
+ * One context's background scavenger (Go: bgscavenge and scavengerState): a timer that
+ * runs {@link BackgroundScavenger.runRound} when the thread is idle.
+ */
+export class BackgroundScavenger {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  /** Go: !scavengerState.parked — set by wake, cleared when a round finds nothing to release. */
+  private ready = false;
+  /**
+   * The context, held weakly: a pending timer must not keep a heap the program dropped
+   * alive (the scavenger stops when its heap has been collected).
+   */
+  private readonly ctx: WeakRef<ScavengerContext>;
+  /** Time of the last round's work, ms (for tests and tools). */
+  lastWorkedMs = 0;
+  /** heapLive + NumGC at the last round: unchanged means the heap was idle in between. */
+  private lastActivity = -1;
+
+  constructor(ctx: ScavengerContext) {
+    this.ctx = new WeakRef(ctx);
+  }
+
+  /**
+   * Go: scavengerState.wake — make sure a round runs soon. Called at the end of each GC
+   * cycle this context runs. Cheap when a round is already scheduled.
+   */
+  wake(): void {
+    this.ready = true;
+    if (this.stopped || this.timer !== null) return;
+    this.schedule(0);
+  }
+
+  /** Stop for good (detach). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number): void {
+    // One timer per context: a round that woke itself (its idle cycle) replaces that timer.
+    if (this.timer !== null) clearTimeout(this.timer);
+    const t = setTimeout(() => {
+      this.timer = null;
+      if (this.ctx.deref() === undefined) return; // the heap is gone
+      this.schedule(this.runRound());
+    }, ms);
+    (t as { unref?: () => void }).unref?.();
+    this.timer = t;
+  }
+
+  /**
+   * One round (Go: scavengerState.run + sleep): an idle GC cycle if one is due, then, if
+   * the scavenger is awake, 64 KiB releases until the goals are met or 1 ms of work is
+   * done; a round that releases nothing parks it until the next GC cycle (Go: park, and
+   * ready at the end of the sweep; setMemoryLimit does not wake it in Go 1.19 either).
+   * Returns the delay before the next round: 99 × the work time (1 % of a CPU), or the
+   * poll interval when there was nothing to do or another context holds the lock.
+   */
+  runRound(): number {
+    const ctx = this.ctx.deref();
+    if (ctx === undefined) return scavengerPollMs;
+    const h = ctx.h, views = h.views;
+    views.sync();
+    if (!backgroundScavengerOn(h)) return scavengerPollMs;
+    if (!tryLock(views.i32, scavLockOff(h), h.lockToken)) return scavengerPollMs;
+    let released = 0, worked = 0, cycled = false;
+    try {
+      const f64 = views.f64, st = h.stats;
+      const gcOn = f64[st + ST_GC_PERCENT] >= 0 || f64[st + ST_MEMORY_LIMIT] !== Infinity;
+      // Idle: nothing allocated and no cycle since the last round (a busy program's
+      // allocations start their own cycles; this one is only for a heap left alone).
+      const activity = sumP(h, ST_HEAP_LIVE) + f64[st + ST_NUM_GC];
+      const idle = activity === this.lastActivity;
+      this.lastActivity = activity;
+      if (gcOn && idle && sumP(h, ST_FREED_UNSWEPT) >= scavengeQuantum) {
+        ctx.idleGC();
+        cycled = true;
+        this.lastActivity = sumP(h, ST_HEAP_LIVE) + f64[st + ST_NUM_GC];
+      }
+      // Go: worked sums the time of each scavenge call (the idle cycle is not scavenging
+      // work: Go's GC has its own budget, and sysmon's forced cycle is not charged to the
+      // scavenger either).
+      while (this.ready && worked < minScavWorkTimeMs) {
+        if (scavengerShouldStop(h)) break;
+        const ts = now();
+        lock(h.views.i32, h.lockOff, h.lockToken);
+        h.views.sync();
+        let r: number;
+        try {
+          r = scavengeLocked(h, scavengeQuantum);
+        } finally {
+          unlock(h.views.i32, h.lockOff);
+        }
+        worked += now() - ts;
+        released += r;
+        if (r < scavengeQuantum) break;
+      }
+      if (released === 0) this.ready = false;
+      if (released > 0) {
+        h.views.f64[st + ST_SCAV_RELEASED] += released;
+        h.views.f64[st + ST_SCAV_RELEASED_BG] += released;
+      }
+    } finally {
+      unlock(h.views.i32, scavLockOff(h));
+    }
+    this.lastWorkedMs = worked;
+    if (released === 0 && !cycled) return scavengerPollMs;
+    // JS difference: the sleep is at most the poll interval. A round's wall time includes
+    // any time the OS or V8 kept the thread from running (Go's scavenger has a thread of
+    // its own); a round does about 1 ms of work, so a 1 s sleep still keeps it under 1 %.
+    return Math.min(scavengerPollMs, Math.max(worked, minScavWorkTimeMs) * (100 / scavengePercent - 1));
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

@@ -30,7 +30,7 @@ import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
 import {
   C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN,
-  ST_FREED_UNSWEPT, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT,
+  ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT,
   SW_FREEINDEX, SW_NEEDZERO, SW_SWEEPGEN, type SpanPtr, pSweepFreeIndex, setPSweepFreeIndex,
   setPSweepPhase, spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits,
   spanNelems, spanNpages, spanSpanclass, spanState, spanSweepgen,
@@ -99,6 +99,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   u32[sw + SW_ALLOCCOUNT] = nalloc;
   u32[sw + SW_NEEDZERO] |= nfreed > 0 ? 1 : 0;
   f64[st + ST_FREED_UNSWEPT] -= nfreed * elemsize;
+  f64[st + ST_HEAP_ALLOC] -= nfreed * elemsize;
   f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
   f64[st + ST_LARGE_FREE_COUNT] += large;
   f64[st + ST_LARGE_FREE] += large * elemsize;

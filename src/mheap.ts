@@ -113,6 +113,15 @@ export class MHeap {
   pstats = 0;
   /** Lock-holder token of this context: pid + 1 (maxProcs + 1 while attaching). */
   lockToken = maxProcs + 1;
+  /** Second result of allocPages: bytes the heap grew by for it (Go: allocSpan's growth). */
+  private grew = 0;
+  /**
+   * The scavenging Go 1.19's allocSpan does after taking pages (mgcscavenge.ts,
+   * scavengeOnAlloc: for the memory limit and after heap growth), called with the heap lock
+   * held before the span's pages are made Ready. Set by the Heap facade: the scavenger's
+   * pacing sits above this file (test/imports.test.ts). null: no scavenging on allocation.
+   */
+  onAllocSpan: ((h: MHeap, scav: number, growth: number) => void) | null = null;
 
   private constructor(readonly mem: OSMemory, readonly base: number) {
     this.views = mem.views;
@@ -368,7 +377,10 @@ export class MHeap {
     const nbytes = npages * pageSize;
     setSpanStartAddr(u32, s, base);
     setSpanNpages(u32, s, npages);
-    setSpanNeedzero(u32, s, this.allocNeedsZero(base, npages) ? 1 : 0);
+    // Go: needzero = allocNeedsZero. goheap difference: pages released with madvise read
+    // back as zero (mem_linux.ts), so a span made only of released pages needs no zeroing.
+    const dirty = this.allocNeedsZero(base, npages);
+    setSpanNeedzero(u32, s, dirty && !(scav === nbytes && mem.releasedPagesAreZero) ? 1 : 0);
     if (typ === spanAllocHeap) {
       setSpanDivMul(u32, s, class_to_divmagic[spanClassSizeclass(spc)]);
       setSpanSpanclass(u32, s, spc);
@@ -386,6 +398,8 @@ export class MHeap {
       setSpanLimit(u32, s, base + nbytes);
       setSpanState(u32, s, mSpanManual);
     }
+    // Go 1.19: scavenge for the memory limit and after heap growth, before sysUsed.
+    if (this.onAllocSpan !== null) this.onAllocSpan(this, scav, this.grew);
     // Released pages come back into use: Prepared -> Ready.
     if (scav !== 0) {
       const prepared = mem.sysUsed(base, nbytes);
@@ -405,9 +419,11 @@ export class MHeap {
 
   /** Pages for a span: from the page allocator, growing the heap if needed; 0 if full. */
   private allocPages(npages: number): number {
+    this.grew = 0;
     let base = this.pages.alloc(npages);
     if (base === 0) {
       if (!this.grow(npages)) return 0;
+      this.grew = align(npages, PALLOC_CHUNK_PAGES) * pageSize;
       base = this.pages.alloc(npages);
       if (base === 0) throw new HeapCorruptionError(`grew the heap by ${npages} pages but could not allocate them`);
     }

@@ -21,9 +21,10 @@ import {
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
 import {
-  ST_GC_PERCENT, ST_HEAP_GOAL, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
+  ST_GC_PERCENT, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
-  ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT,
+  ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT, ST_MEMORY_LIMIT,
+  ST_SCAV_RELEASED_BG, ST_SCAV_RELEASED_ASSIST,
 } from './layout.js';
 
 
@@ -158,9 +159,10 @@ export const memStatsFields = [
 
 /**
  * Compute MemStats from the counters (Go: readmemstats_m). The caller has flushed its own
- * mcache; `flight` holds the other Ps' unsettled allocations (mcache.inFlightAllocs).
+ * mcache; `flight` holds the other Ps' unsettled allocations (mcache.inFlightAllocs);
+ * `goal` is the heap goal (mgcpacer.heapGoal), NextGC.
  */
-export function computeMemStats(h: MHeap, flight: Float64Array): MemStats {
+export function computeMemStats(h: MHeap, flight: Float64Array, goal: number): MemStats {
   const f64 = h.views.f64, st = h.stats, mem = h.mem;
   let totalAlloc = totalAllocBytes(h);
   const totalFree = totalFreeBytes(h);
@@ -188,7 +190,6 @@ export function computeMemStats(h: MHeap, flight: Float64Array): MemStats {
     PauseNs.push(f64[st + ST_PAUSE_NS + i]);
     PauseEnd.push(f64[st + ST_PAUSE_END + i]);
   }
-  const goal = f64[st + ST_HEAP_GOAL];
   return {
     Alloc: totalAlloc - totalFree,
     TotalAlloc: totalAlloc,
@@ -230,7 +231,7 @@ export function computeMemStats(h: MHeap, flight: Float64Array): MemStats {
  * /memory/classes/total:bytes exactly. `flight` is the one computeMemStats was given.
  */
 export function computeMetrics(h: MHeap, ms: MemStats, flight: Float64Array): Record<string, number> {
-  const mem = h.mem;
+  const mem = h.mem, f64 = h.views.f64, st = h.stats;
   const objects = ms.HeapAlloc;
   const tiny = sumP(h, ST_TINY_ALLOC_COUNT) + flight[0]; // as counted in ms.Mallocs
   return {
@@ -257,5 +258,12 @@ export function computeMetrics(h: MHeap, ms: MemStats, flight: Float64Array): Re
     '/gc/heap/goal:bytes': ms.NextGC,
     '/gc/cycles/total:gc-cycles': ms.NumGC,
     '/gc/cycles/forced:gc-cycles': ms.NumForcedGC,
+    // Go 1.21's name; no limit reads as math.MaxInt64, as in Go (the nearest double, 2^63).
+    '/gc/gomemlimit:bytes': f64[st + ST_MEMORY_LIMIT] === Infinity ? 2 ** 63 : f64[st + ST_MEMORY_LIMIT],
+    // goheap's own (Go 1.19 has no scavenger metric): bytes released by the background
+    // scavenger and on the allocation path, and how release works (0 none, 1 shrink, 2 madvise).
+    '/goheap/scavenge/background:bytes': f64[st + ST_SCAV_RELEASED_BG],
+    '/goheap/scavenge/assist:bytes': f64[st + ST_SCAV_RELEASED_ASSIST],
+    '/goheap/release/mode:enum': ['none', 'shrink', 'madvise'].indexOf(mem.releaseMode),
   };
 }

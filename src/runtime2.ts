@@ -9,6 +9,7 @@
  * @module
  */
 import type { MHeap } from './mheap.js';
+import type { BackgroundScavenger, ScavTraceInfo } from './mgcscavenge.js';
 import {
   type MCachePtr, type SpanPtr,
 } from './layout.js';
@@ -32,6 +33,10 @@ export interface MallocContext {
   readonly emptymspan: SpanPtr;
   /** Called after every GC cycle this context runs (gctrace), or null. */
   onGC: ((info: GCCycleInfo) => void) | null;
+  /** Called with a scavtrace line after every GC cycle this context runs, or null. */
+  onScavenge: ((t: ScavTraceInfo) => void) | null;
+  /** This context's background scavenger (woken after its GC cycles), or null. */
+  readonly scavenger: BackgroundScavenger | null;
 }
 
 

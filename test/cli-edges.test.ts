@@ -106,7 +106,7 @@ test('--plot: refuses a non-.svg name and an unwritable path before running', as
 test('--plot with thousands of GC cycles: close markers are merged, the SVG stays small', () => {
   const samples: Sample[] = [];
   const gcs: GCEvent[] = [];
-  for (let i = 0; i <= 400; i++) samples.push({ t: i / 100, ops: i * 25_000, HeapAlloc: 1e6 + i, HeapInuse: 2e6, HeapIdle: 1e5, HeapReleased: 5e4, HeapSys: 3e6, NumGC: i * 10 });
+  for (let i = 0; i <= 400; i++) samples.push({ t: i / 100, ops: i * 25_000, HeapAlloc: 1e6 + i, HeapInuse: 2e6, HeapIdle: 1e5, HeapReleased: 5e4, HeapSys: 3e6, RSS: 4e6, NumGC: i * 10 });
   for (let c = 1; c <= 4000; c++) {
     gcs.push({ cycle: c, forced: c % 1000 === 0, at: c / 1000, opsDone: c * 2500, heapBefore: 1, heapAfter: 1, heapMarked: 1, goal: 2, pauseNs: 1000 } as GCEvent);
   }

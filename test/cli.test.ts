@@ -85,7 +85,7 @@ test('goheap command (spawned)', { concurrency: true }, async (t) => {
     assert.ok(doc.samples.length > 100);
   }));
 
-  subtests.push(t.test('goheap run --plot x.svg: an SVG with 5 series', async () => {
+  subtests.push(t.test('goheap run --plot x.svg: an SVG with 6 series (the heap fields and RSS)', async () => {
     const svg = join(dir, 'x.svg');
     const r = await goheap(['run', 'fragment', '--ops', '40000', '--plot', svg, '--quiet']);
     assert.equal(r.code, 0, r.stderr);
@@ -94,7 +94,7 @@ test('goheap command (spawned)', { concurrency: true }, async (t) => {
     assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(text, /<\/svg>\n$/);
     const series = [...text.matchAll(/<polyline data-series="(\w+)"[^>]* points="([^"]*)"/g)];
-    assert.deepEqual(series.map((m) => m[1]).sort(), ['HeapAlloc', 'HeapIdle', 'HeapInuse', 'HeapReleased', 'HeapSys']);
+    assert.deepEqual(series.map((m) => m[1]).sort(), ['HeapAlloc', 'HeapIdle', 'HeapInuse', 'HeapReleased', 'HeapSys', 'RSS']);
     for (const m of series) assert.ok(m[2]!.split(' ').length > 50, `${m[1]} has points`);
     // Well-formed: every element closed, in order.
     const stack: string[] = [];
@@ -374,4 +374,37 @@ test('runScenario: freeEvery leaves holes, as the Go runner does', () => {
     ],
   });
   assert.deepEqual(r.deltas.map((d) => d.fields.Frees), [4, 1, 3]);
+});
+
+test('main: run --memlimit / GOMEMLIMIT with GOGC off, GODEBUG=scavtrace=1 lines, total memory and RSS in the report', async () => {
+  const saved = { GOMEMLIMIT: process.env.GOMEMLIMIT, GODEBUG: process.env.GODEBUG };
+  try {
+    process.env.GODEBUG = 'gctrace=1,scavtrace=1';
+    process.env.GOMEMLIMIT = '24MiB';
+    const r = await inProcess(['run', 'churn', '--ops', '400k', '--gogc', 'off']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /GOGC=off, GOMEMLIMIT=24 MiB/);
+    // GOGC off, yet cycles run: the memory limit starts them.
+    assert.match(r.stdout, /^gc 1 @/m);
+    assert.match(r.stdout, /^gc \d+ .*\n(scav \d+ KiB work, \d+ KiB total, \d+% util)$/m);
+    assert.match(r.stdout, /\n {2}total memory +[\d.]+ MiB/);
+    assert.match(r.stdout, /\n {2}RSS +[\d.]+ MiB \([\d,]+ B\) +the whole process's resident memory.*release mode (madvise|none)/);
+    const m = /NumGC +(\d+)/.exec(r.stdout);
+    assert.ok(m !== null && Number(m[1]) > 0);
+    // --memlimit wins over GOMEMLIMIT; --json carries memlimit, rss, releaseMode and RSS samples.
+    const j = await inProcess(['run', 'large', '--ops', '400', '--memlimit', '64m', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const doc = JSON.parse(j.stdout);
+    assert.equal(doc.options.memlimit, 64 << 20);
+    assert.ok(doc.rss > 0 && typeof doc.releaseMode === 'string');
+    assert.ok(doc.samples.every((s: { RSS: number }) => s.RSS > 0));
+    delete process.env.GOMEMLIMIT;
+    const off = await inProcess(['run', 'large', '--ops', '400', '--memlimit', 'off', '--json']);
+    assert.equal(JSON.parse(off.stdout).options.memlimit, 'off');
+    const bad = await inProcess(['run', '--memlimit', 'lots']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--memlimit must be a byte count/);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
 });

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"runtime"
@@ -71,6 +72,8 @@ type opSpec struct {
 	FreeEvery  int64  `json:"freeEvery,omitempty"`
 	Goroutines int64  `json:"goroutines,omitempty"`
 	Depth      int64  `json:"depth,omitempty"`
+	Bytes      *int64 `json:"bytes,omitempty"`
+	Ms         int64  `json:"ms,omitempty"`
 	Note       string `json:"note,omitempty"`
 }
 
@@ -82,6 +85,8 @@ const (
 	opReleaseOS
 	opStack
 	opStackRelease
+	opMemoryLimit
+	opWait
 )
 
 // op is a compiled operation. Plain integers only, so that executing it
@@ -96,6 +101,8 @@ type op struct {
 	checkpoint int // checkpoint: index into the MemStats records
 	goroutines int
 	target     uintptr // stack: bytes of stack the recursion uses before parking
+	limit      int64   // memoryLimit: bytes
+	ms         int64   // wait: milliseconds
 }
 
 // objSet keeps objects reachable. ptrs is allocated before the first
@@ -217,6 +224,21 @@ func compile(sc *scenarioFile) (*program, error) {
 		case "stackRelease":
 			o.kind = opStackRelease
 			parked = 0
+		case "memoryLimit":
+			// debug.SetMemoryLimit(bytes); -1 (or no bytes) means no limit (math.MaxInt64).
+			o.kind = opMemoryLimit
+			if s.Bytes == nil || *s.Bytes < 0 {
+				o.limit = math.MaxInt64
+			} else {
+				o.limit = *s.Bytes
+			}
+		case "wait":
+			// Sleep, so that the background scavenger (and sysmon) can run.
+			o.kind = opWait
+			if s.Ms < 1 || s.Ms > 600000 {
+				return nil, fmt.Errorf("%s: ms must be in [1, 600000], got %d", where, s.Ms)
+			}
+			o.ms = s.Ms
 		default:
 			return nil, fmt.Errorf("%s: unknown op", where)
 		}
@@ -398,6 +420,11 @@ func execute(p *program) {
 			runStack(o)
 		case opStackRelease:
 			runStackRelease()
+		case opMemoryLimit:
+			debug.SetMemoryLimit(o.limit)
+		case opWait:
+			// The main goroutine's timer was allocated by the warm-up's Sleep.
+			time.Sleep(time.Duration(o.ms) * time.Millisecond)
 		}
 	}
 }
