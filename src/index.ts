@@ -31,5 +31,5 @@ export {
   PLACE_STACKPOOL, SWEEP_NA,
 } from './inspect.js';
 export { type HeapRecount } from './check.js';
-export { formatScavTrace, type ScavTraceInfo } from './mgcscavenge.js';
+export { formatScavTrace, type ScavTraceInfo, type BackgroundScavenger } from './mgcscavenge.js';
 export { type ReleaseMode } from './mem_linux.js';
