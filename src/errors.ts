@@ -54,3 +54,26 @@ export class HeapCorruptionError extends GoHeapError {
 export class NoFreePError extends GoHeapError {
   override name = 'NoFreePError';
 }
+
+/** The heap handle was detached (or reclaimed): it cannot be used any more. */
+export class DetachedHeapError extends GoHeapError {
+  override name = 'DetachedHeapError';
+}
+
+/**
+ * A value as an error message shows it, with its type when that is not a plain number:
+ * `"16" (a string)`, `16n (a bigint)`, `Symbol(x)`, `null`, `an object`. Never throws
+ * (a template literal throws on a Symbol).
+ */
+export function describeValue(v: unknown): string {
+  switch (typeof v) {
+    case 'number': return String(v);
+    case 'string': return `${JSON.stringify(v)} (a string)`;
+    case 'bigint': return `${v}n (a bigint)`;
+    case 'symbol': return `${v.toString()} (a symbol)`;
+    case 'boolean': return `${v} (a boolean)`;
+    case 'undefined': return 'undefined';
+    case 'function': return 'a function';
+    default: return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
+  }
+}

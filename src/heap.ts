@@ -10,7 +10,7 @@
 import { checkHeap, type HeapRecount } from './check.js';
 import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
-import { InvalidArgumentError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
+import { DetachedHeapError, GoHeapError, InvalidArgumentError, InvalidPointerError, InvalidSizeError, OutOfMemoryError, describeValue } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
@@ -21,7 +21,7 @@ import { lock, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { _MaxSmallSize, _NumSizeClasses, _PageSize, class_to_size, sizeToClass, spanClassNoscan } from './sizeclasses.js';
-import { acquireP, detachP, reclaimP } from './proc.js';
+import { acquireP, detachP, markDead, reclaimDead, reclaimP } from './proc.js';
 import { scavenge } from './mgcscavenge.js';
 import {
   MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, ST_MEMORY_LIMIT, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
@@ -174,11 +174,20 @@ export class Heap implements MallocContext {
 
   /** Create a new heap in a new buffer (Go: mallocinit), with this context as P 0. */
   static create(opts: HeapOptions = {}): Heap {
-    const reserve = opts.reserve ?? defaultReserve;
-    const maxprocs = opts.maxProcs ?? maxProcs;
-    if (!Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${maxprocs}`);
+    if (opts === null || typeof opts !== 'object') throw new ArgError(`Heap.create: options must be an object, got ${describeValue(opts)}`);
+    const reserve = opts.reserve === undefined ? defaultReserve : opts.reserve;
+    if (typeof reserve !== 'number') throw new ArgError(`reserve must be a number of bytes, got ${describeValue(reserve)}`);
+    const backend = opts.backend;
+    if (backend !== undefined && backend !== 'sab' && backend !== 'rab' && backend !== 'wasm') {
+      throw new ArgError(`backend must be 'sab', 'rab' or 'wasm', got ${describeValue(backend)}`);
+    }
+    const maxprocs = opts.maxProcs === undefined ? maxProcs : opts.maxProcs;
+    if (typeof maxprocs !== 'number' || !Number.isInteger(maxprocs) || maxprocs < 1 || maxprocs > maxProcs) {
+      throw new ArgError(`maxProcs must be an integer in 1..${maxProcs}, got ${describeValue(maxprocs)}`);
+    }
+    if (opts.gcPercent !== undefined) checkGCPercent(opts.gcPercent);
     const memoryLimit = opts.memoryLimit === undefined ? Infinity : checkMemoryLimit(opts.memoryLimit, 'Heap.create');
-    const mem = OSMemory.create({ reserve, backend: opts.backend, native: opts.native });
+    const mem = OSMemory.create({ reserve, backend, native: opts.native });
     if (opts.staticData != null) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
     const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
@@ -200,7 +209,14 @@ export class Heap implements MallocContext {
     if (!(buffer instanceof SharedArrayBuffer)) throw new ArgError('Heap.attach: only heaps over shared memory (backend sab or wasm) can be attached');
     const mem = OSMemory.attach(buffer, desc.memory);
     const h = MHeap.attach(mem, desc.heapBase);
-    return new Heap(h, acquireP(h, desc.pid, P_RUNNING));
+    const pid = desc.pid;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < -1 || pid >= h.maxprocs) {
+      throw new ArgError(`Heap.attach: the descriptor's pid must be -1 or a P id below ${h.maxprocs}, got ${describeValue(pid)}`);
+    }
+    if (pid >= 0 && h.pOf(pid) !== 0 && Atomics.load(h.views.i32, (h.pOf(pid) >>> 2) + PW_EPOCH) !== desc.epoch) {
+      throw new ArgError(`Heap.attach: P ${pid} was reserved again since this descriptor was made (epoch ${describeValue(desc.epoch)})`);
+    }
+    return new Heap(h, acquireP(h, pid, P_RUNNING));
   }
 
   /**
@@ -208,6 +224,8 @@ export class Heap implements MallocContext {
    * With `reserveP`, a P is set aside for that worker now (see {@link Heap.reserveP}).
    */
   share(reserveP = false): HeapDescriptor {
+    if (this.detached) throw this.detachedError('share');
+    if (typeof reserveP !== 'boolean') throw new ArgError(`share: reserveP must be true or false, got ${describeValue(reserveP)}`);
     const views = this.h.views;
     if (!(views.buffer instanceof SharedArrayBuffer)) throw new ArgError('share: a heap over a resizable ArrayBuffer cannot be shared; create it with backend "sab" or "wasm"');
     const pid = reserveP ? this.reserveP() : -1;
@@ -216,21 +234,26 @@ export class Heap implements MallocContext {
 
   /** Set a P aside for a worker about to start (it claims it in attach); returns its id. */
   reserveP(): number {
+    if (this.detached) throw this.detachedError('reserveP');
     return acquireP(this.h, -1, P_RESERVED);
   }
 
   /** The lease number of P pid: it changes every time the P is handed to a new context. */
   pEpoch(pid: number): number {
+    if (this.detached) throw this.detachedError('pEpoch');
+    this.checkPid('pEpoch', pid);
     const p = this.h.pOf(pid);
     return p === 0 ? -1 : Atomics.load(this.h.views.i32, (p >>> 2) + PW_EPOCH);
   }
 
   /**
-   * Flush this context's mcache (releaseAll) and give its P back. The handle cannot be
-   * used afterwards.
+   * Flush this context's mcache (releaseAll) and give its P back. Every method of the
+   * handle throws DetachedHeapError afterwards, detach() included (the views stay readable:
+   * the objects other contexts hold are still there).
+   * @throws DetachedHeapError if the handle was already detached
    */
   detach(): void {
-    if (this.detached) return;
+    if (this.detached) throw this.detachedError('detach');
     this.detached = true;
     this.scavenger?.stop();
     detachP(this.h, this.pid, this.mcache, this.emptymspan);
@@ -239,19 +262,48 @@ export class Heap implements MallocContext {
   /**
    * Give back the P of a context that ended without detaching (a worker that exited or
    * was terminated, possibly in the middle of an operation): what it left half done is
-   * finished or undone (a heap-lock section, a GC cycle, a sweep, a span it had taken),
-   * any lock it held is released, its cached spans return to their mcentrals, and the P
-   * becomes free (docs/go-mapping.md, "Dead workers"). Safe to call for a P that did
-   * detach (then it does nothing). With `epoch` (from the descriptor), only that lease of
-   * the P is reclaimed, never a later context's. Returns true if the P was reclaimed.
-   * spawnHeapWorker calls this when its worker exits. Only for contexts that are really
-   * gone: reclaiming a live context's P corrupts the heap.
+   * finished or undone (a heap-lock section, an mcentral list update, a GC cycle, a sweep,
+   * a span it had taken), any lock it held is released, its cached spans return to their
+   * mcentrals, and the P becomes free (docs/go-mapping.md, "Dead workers"). Returns false
+   * (doing nothing) for a P that is not leased (it detached, or was reclaimed already) or,
+   * with `epoch` (from the descriptor), whose lease is another one. spawnHeapWorker does
+   * this itself (markDead, then reclaimDead) when its worker exits.
+   *
+   * The P is first marked dead (see {@link Heap.markDead}). The repair needs every heap and
+   * mcentral lock for a moment; it never waits on a lock held by a P marked dead (that P
+   * is reclaimed first), but it does wait for a live context to let go of one. So when
+   * several contexts died, mark them all dead first: a lock held by one not yet marked
+   * would be waited for in vain. Only for contexts that are really gone: reclaiming a live
+   * context's P corrupts the heap.
+   * @throws InvalidArgumentError if pid is not an integer P id below maxProcs, is the
+   *   caller's own P, or epoch is given and is not an integer
    */
   reclaimP(pid: number, epoch?: number): boolean {
-    if (pid === this.pid) throw new ArgError('reclaimP: a context cannot reclaim its own P; use detach()');
+    this.checkLease('reclaimP', pid, epoch);
     return reclaimP(this.h, pid, epoch, this.emptymspan);
   }
 
+  /**
+   * Mark the P of a context that is gone (a worker known to have exited) as dead, without
+   * reclaiming it yet: a reclaim that meets a lock held by a dead P reclaims that P first.
+   * Returns true if the P is dead now, false if it is not leased or (with `epoch`) its
+   * lease is another one.
+   * @throws InvalidArgumentError as reclaimP
+   */
+  markDead(pid: number, epoch?: number): boolean {
+    this.checkLease('markDead', pid, epoch);
+    return markDead(this.h, pid, epoch);
+  }
+
+  /**
+   * Reclaim every P marked dead (markDead) that can be reclaimed right now, without
+   * waiting: a P whose repair needs a lock that a live context holds is left for a later
+   * call. Returns how many dead Ps are left (0: all reclaimed).
+   */
+  reclaimDead(): number {
+    if (this.detached) throw this.detachedError('reclaimDead');
+    return reclaimDead(this.h, this.emptymspan);
+  }
 
   // ----- views ------------------------------------------------------------------------
 
@@ -293,7 +345,14 @@ export class Heap implements MallocContext {
     return uv;
   }
   /** A DataView over the whole buffer (as long as it is now). */
-  get view(): DataView { return new DataView(this.buffer, 0, this.u8.length); }
+  get view(): DataView {
+    // One sync, then the buffer and the length of the same views: another worker may grow
+    // the memory at any moment (with wasm that replaces memory.buffer).
+    const v = this.h.views;
+    v.sync();
+    const u8 = v.u8;
+    return new DataView(u8.buffer, 0, u8.length);
+  }
   /** The reservation in bytes. */
   get reserve(): number { return this.h.mem.reserve; }
   /** The static region set aside by {@link HeapOptions.staticData} (counted in OtherSys), or null. */
@@ -320,8 +379,10 @@ export class Heap implements MallocContext {
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
+    if (this.detached || typeof size !== 'number') throw this.badCall('malloc', 'size', size);
     if (opts === undefined) return mallocgc(this, size, 1, false);
-    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), opts.noscan !== false ? 1 : 0, false);
+    const noscan = noscanOf(opts, 'malloc');
+    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
   }
 
   /**
@@ -366,6 +427,8 @@ export class Heap implements MallocContext {
   }
 
   private arrayAlloc<T extends TypedArray>(type: TypedArrayConstructor<T>, n: number, opts: MallocOptions | undefined, zero: boolean, op: string): T {
+    if (this.detached) throw this.detachedError(op);
+    if (opts !== undefined) noscanOf(opts, op);
     const bpe = type.BYTES_PER_ELEMENT;
     const bytes = elementBytes(op, n, bpe);
     if (bytes === 0) return new type(this.buffer, 0, 0);
@@ -398,11 +461,14 @@ export class Heap implements MallocContext {
    * @throws InvalidSizeError when n or size is invalid or n * size is larger than the reservation
    */
   calloc(n: number, size: number, opts?: MallocOptions): number {
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidSizeError(`calloc: count must be a non-negative integer, got ${String(n)}`);
-    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidSizeError(`calloc: size must be a non-negative integer, got ${String(size)}`);
+    if (this.detached) throw this.detachedError('calloc');
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidSizeError(`calloc: count must be a non-negative integer, got ${describeValue(n)}`);
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidSizeError(`calloc: size must be a non-negative integer, got ${describeValue(size)}`);
     const total = n * size;
     if (!Number.isSafeInteger(total)) throw new InvalidSizeError(`calloc: ${n} * ${size} overflows`);
-    return mallocgc(this, opts?.align === undefined ? total : alignedSize(total, opts.align), opts === undefined || opts.noscan !== false ? 1 : 0, true);
+    this.checkFits('calloc', total);
+    const noscan = opts === undefined ? 1 : noscanOf(opts, 'calloc');
+    return mallocgc(this, opts?.align === undefined ? total : alignedSize(total, opts.align), noscan, true);
   }
 
   /**
@@ -414,6 +480,7 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number | TypedArray): void {
+    if (this.detached || (typeof p !== 'number' && !ArrayBuffer.isView(p))) throw this.badCall('free', 'pointer', p);
     this.h.views.sync();
     freeObject(this, typeof p === 'number' ? p : this.pointerOf(p, 'free'));
   }
@@ -426,15 +493,18 @@ export class Heap implements MallocContext {
    * itself if it has it and its slot holds `size` bytes, else a new object.
    */
   realloc(p: number, size: number, opts?: Pick<MallocOptions, 'align'>): number {
+    if (this.detached || typeof p !== 'number') throw this.badCall('realloc', 'pointer', p);
+    if (typeof size !== 'number' || ((size >>> 0) !== size && !(Number.isSafeInteger(size) && size >= 0))) {
+      throw new InvalidSizeError(`realloc: size must be a non-negative integer number of bytes, got ${describeValue(size)}`);
+    }
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new ArgError(`realloc: options must be an object, got ${describeValue(opts)}`);
+    this.checkFits('realloc', size);
     this.h.views.sync();
     const align = opts?.align;
     if (p === 0) return this.malloc(size, opts);
-    if ((size >>> 0) !== size && !(Number.isSafeInteger(size) && size >= 0)) {
-      throw new InvalidSizeError(`realloc: size must be a non-negative integer number of bytes, got ${String(size)}`);
-    }
     const h = this.h;
     if (p === h.zerobase) return this.malloc(size, opts);
-    const old = usableSize(this, p);
+    const old = usableSize(this, p, 'realloc');
     if (size === 0) { this.free(p); return h.zerobase; }
     if (size <= old && (align === undefined || p % align === 0)) return p;
     const s = findObject(h, p, 'realloc');
@@ -448,12 +518,14 @@ export class Heap implements MallocContext {
 
   /** Bytes usable at p (the object's slot size). @throws InvalidPointerError */
   usableSize(p: number): number {
+    if (this.detached) throw this.detachedError('usableSize');
     this.h.views.sync();
     return usableSize(this, p);
   }
 
   /** Size of the slot that holds the object at p, as Go's span elemsize. @throws InvalidPointerError */
   slotSize(p: number): number {
+    if (this.detached) throw this.detachedError('slotSize');
     this.h.views.sync();
     const s = findObject(this.h, p, 'slotSize');
     return spanElemsize(this.h.views.u32, s);
@@ -467,6 +539,7 @@ export class Heap implements MallocContext {
    * @throws InvalidSizeError, OutOfMemoryError
    */
   stackAlloc(n: number): number {
+    if (this.detached) throw this.detachedError('stackAlloc');
     try {
       return stackalloc(this.h, n);
     } catch (e) {
@@ -477,6 +550,8 @@ export class Heap implements MallocContext {
 
   /** Free a stack from stackAlloc; n must be its size (Go: stackfree). @throws InvalidPointerError, DoubleFreeError */
   stackFree(p: number, n: number): void {
+    if (this.detached || typeof p !== 'number') throw this.badCall('stackFree', 'pointer', p);
+    if (typeof n !== 'number') throw new InvalidSizeError(`stackFree: size must be the stack's size in bytes, got ${describeValue(n)}`);
     stackfree(this.h, p, n);
   }
 
@@ -488,6 +563,7 @@ export class Heap implements MallocContext {
    * HeapAlloc equals the live bytes afterwards, and empty spans are back in the heap.
    */
   gc(): GCCycleInfo {
+    if (this.detached) throw this.detachedError('gc');
     return gcStart(this, true)!;
   }
 
@@ -497,6 +573,7 @@ export class Heap implements MallocContext {
    * afterwards. Returns the bytes released by the scavenge.
    */
   freeOSMemory(): number {
+    if (this.detached) throw this.detachedError('freeOSMemory');
     this.gc();
     const released = scavengeAll(this.h);
     if (this.onScavenge !== null) this.onScavenge(scavTraceInfo(this.h, released, true));
@@ -517,6 +594,7 @@ export class Heap implements MallocContext {
    * @throws InvalidArgumentError unless bytes is a non-negative integer or Infinity
    */
   setMemoryLimit(bytes: number): number {
+    if (this.detached) throw this.detachedError('setMemoryLimit');
     checkMemoryLimit(bytes, 'setMemoryLimit');
     const h = this.h;
     lock(h.views.i32, h.gcLockOff, h.lockToken);
@@ -544,11 +622,13 @@ export class Heap implements MallocContext {
 
   /** The background scavenger's idle cycle (mgcscavenge.ts): a GC cycle that sweeps everything, not counted as forced. */
   idleGC(): void {
+    if (this.detached) throw this.detachedError('idleGC');
     gcStart(this, false, true);
   }
 
   /** Set GOGC; returns the previous value (like debug.SetGCPercent). -1 turns automatic GC off. */
   setGCPercent(percent: number): number {
+    if (this.detached) throw this.detachedError('setGCPercent');
     return setGCPercentIn(this.h, percent);
   }
 
@@ -559,6 +639,7 @@ export class Heap implements MallocContext {
    * the calling context's mcache, so every object it allocated is counted.
    */
   readMemStats(): MemStats {
+    if (this.detached) throw this.detachedError('readMemStats');
     this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
     return computeMemStats(this.h, inFlightAllocs(this.h, this.pid), heapGoal(this.h));
@@ -566,6 +647,7 @@ export class Heap implements MallocContext {
 
   /** Go's runtime/metrics /memory/classes/... values (and a few /gc/ ones), after a flush like readMemStats. */
   readMetrics(): Record<string, number> {
+    if (this.detached) throw this.detachedError('readMetrics');
     this.h.views.sync();
     releaseAll(this.h, this.mcache, this.emptymspan);
     const flight = inFlightAllocs(this.h, this.pid);
@@ -578,6 +660,7 @@ export class Heap implements MallocContext {
    * against).
    */
   check(): HeapRecount {
+    if (this.detached) throw this.detachedError('check');
     this.h.views.sync();
     return checkHeap(this.h);
   }
@@ -592,12 +675,66 @@ export class Heap implements MallocContext {
    * is one it had during the call. Go: none (the nearest is debug.WriteHeapDump).
    */
   inspect(): HeapSnapshot {
+    if (this.detached) throw this.detachedError('inspect');
     return inspectHeap(this.h);
+  }
+  // ----- argument errors (cold) --------------------------------------------------------
+
+  private detachedError(op: string): DetachedHeapError {
+    return new DetachedHeapError(`${op}: this heap handle was detached (it was P ${this.pid}); attach again for a new one`);
+  }
+
+  /** The error of a call refused on entry: detached handle, or an argument of the wrong type. */
+  private badCall(op: string, what: 'size' | 'pointer', v: unknown): GoHeapError {
+    if (this.detached) return this.detachedError(op);
+    return what === 'size'
+      ? new InvalidSizeError(`${op}: size must be a non-negative integer number of bytes, got ${describeValue(v)}`)
+      : new InvalidPointerError(`${op}: ${describeValue(v)} is not a pointer (a non-negative integer below 2^32)`);
+  }
+
+  /** A P id argument: an integer below maxProcs. */
+  private checkPid(op: string, pid: unknown): void {
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid >= this.h.maxprocs) {
+      throw new ArgError(`${op}: pid must be an integer P id in 0..${this.h.maxprocs - 1}, got ${describeValue(pid)}`);
+    }
+  }
+
+  /** The arguments of reclaimP / markDead: another context's P id, and an integer epoch if any. */
+  private checkLease(op: string, pid: unknown, epoch: unknown): void {
+    if (this.detached) throw this.detachedError(op);
+    this.checkPid(op, pid);
+    if (pid === this.pid) throw new ArgError(`${op}: a context cannot reclaim its own P; use detach()`);
+    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isInteger(epoch))) {
+      throw new ArgError(`${op}: epoch must be an integer (from the descriptor), got ${describeValue(epoch)}`);
+    }
+  }
+
+  /** A total size that must fit the reservation. */
+  private checkFits(op: string, size: number): void {
+    if (size > this.h.mem.reserve) {
+      throw new InvalidSizeError(`${op}: size ${size} is larger than the heap's whole reservation (${this.h.mem.reserve} bytes); create the heap with a larger reserve`);
+    }
+  }
+}
+
+
+/** noscan from malloc's options: true unless `noscan: false`; anything but a boolean is an error. */
+function noscanOf(opts: MallocOptions, op: string): number {
+  if (opts === null || typeof opts !== 'object') throw new ArgError(`${op}: options must be an object, got ${describeValue(opts)}`);
+  const noscan = opts.noscan;
+  if (noscan === undefined || noscan === true) return 1;
+  if (noscan === false) return 0;
+  throw new ArgError(`${op}: noscan must be true or false, got ${describeValue(noscan)}`);
+}
+
+function checkGCPercent(percent: unknown): void {
+  if (typeof percent !== 'number' || !Number.isInteger(percent) || percent < -1) {
+    throw new InvalidArgumentError(`gcPercent must be an integer >= -1, got ${describeValue(percent)}`);
   }
 }
 
 function setGCPercentIn(h: MHeap, percent: number): number {
-  if (!Number.isInteger(percent) || percent < -1) throw new InvalidArgumentError(`gcPercent must be an integer >= -1, got ${percent}`);
+  checkGCPercent(percent);
   const f64 = h.views.f64, st = h.stats;
   const prev = f64[st + ST_GC_PERCENT];
   f64[st + ST_GC_PERCENT] = percent;

@@ -16,7 +16,7 @@ export {
 } from './wasm.js';
 export {
   GoHeapError, InvalidSizeError, InvalidPointerError, DoubleFreeError, OutOfMemoryError,
-  IllegalTransitionError, InvalidArgumentError, NoFreePError, HeapCorruptionError,
+  IllegalTransitionError, InvalidArgumentError, NoFreePError, HeapCorruptionError, DetachedHeapError,
 } from './errors.js';
 export { type MemStats, type MemStatsBySize, memStatsFields } from './mstats.js';
 export { type GCCycleInfo } from './runtime2.js';

@@ -53,6 +53,25 @@ function waitAllowed(i32: Int32Array): boolean {
   return canWait;
 }
 
+/**
+ * Token of the context on this thread that holds every heap and mcentral lock for a
+ * reclaim (0: none; proc.ts reclaimDeadP). While it is set, lock() of a lock that token
+ * holds returns at once and unlock() of it does nothing, so that the repair can run the
+ * ordinary allocator paths (uncacheSpan, freeSpan, ...) inside the locks it holds. JS-side
+ * and per thread: only the reclaiming context's own calls see it.
+ */
+let worldToken = 0;
+
+/** Enter (token > 0) or leave (0) the "every lock held" mode of this thread (see worldToken). */
+export function setWorldHeld(token: number): void {
+  worldToken = token;
+}
+
+/** Whether this thread holds every heap and mcentral lock for a reclaim. */
+export function worldHeld(): boolean {
+  return worldToken !== 0;
+}
+
 /** Acquire the lock at byte offset `off` of the i32 view, as the context with `token` (> 0). */
 export function lock(i32: Int32Array, off: number, token: number): void {
   const i = off >>> 2;
@@ -66,6 +85,7 @@ export function tryLock(i32: Int32Array, off: number, token: number): boolean {
 }
 
 function lockSlow(i32: Int32Array, i: number, token: number): void {
+  if (worldToken !== 0 && (Atomics.load(i32, i) >>> 1) === worldToken) return;
   const shared = i32.buffer instanceof SharedArrayBuffer;
   for (;;) {
     for (let spin = 0; spin < ACTIVE_SPIN; spin++) {
@@ -82,6 +102,7 @@ function lockSlow(i32: Int32Array, i: number, token: number): void {
 /** Release the lock at byte offset `off`. */
 export function unlock(i32: Int32Array, off: number): void {
   const i = off >>> 2;
+  if (worldToken !== 0 && (Atomics.load(i32, i) >>> 1) === worldToken) return;
   if ((Atomics.exchange(i32, i, 0) & 1) !== 0) Atomics.notify(i32, i);
 }
 
@@ -100,6 +121,20 @@ export function takeOverLockHeldBy(i32: Int32Array, off: number, deadToken: numb
   const v = Atomics.load(i32, i);
   if (v === 0 || (v >>> 1) !== deadToken) return false;
   return Atomics.compareExchange(i32, i, v, (token << 1) | (v & 1)) === v;
+}
+
+/**
+ * Try to acquire the lock at `off` for a reclaim: spin a while if another context holds it
+ * (a live one lets go within microseconds), never sleep. Returns 0 when acquired, else the
+ * token of the holder.
+ */
+export function tryLockSpin(i32: Int32Array, off: number, token: number, spins: number): number {
+  const i = off >>> 2;
+  for (let n = 0; ; n++) {
+    const v = Atomics.load(i32, i);
+    if (v === 0 && Atomics.compareExchange(i32, i, 0, token << 1) === 0) return 0;
+    if (n >= spins && v !== 0) return v >>> 1;
+  }
 }
 
 /**

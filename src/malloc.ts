@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { DoubleFreeError, InvalidPointerError, InvalidSizeError, OutOfMemoryError } from './errors.js';
+import { DoubleFreeError, InvalidPointerError, InvalidSizeError, OutOfMemoryError, describeValue } from './errors.js';
 import type { MallocContext } from './runtime2.js';
 import { gcBeforeOOM, gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
@@ -209,7 +209,7 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
  * objects, the in-block offset is checked against the block's mask.
  */
 export function findObject(h: MHeap, p: number, op: string): SpanPtr {
-  if ((p >>> 0) !== p) throw new InvalidPointerError(`${op}: ${String(p)} is not a pointer (a non-negative integer below 2^32)`);
+  if (typeof p !== 'number' || (p >>> 0) !== p) throw new InvalidPointerError(`${op}: ${describeValue(p)} is not a pointer (a non-negative integer below 2^32)`);
   const s = p < h.mem.reserve ? h.spanOf(p) : 0;
   const views = h.views, u32 = views.u32;
   if (s === 0 || spanState(u32, s) !== mSpanInUse) {
@@ -309,10 +309,10 @@ function freeSlow(h: MHeap, p: number): void {
  * object). A tiny object may only use the bytes up to the next object start in its block,
  * or the block's free offset if it is the caller's current tiny block.
  */
-export function usableSize(ctx: MallocContext, p: number): number {
+export function usableSize(ctx: MallocContext, p: number, op = 'usableSize'): number {
   const h = ctx.h;
   if (p === h.zerobase) return 0;
-  const s = findObject(h, p, 'usableSize');
+  const s = findObject(h, p, op);
   const u32 = h.views.u32;
   if (spanSpanclass(u32, s) !== tinySpanClass) return spanElemsize(u32, s);
   const start = spanStartAddr(u32, s);

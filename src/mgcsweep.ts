@@ -23,7 +23,7 @@
  * @module
  */
 import { HeapCorruptionError } from './errors.js';
-import { lock, unlock } from './lock_futex.js';
+import { lock, unlock, worldHeld } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
@@ -178,6 +178,8 @@ const SWEEP_SEQ_MASK = 0x7fffffff;
 
 /** Register a sweep; false (and nothing registered) while a GC is advancing sweepgen. */
 export function sweepBegin(h: MHeap): boolean {
+  // A reclaim holding every mcentral lock: sweepgen cannot advance, nothing to register.
+  if (worldHeld()) return true;
   const i32 = h.views.i32, g = h.sweepersWord;
   if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) return false;
   const mine = (h.pOf(h.pid) + P_SWEEPING) >>> 2;
@@ -193,6 +195,7 @@ export function sweepBegin(h: MHeap): boolean {
 
 /** Register a sweep, waiting for a GC that is advancing sweepgen. Hold no lock when calling. */
 export function sweepBeginWait(h: MHeap): void {
+  if (worldHeld()) return; // see sweepBegin
   const i32 = h.views.i32, g = h.sweepersWord;
   while (!sweepBegin(h)) {
     const v = Atomics.load(i32, g);
@@ -204,6 +207,7 @@ export function sweepBeginWait(h: MHeap): void {
 
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
+  if (worldHeld()) return; // see sweepBegin
   const i32 = h.views.i32;
   if (Atomics.sub(i32, (h.pOf(h.pid) >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }

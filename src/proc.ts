@@ -13,9 +13,11 @@
  *
  * Dead workers. A Go thread is never killed half-way through the runtime; a worker is:
  * worker.terminate() stops it at its next call or loop back-edge (V8 checks for
- * termination only there). reclaimP(pid) takes back the P of a context that ended without
- * detaching, finishing or undoing what it left half done. The windows a worker can die
- * in, and what repairs each (in this order):
+ * termination only there). markDead(pid) records that a context ended without detaching;
+ * reclaimDead / reclaimP take its P back, finishing or undoing what it left half done,
+ * without ever waiting on another dead P or on a GC (reclaimDeadP: the dead P's own locks
+ * first, then every heap and mcentral lock tried without sleeping, the repair inside them).
+ * The windows a worker can die in, and what repairs each (in this order):
  *
  *   1. holding an mcentral lock: the lock is released (forceUnlockHeldBy). A span set is
  *      changed only by mspanset.ts's list operations, which make no call between their
@@ -23,7 +25,8 @@
  *   2. holding the heap lock (a span allocation or free, heap growth): the lock is taken
  *      over and repairPagesLocked rebuilds the page-level metadata from the page -> span
  *      table and the span structs (see its doc; finishGrowLocked completes a grow cut short).
- *   3. holding the GC lock (in a GC cycle): sweeps are let start again (startSweepers).
+ *   3. holding the GC lock (in a GC cycle): taken over inside the locks and released last;
+ *      sweeps are let start again (startSweepers) and the sweep cursor restarts.
  *   4. in a sweep (mgcsweep.ts: read, commit, apply): reclaimSweeps runs a sweep cut short
  *      before its commit again, and finishes one cut short after it from the dead P's sweep
  *      journal. The commit is one straight run of stores with no call.
@@ -36,7 +39,7 @@
  *      allocCount without freeindex or the reverse): repairCachedSpans recounts allocCount
  *      from freeindex and allocBits and reloads allocCache; then releaseAll gives every span
  *      back (its settle step and the refill tail are straight runs: counted once or not at
- *      all).
+ *      all). A tiny block taken but not yet marked gets a mask (repairTinyMasks).
  *   7. its mspan cache is returned (MHeap.flushMSpanCache) and the P becomes idle.
  *
  * A straight run means no call: those stores use word indices (SW_* in layout.ts), not
@@ -49,14 +52,14 @@
  * @module
  */
 import { MHeap } from './mheap.js';
-import { P_RESERVED, P_IDLE } from './runtime2.js';
-import { lock, unlock, forceUnlockHeldBy, takeOverLockHeldBy } from './lock_futex.js';
+import { P_DEAD, P_IDLE, P_RECLAIMING, P_RESERVED, P_RUNNING } from './runtime2.js';
+import { lock, unlock, forceUnlockHeldBy, setWorldHeld, takeOverLockHeldBy, tryLockSpin } from './lock_futex.js';
 import {
-  STAT_OTHER_SYS, MEM_PREPARED, STAT_HEAP_INUSE, STAT_IN_STACKS, STAT_HEAP_RELEASED, STAT_HEAP_FREE, MEM_RESERVED,
+  STAT_OTHER_SYS, MEM_PREPARED, MEM_READY, STAT_HEAP_INUSE, STAT_IN_STACKS, STAT_HEAP_RELEASED, STAT_HEAP_FREE, MEM_RESERVED,
 } from './mem.js';
 import { initMCache, releaseAll } from './mcache.js';
 import { InvalidArgumentError as ArgError, NoFreePError } from './errors.js';
-import { numSpanClasses, spanClassSizeclass, pageSize } from './sizeclasses.js';
+import { numSpanClasses, spanClassSizeclass, pageSize, tinySpanClass } from './sizeclasses.js';
 import { centralOf, LIST_MCACHE } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
@@ -64,11 +67,12 @@ import {
 import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
+import { repairStackpoolLocked } from './stack.js';
 import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
   PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
   setPMcache, setPSweepPhase, setSpanAllocCount, setSpanList, setSpanState, setSpanSweepgen,
-  spanAllocBits, spanAllocCount, spanFreeIndex, spanList, spanNelems, spanNpages,
+  spanAllocBits, spanAllocCount, spanFreeIndex, spanFreedBits, spanTinyMasks, spanList, spanNelems, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
@@ -128,42 +132,138 @@ export function detachP(h: MHeap, pid: number, c: MCachePtr, emptymspan: SpanPtr
 }
 
 /**
- * Take back P pid from a context that ended without detaching (see the file's doc; the
- * public entry is Heap.reclaimP). Returns false if the P is idle, or its lease is not
- * `epoch`. The caller is another, live, context.
+ * Mark P pid, whose context is gone, dead (Heap.markDead): status P_RUNNING or P_RESERVED
+ * -> P_DEAD, if its lease is `epoch` when given. True if the P is dead now.
  */
-export function reclaimP(h: MHeap, pid: number, epoch: number | undefined, emptymspan: SpanPtr): boolean {
+export function markDead(h: MHeap, pid: number, epoch: number | undefined): boolean {
   const p = h.pOf(pid);
   if (p === 0) return false;
-  const i32 = h.views.i32;
-  const status = Atomics.load(i32, (p >>> 2) + PW_STATUS);
-  if (status === P_IDLE) return false;
+  const i32 = h.views.i32, st = (p >>> 2) + PW_STATUS;
   if (epoch !== undefined && Atomics.load(i32, (p >>> 2) + PW_EPOCH) !== epoch) return false;
-  // A dead context may have died holding a lock, half-way through what it protects.
-  const token = pid + 1, views = h.views;
-  for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(views.i32, centralOf(h.central, spc) + C_LOCK, token);
-  if (takeOverLockHeldBy(views.i32, h.base + H_LOCK, token, h.lockToken)) {
-    // In a span allocation or free, or growing the heap: make the pages consistent.
+  for (;;) {
+    const status = Atomics.load(i32, st);
+    if (status === P_DEAD || status === P_RECLAIMING) return true;
+    if (status !== P_RUNNING && status !== P_RESERVED) return false;
+    if (Atomics.compareExchange(i32, st, status, P_DEAD) === status) return true;
+  }
+}
+
+/**
+ * Reclaim every dead P that can be reclaimed without waiting (Heap.reclaimDead), again
+ * and again while that makes progress (one P's repair may have needed a lock another dead
+ * P held). Returns how many dead Ps are left: a lock their repair needs is held by a live
+ * context, or by one not yet marked dead.
+ */
+export function reclaimDead(h: MHeap, emptymspan: SpanPtr): number {
+  const i32 = h.views.i32;
+  for (;;) {
+    let left = 0, progress = false;
+    for (let pid = 0; pid < h.nprocs; pid++) {
+      const p = h.pOf(pid);
+      if (p === 0 || pid === h.pid || Atomics.load(i32, (p >>> 2) + PW_STATUS) !== P_DEAD) continue;
+      if (reclaimDeadP(h, pid, emptymspan)) progress = true; else left++;
+    }
+    if (!progress || left === 0) return left;
+  }
+}
+
+/**
+ * Take back the P of a context that ended without detaching (Heap.reclaimP): mark it dead,
+ * then reclaim dead Ps until it is reclaimed, sleeping a millisecond whenever a live
+ * context holds a lock the repair needs. False if the P is not leased, or its lease is not
+ * `epoch`.
+ */
+export function reclaimP(h: MHeap, pid: number, epoch: number | undefined, emptymspan: SpanPtr): boolean {
+  if (!markDead(h, pid, epoch)) return false;
+  const i32 = h.views.i32, st = (h.pOf(pid) >>> 2) + PW_STATUS;
+  for (;;) {
+    reclaimDead(h, emptymspan);
+    const status = Atomics.load(i32, st);
+    if (status !== P_DEAD && status !== P_RECLAIMING) return true;
+    pause(1);
+  }
+}
+
+/**
+ * Reclaim dead P pid if no live context holds a lock the repair needs; false (the P stays
+ * dead, nothing half done) if one does. Never waits on another P, so neither a dead P nor
+ * a GC waiting for the dead P's sweep can block it.
+ *
+ * 1. The locks the dead context held: an mcentral lock is released (its span sets are
+ *    whole: see mspanset.ts); the heap lock is taken over, repairPagesLocked runs, and it
+ *    is released. Nobody who waits for them waits on the rest of the repair.
+ * 2. Every heap and mcentral lock, tried without sleeping (tryLockSpin); if one is held by
+ *    another context, all are let go and false is returned. Holding them all, this context
+ *    runs the ordinary paths (lock() of a lock it holds returns at once: setWorldHeld, and
+ *    sweeps need no registration), and sweepgen cannot advance (a GC advances it holding
+ *    every mcentral lock): the dead context's sweep is finished in the cycle it began in
+ *    (reclaimSweeps), its span in hand and its mcache are given back, its mspan cache is
+ *    returned. Clearing its sweep count lets a GC that waits for it go on.
+ * 3. The GC lock, if the dead context held it, is taken over inside 2 and released last:
+ *    the cycle it was in ends there (sweeps start again; the sweep cursor restarts, in case
+ *    it died before resetting it in startSweepCycle).
+ */
+function reclaimDeadP(h: MHeap, pid: number, emptymspan: SpanPtr): boolean {
+  const views = h.views, i32 = views.i32, p = h.pOf(pid), st = (p >>> 2) + PW_STATUS;
+  if (Atomics.compareExchange(i32, st, P_DEAD, P_RECLAIMING) !== P_DEAD) return true; // another thread has it
+  const token = pid + 1, me = h.lockToken;
+  for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(i32, centralOf(h.central, spc) + C_LOCK, token);
+  if (takeOverLockHeldBy(i32, h.base + H_LOCK, token, me)) {
     try {
+      // As after any lock(): the dead worker may have grown the buffer. Through stale
+      // (shorter) views the repair saw no span on the new pages and freed live spans' pages.
+      views.sync();
       repairPagesLocked(h);
     } finally {
-      unlock(views.i32, h.base + H_LOCK);
+      unlock(i32, h.base + H_LOCK);
     }
   }
-  if (takeOverLockHeldBy(views.i32, h.base + H_GCLOCK, token, h.lockToken)) {
-    // In a GC cycle: sweeps may still be held off.
-    startSweepers(h);
-    unlock(views.i32, h.base + H_GCLOCK);
+  const held: number[] = [];
+  for (let k = -1; k < numSpanClasses; k++) {
+    const off = k < 0 ? h.base + H_LOCK : centralOf(h.central, k) + C_LOCK;
+    if (tryLockSpin(i32, off, me, WORLD_SPINS) !== 0) {
+      for (const o of held) unlock(i32, o);
+      Atomics.store(i32, st, P_DEAD);
+      return false;
+    }
+    held.push(off);
   }
-  reclaimSweeps(h, pid);
-  recoverSpanInHand(h, pid);
-  const c = pMcache(views.u32, p);
-  repairCachedSpans(h, c, emptymspan);
-  releaseAll(h, c, emptymspan);
-  h.flushMSpanCache(pid);
+  const gcHeld = takeOverLockHeldBy(i32, h.base + H_GCLOCK, token, me);
+  setWorldHeld(me);
+  try {
+    views.sync();
+    reclaimSweeps(h, pid);
+    if (gcHeld) {
+      h.sweepCursor = 0;
+      h.sweepDone = false;
+      startSweepers(h);
+    }
+    recoverSpanInHand(h, pid);
+    const c = pMcache(views.u32, p);
+    repairCachedSpans(h, c, emptymspan);
+    releaseAll(h, c, emptymspan);
+    h.flushMSpanCache(pid);
+  } finally {
+    setWorldHeld(0);
+    if (gcHeld) unlock(i32, h.base + H_GCLOCK);
+    for (const o of held) unlock(i32, o);
+  }
   releaseP(h, pid);
   return true;
 }
+
+/** Spins per lock before a reclaim gives up on it for now (a live holder lets go in microseconds). */
+const WORLD_SPINS = 20_000;
+
+/** Sleep about ms milliseconds where this thread may block; on a browser's main thread, return at once. */
+function pause(ms: number): void {
+  try {
+    Atomics.wait(pauseWord, 0, 0, ms);
+  } catch {
+    /* cannot block here: the caller spins */
+  }
+}
+const pauseWord = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Take back the sweep of P pid, whose context died: finish sweeping the span it was in
@@ -208,6 +308,25 @@ export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): v
     for (let i = fi; i < nelems; i++) if ((u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) n++;
     setSpanAllocCount(u32, s, n);
     if (fi < nelems) positionAllocCache(u32, s);
+    if (spc === tinySpanClass) repairTinyMasks(h, s);
+  }
+}
+
+/**
+ * A tiny block the dead context took (its slot is allocated) but died before marking
+ * (mallocTiny writes the block's mask right after nextFree/nextFreeFast return, and a
+ * terminated worker can stop at that return) has mask 0 while it is live: it gets a mask
+ * of 1, as if one object at offset 0 lived there. Nobody has its address: it is leaked
+ * like any object taken and not recorded, and HeapAlloc counts it.
+ */
+function repairTinyMasks(h: MHeap, s: SpanPtr): void {
+  const u32 = h.views.u32, u16 = h.views.u16;
+  const fi = spanFreeIndex(u32, s), nelems = spanNelems(u32, s);
+  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, masks = spanTinyMasks(u32, s) >>> 1;
+  for (let i = 0; i < nelems; i++) {
+    const bit = 1 << (i & 31);
+    const live = (i < fi || (u32[ab + (i >>> 5)] & bit) !== 0) && (u32[fb + (i >>> 5)] & bit) === 0;
+    if (live && u16[masks + i] === 0) u16[masks + i] = 1;
   }
 }
 
@@ -295,7 +414,13 @@ export function repairPagesLocked(h: MHeap): void {
       const s = h.spanOf(p);
       const startsInUse = s !== 0 && spanStartAddr(u32, s) === p && spanState(u32, s) === mSpanInUse;
       if (startsInUse !== h.pageInUse(p)) h.setPageInUse(p, startsInUse);
-      if (s === 0 && pages.pageScavenged(p)) released += pageSize;
+      if (s !== 0) continue;
+      // A free page: its OS state follows its scavenged bit (a scavenge cut short between
+      // taking the pages, sysUnused and setting the bits).
+      const scav = pages.pageScavenged(p), state = mem.stateOf(p);
+      if (scav && state === MEM_READY) mem.sysUnused(p, pageSize);
+      else if (!scav && state === MEM_PREPARED) mem.sysUsed(p, pageSize);
+      if (scav) released += pageSize;
     }
   }
   for (const s of whole) {
@@ -309,6 +434,7 @@ export function repairPagesLocked(h: MHeap): void {
   set(STAT_HEAP_FREE, grown - inUse - stacks - released);
   mem.recountStates();
   h.spanalloc.recountInuse(whole.size + h.cachedMSpans());
+  repairStackpoolLocked(h);
 }
 
 /**

@@ -22,6 +22,10 @@ export const P_IDLE = 0;
 export const P_RUNNING = 1;
 /** Set aside for a worker that is being started (spawnHeapWorker). */
 export const P_RESERVED = 2;
+/** Its context is gone (Heap.markDead / reclaimP): waiting to be reclaimed (proc.ts). */
+export const P_DEAD = 3;
+/** A reclaim of this dead P is in progress (back to P_DEAD if it must wait for a lock). */
+export const P_RECLAIMING = 4;
 
 /** What the allocation paths need from the calling P: its heap handle and mcache. */
 export interface MallocContext {

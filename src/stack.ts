@@ -18,14 +18,15 @@
  *
  * @module
  */
-import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeError } from './errors.js';
+import { InvalidPointerError, InvalidSizeError, OutOfMemoryError, DoubleFreeError, describeValue } from './errors.js';
 import { lock, unlock } from './lock_futex.js';
 import { spanAllocStack, type MHeap } from './mheap.js';
 import { listInsert, listRemove } from './mspanset.js';
 import { mSpanManual } from './mspan.js';
 import { pageSize } from './sizeclasses.js';
 import {
-  SPAN_LIST_SIZE, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_MANUAL_FREE, SW_START, type SpanPtr, mSpanListFirst, setSpanAllocCount, spanElemsize, spanManualFreeList, spanNext, spanStartAddr, spanState,
+  SLW_FIRST, SLW_LAST, SPAN_LIST_SIZE, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_MANUAL_FREE, SW_START, type SpanPtr, mSpanListFirst, setSpanAllocCount,
+  setSpanManualFreeList, spanElemsize, spanManualFreeList, spanNext, spanStartAddr, spanState,
 } from './layout.js';
 
 /** Go: _FixedStack, the smallest stack. */
@@ -38,7 +39,7 @@ export const stackPoolSpanBytes = 32 << 10;
 /** Allocate a stack of n bytes (a power of two >= 2048); returns its lowest address. */
 export function stackalloc(h: MHeap, n: number): number {
   if (!Number.isSafeInteger(n) || n < fixedStack || (n & (n - 1)) !== 0 || n > h.reserve) {
-    throw new InvalidSizeError(`stackAlloc: size must be a power of two of at least ${fixedStack} bytes, got ${String(n)}`);
+    throw new InvalidSizeError(`stackAlloc: size must be a power of two of at least ${fixedStack} bytes, got ${describeValue(n)}`);
   }
   lock(h.views.i32, h.lockOff, h.lockToken);
   h.views.sync();
@@ -125,6 +126,45 @@ function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
     listRemove(u32, head, s);
     u32[sw + SW_MANUAL_FREE] = 0;
     h.freeSpanLocked(s);
+  }
+}
+
+/**
+ * Rebuild the stack pool lists after a context died holding the heap lock (reclaimP's
+ * repairPagesLocked calls this, heap lock held; no Go equivalent). stackpoolalloc and
+ * stackpoolfree update a span's free list, its allocCount and its place on the pool list
+ * in several steps; cut short between them, a span with no free slot could stay on the
+ * list (the next pop would hand out address 0) or one with free slots be off it. Each
+ * pool span (a manual span of a stack order, whole after the page repair) gets its
+ * allocCount recounted from its free list, and is on its order's list exactly when its
+ * free list is not empty. A slot taken and not yet handed out is leaked.
+ */
+export function repairStackpoolLocked(h: MHeap): void {
+  const u32 = h.views.u32;
+  const byOrder: SpanPtr[][] = [[], [], [], []];
+  h.forEachSpan((s) => {
+    if (spanState(u32, s) !== mSpanManual) return;
+    const size = spanElemsize(u32, s);
+    if (size < fixedStack || size >= stackPoolSpanBytes || (size & (size - 1)) !== 0) return;
+    const nslots = stackPoolSpanBytes / size, start = spanStartAddr(u32, s);
+    let free = 0, prev = 0;
+    for (let x = spanManualFreeList(u32, s); x !== 0; x = u32[x >>> 2]) {
+      if (free === nslots || x < start || x >= start + stackPoolSpanBytes || (x - start) % size !== 0) {
+        // Not a free slot of this span: the list ends before it.
+        if (prev === 0) setSpanManualFreeList(u32, s, 0); else u32[prev >>> 2] = 0;
+        break;
+      }
+      free++;
+      prev = x;
+    }
+    setSpanAllocCount(u32, s, nslots - free);
+    if (free > 0) byOrder[31 - Math.clz32(size / fixedStack)].push(s);
+  });
+  for (let o = 0; o < numStackOrders; o++) {
+    const head = h.stackpool + o * SPAN_LIST_SIZE;
+    u32[(head >>> 2) + SLW_FIRST] = 0;
+    u32[(head >>> 2) + SLW_LAST] = 0;
+    for (const s of byOrder[o]) listInsert(u32, head, s);
   }
 }
 
