@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
+import { build } from 'esbuild';
 import { OSMemory } from '../../src/mem.js';
 import { MHeap } from '../../src/mheap.js';
 import { lockHolder } from '../../src/lock_futex.js';
@@ -39,26 +39,35 @@ export interface CampaignResult extends CoordinatorResult {
   hangState: string | null;
 }
 
-let bundleDir: string | null = null;
+let bundleDir: Promise<string> | null = null;
 /**
  * The coordinator and the heap worker bundled into plain .mjs files (esbuild, once per
- * process): workers start in milliseconds, with no TypeScript loader in each thread.
+ * process): workers start in milliseconds, with no TypeScript loader in each thread. The
+ * visualiser server that goheap/node re-exports is left out (it is not used here, and its
+ * build step would run in the bundle).
  */
-function bundle(): string {
-  if (bundleDir === null) {
+function bundle(): Promise<string> {
+  bundleDir ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'goheap-kill-'));
-    buildSync({
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await build({
       entryPoints: [fileURLToPath(new URL('../fixtures/kill-coordinator.ts', import.meta.url)), fileURLToPath(new URL('../fixtures/kill-worker.ts', import.meta.url))],
       bundle: true, format: 'esm', platform: 'node', target: 'node20', outdir: dir, outExtension: { '.js': '.mjs' }, logLevel: 'error',
+      plugins: [{
+        name: 'no-visualiser',
+        setup(b) {
+          b.onResolve({ filter: /\/vis\/server\.js$/ }, () => ({ path: 'vis', namespace: 'no-visualiser' }));
+          b.onLoad({ filter: /.*/, namespace: 'no-visualiser' }, () => ({ contents: 'export const serveVisualiser = undefined;' }));
+        },
+      }],
     });
-    bundleDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
+    return dir;
+  })();
   return bundleDir;
 }
 
 /** Run one campaign on a fresh heap; resolves when it finished, failed or hung. */
-export function runKillCampaign(opts: CampaignOptions): Promise<CampaignResult> {
+export async function runKillCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   const ctl = new SharedArrayBuffer(4 * CTL_WORDS);
   const i32 = new Int32Array(ctl);
   const workers = opts.workers ?? 4;
@@ -67,7 +76,7 @@ export function runKillCampaign(opts: CampaignOptions): Promise<CampaignResult> 
     maxKills: opts.maxKills ?? 4, rounds: opts.rounds, seed: opts.seed ?? 1, gcEvery: opts.gcEvery ?? 5, ctl, workerUrl: '',
   };
   const hangMs = opts.hangMs ?? 30_000;
-  const dir = bundle();
+  const dir = await bundle();
   params.workerUrl = pathToFileURL(join(dir, 'kill-worker.mjs')).href;
   const coord = new Worker(join(dir, 'kill-coordinator.mjs'), { execArgv: [], workerData: { data: params } });
   let desc: HeapDescriptor | null = null;
