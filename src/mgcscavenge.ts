@@ -277,7 +277,7 @@ export function heapRetained(h: MHeap): number {
 }
 
 /** i32 index of the scavenger lock word (byte offset for lock_futex). */
-function scavLockOff(h: MHeap): number {
+export function scavLockOff(h: MHeap): number {
   return (h.stats + ST_SCAV_WORDS) * 8;
 }
 
@@ -491,7 +491,9 @@ export class BackgroundScavenger {
       while (this.ready && worked < minScavWorkTimeMs) {
         if (scavengerShouldStop(h)) break;
         const ts = now();
-        lock(h.views.i32, h.lockOff, h.lockToken);
+        // Never wait for the heap lock here: its holder may be a worker that died, whose
+        // exit this thread's event loop (busy in this timer) has yet to see (proc.ts).
+        if (!tryLock(h.views.i32, h.lockOff, h.lockToken)) break;
         h.views.sync();
         let r: number;
         try {

@@ -68,6 +68,7 @@ import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { repairStackpoolLocked } from './stack.js';
+import { scavLockOff } from './mgcscavenge.js';
 import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
   PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
@@ -208,6 +209,7 @@ function reclaimDeadP(h: MHeap, pid: number, emptymspan: SpanPtr): boolean {
   if (Atomics.compareExchange(i32, st, P_DEAD, P_RECLAIMING) !== P_DEAD) return true; // another thread has it
   const token = pid + 1, me = h.lockToken;
   for (let spc = 0; spc < numSpanClasses; spc++) forceUnlockHeldBy(i32, centralOf(h.central, spc) + C_LOCK, token);
+  forceUnlockHeldBy(i32, scavLockOff(h), token); // in a background scavenger round: nothing half done under it
   if (takeOverLockHeldBy(i32, h.base + H_LOCK, token, me)) {
     try {
       // As after any lock(): the dead worker may have grown the buffer. Through stale
