@@ -38,11 +38,11 @@ import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
   C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
-  ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_DIVMUL,
-  SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_SPANCLASS, SW_START,
-  SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny, mcacheTinyOffset, setSpanSweepgen,
-  spanAllocBits, spanDivMul, spanElemsize, spanFreedBits, spanLimit, spanNeedzero, spanNpages,
-  spanSpanclass, spanStartAddr, spanState, spanTinyMasks,
+  ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS,
+  SW_ALLOCCOUNT, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
+  SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny,
+  mcacheTinyOffset, setSpanSweepgen, spanElemsize, spanNeedzero, spanSpanclass, spanStartAddr,
+  spanTinyMasks,
 } from './layout.js';
 
 /**
@@ -211,32 +211,33 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
 export function findObject(h: MHeap, p: number, op: string): SpanPtr {
   if (typeof p !== 'number' || (p >>> 0) !== p) throw new InvalidPointerError(`${op}: ${describeValue(p)} is not a pointer (a non-negative integer below 2^32)`);
   const s = p < h.mem.reserve ? h.spanOf(p) : 0;
+  const sw = s >>> 2;
   const views = h.views, u32 = views.u32;
-  if (s === 0 || spanState(u32, s) !== mSpanInUse) {
+  if (s === 0 || u32[sw + SW_STATE] !== mSpanInUse) {
     throw new InvalidPointerError(`${op}: ${p} does not point into an allocated span of this heap`);
   }
-  const start = spanStartAddr(u32, s);
-  if (p < start || p >= start + spanNpages(u32, s) * pageSize) {
+  const start = u32[sw + SW_START];
+  if (p < start || p >= start + u32[sw + SW_NPAGES] * pageSize) {
     throw new InvalidPointerError(`${op}: ${p} does not point into an allocated span of this heap`);
   }
   const off = p - start;
-  const spc = spanSpanclass(u32, s);
-  const elemsize = spanElemsize(u32, s);
+  const spc = u32[sw + SW_SPANCLASS];
+  const elemsize = u32[sw + SW_ELEMSIZE];
   const slotOff = spc === tinySpanClass ? off & ~15 : off;
-  const idx = objIndex(slotOff, spanDivMul(u32, s));
-  if (idx * elemsize !== slotOff || (spc > 1 && slotOff >= spanLimit(u32, s) - start)) {
+  const idx = objIndex(slotOff, u32[sw + SW_DIVMUL]);
+  if (idx * elemsize !== slotOff || (spc > 1 && slotOff >= u32[sw + SW_LIMIT] - start)) {
     throw new InvalidPointerError(`${op}: ${p} points inside an object (the object of ${elemsize} bytes starts at ${start + idx * elemsize}), not at its base`);
   }
-  const aw = (spanAllocBits(u32, s) >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
+  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
   // freeindex is loaded atomically: a sweep in another worker rewrites allocBits and then
   // stores freeindex = 0, so seeing the new freeindex implies seeing the new bits.
   if (idx >= Atomics.load(views.i32, (s >>> 2) + SW_FREEINDEX) && (u32[aw] & bit) === 0) {
     throw new InvalidPointerError(`${op}: ${p} is not an allocated object (its slot is free)`);
   }
-  const fw = (spanFreedBits(u32, s) >>> 2) + (idx >>> 5);
+  const fw = (u32[sw + SW_FREEDBITS] >>> 2) + (idx >>> 5);
   if ((u32[fw] & bit) !== 0) throw new DoubleFreeError(`${op}: ${p} was already freed`);
   if (spc === tinySpanClass) {
-    const m = views.u16[(spanTinyMasks(u32, s) >>> 1) + idx];
+    const m = views.u16[(u32[sw + SW_TINYMASKS] >>> 1) + idx];
     if ((m & (1 << (off & 15))) === 0) {
       throw new InvalidPointerError(`${op}: ${p} is not a live tiny object (already freed, or not where an object starts)`);
     }

@@ -26,8 +26,8 @@ import { nextFreeIndex, positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
 import {
-  C_LOCK, SW_FREEINDEX, SW_SWEEPGEN, type SpanPtr, setSpanSweepgen, spanAllocCount, spanNelems,
-  spanSpanclass, spanSweepgen,
+  C_LOCK, SW_ALLOCCOUNT, SW_FREEINDEX, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN, type SpanPtr,
+  setSpanSweepgen, spanNelems,
 } from './layout.js';
 
 // The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.
@@ -137,16 +137,17 @@ function popSweptLocked(h: MHeap, c: number, spc: number): SpanPtr | 0 {
  * span may be several cycles stale.)
  */
 export function uncacheSpan(h: MHeap, s: SpanPtr): void {
+  const sw = s >>> 2;
   const views = h.views;
-  const spc = spanSpanclass(views.u32, s);
+  const spc = views.u32[sw + SW_SPANCLASS];
   const c = centralOf(h.central, spc);
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const u32 = views.u32, sg = h.sweepgen;
-  const fresh = spanSweepgen(u32, s) === ((sg + 3) >>> 0);
+  const fresh = u32[sw + SW_SWEEPGEN] === ((sg + 3) >>> 0);
   if (fresh) {
-    setSpanSweepgen(u32, s, sg);
-    const set = spanAllocCount(u32, s) < spanNelems(u32, s) ? partialSwept(sg) : fullSwept(sg);
+    u32[sw + SW_SWEEPGEN] = sg;
+    const set = u32[sw + SW_ALLOCCOUNT] < u32[sw + SW_NELEMS] ? partialSwept(sg) : fullSwept(sg);
     setPush(u32, c, spc, set, s);
     u32[h.inHandWord()] = 0;
   }
@@ -156,7 +157,7 @@ export function uncacheSpan(h: MHeap, s: SpanPtr): void {
   // ran two cycles: stale either way. Only sg+3 is "swept, cached".
   sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
   try {
-    setSpanSweepgen(views.u32, s, (h.sweepgen - 1) >>> 0);
+    views.u32[sw + SW_SWEEPGEN] = (h.sweepgen - 1) >>> 0;
     sweepSpan(h, s, false);
     views.u32[h.inHandWord()] = 0;
   } finally {

@@ -29,11 +29,10 @@ import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
 import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
 import {
-  C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN,
-  ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCCOUNT,
-  SW_FREEINDEX, SW_NEEDZERO, SW_SWEEPGEN, type SpanPtr, pSweepFreeIndex, setPSweepFreeIndex,
-  setPSweepPhase, spanAllocBits, spanAllocCount, spanElemsize, spanFreeIndex, spanFreedBits,
-  spanNelems, spanNpages, spanSpanclass, spanState, spanSweepgen,
+  C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
+  P_SWEEP_TAKEN, ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT,
+  ST_SMALL_FREE, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX,
+  SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS, SW_STATE, SW_SWEEPGEN, type SpanPtr, spanNpages,
 } from './layout.js';
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
@@ -61,21 +60,23 @@ export const SWEEP_COMMITTED = 2;
  * stays set for the next sweep (the clear removes only the bits taken).
  */
 export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
+  const sw = s >>> 2;
   const views = h.views, u32 = views.u32, f64 = views.f64, i32 = views.i32;
   const sg = h.sweepgen;
-  if (spanState(u32, s) !== mSpanInUse || spanSweepgen(u32, s) !== ((sg - 1) >>> 0)) {
-    throw new HeapCorruptionError(`sweep of span ${s} in state ${spanState(u32, s)} with sweepgen ${spanSweepgen(u32, s)} (heap ${sg})`);
+  if (u32[sw + SW_STATE] !== mSpanInUse || u32[sw + SW_SWEEPGEN] !== ((sg - 1) >>> 0)) {
+    throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[sw + SW_STATE]} with sweepgen ${u32[sw + SW_SWEEPGEN]} (heap ${sg})`);
   }
   const pp = h.pOf(h.pid);
-  setPSweepPhase(u32, pp, 0);
-  Atomics.store(i32, (pp >>> 2) + PW_SWEEPSPAN, s);
-  const spc = spanSpanclass(u32, s);
+  const ppw = pp >>> 2;
+  u32[ppw + PW_SWEEP_PHASE] = 0;
+  Atomics.store(i32, ppw + PW_SWEEPSPAN, s);
+  const spc = u32[sw + SW_SPANCLASS];
   const sizeclass = spanClassSizeclass(spc);
-  const nelems = spanNelems(u32, s);
-  const elemsize = spanElemsize(u32, s);
-  const allocCount = spanAllocCount(u32, s);
-  const fi = spanFreeIndex(u32, s);
-  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
+  const nelems = u32[sw + SW_NELEMS];
+  const elemsize = u32[sw + SW_ELEMSIZE];
+  const allocCount = u32[sw + SW_ALLOCCOUNT];
+  const fi = u32[sw + SW_FREEINDEX];
+  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pp + P_SWEEP_TAKEN) >>> 2;
   // 1. read
@@ -88,13 +89,13 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
     nalloc += popcount32(allocated & ~freed);
     taken += popcount32(freed);
   }
-  setPSweepFreeIndex(u32, pp, fi);
+  u32[ppw + PW_SWEEP_FREEINDEX] = fi;
   const nfreed = allocCount - nalloc;
   if (nfreed !== taken) {
     throw new HeapCorruptionError(`sweep of span ${s}: ${allocCount} allocated, ${nalloc} live after sweep, but ${taken} freed bits`);
   }
   // 2. commit: straight-line stores only (see above; word indices, not accessor calls)
-  const st = h.pstats, sw = s >>> 2;
+  const st = h.pstats;
   const large = sizeclass === 0 && nfreed > 0 ? 1 : 0;
   u32[sw + SW_ALLOCCOUNT] = nalloc;
   u32[sw + SW_NEEDZERO] |= nfreed > 0 ? 1 : 0;
@@ -103,7 +104,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
   f64[st + ST_LARGE_FREE_COUNT] += large;
   f64[st + ST_LARGE_FREE] += large * elemsize;
-  u32[(pp >>> 2) + PW_SWEEP_PHASE] = SWEEP_COMMITTED;
+  u32[ppw + PW_SWEEP_PHASE] = SWEEP_COMMITTED;
   // 3. apply
   return sweepSpanCommitted(h, s, preserve, pp);
 }
@@ -119,12 +120,14 @@ function belowMask(fi: number, w: number): number {
  * dead context whose sweep was committed): see sweepSpan.
  */
 export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: PPtr): boolean {
+  const sw = s >>> 2;
+  const pjw = pj >>> 2;
   const views = h.views, u32 = views.u32, i32 = views.i32;
   const sg = h.sweepgen;
-  const spc = spanSpanclass(u32, s);
-  const nelems = spanNelems(u32, s);
-  const fi = pSweepFreeIndex(u32, pj);
-  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
+  const spc = u32[sw + SW_SPANCLASS];
+  const nelems = u32[sw + SW_NELEMS];
+  const fi = u32[pjw + PW_SWEEP_FREEINDEX];
+  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pj + P_SWEEP_TAKEN) >>> 2;
   for (let w = 0; w < nwords; w++) {
@@ -136,8 +139,8 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
   Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
   Atomics.store(i32, (s >>> 2) + SW_SWEEPGEN, sg | 0);
-  setPSweepPhase(u32, pj, 0);
-  const nalloc = spanAllocCount(u32, s);
+  u32[pjw + PW_SWEEP_PHASE] = 0;
+  const nalloc = u32[sw + SW_ALLOCCOUNT];
   const pp = h.pOf(h.pid);
   if (preserve) {
     Atomics.store(i32, (pp >>> 2) + PW_SWEEPSPAN, 0);
