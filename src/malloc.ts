@@ -40,9 +40,8 @@ import {
   C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
   ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS,
   SW_ALLOCCOUNT, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
-  SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_TINYMASKS, type SpanPtr, mcacheTiny,
-  mcacheTinyOffset, setSpanSweepgen, spanElemsize, spanNeedzero, spanSpanclass, spanStartAddr,
-  spanTinyMasks,
+  SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, type SpanPtr,
+  mcacheTiny, mcacheTinyOffset, spanElemsize, spanSpanclass, spanStartAddr, spanTinyMasks,
 } from './layout.js';
 
 /**
@@ -190,11 +189,11 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
   const sg = h.sweepgen;
-  setSpanSweepgen(views.u32, s, sg);
+  views.u32[sw + SW_SWEEPGEN] = sg;
   setPush(views.u32, c, spc, fullSwept(sg), s);
   views.u32[h.inHandWord()] = 0;
   unlock(views.i32, c + C_LOCK);
-  if (needzero && spanNeedzero(u32, s) !== 0) views.u8.fill(0, base, base + nbytes);
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u8.fill(0, base, base + nbytes);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return base;
 }

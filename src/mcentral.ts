@@ -27,7 +27,6 @@ import { class_to_allocnpages, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
 import {
   C_LOCK, SW_ALLOCCOUNT, SW_FREEINDEX, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN, type SpanPtr,
-  setSpanSweepgen, spanNelems,
 } from './layout.js';
 
 // The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.
@@ -65,17 +64,18 @@ export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
         if (s === 0) break;
         acquireSweep(views.i32, s, sg);
         sweepSpan(h, s, true);
-        setSpanSweepgen(views.u32, s, (sg + 3) >>> 0);
+        views.u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
         break;
       }
       for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
         const f = popLocked(h, c, fullUnswept(sg));
+        const fw = f >>> 2;
         if (f === 0) break;
         acquireSweep(views.i32, f, sg);
         sweepSpan(h, f, true);
         const u32 = views.u32;
         const fi = nextFreeIndex(u32, f);
-        if (fi !== spanNelems(u32, f)) {
+        if (fi !== u32[fw + SW_NELEMS]) {
           u32[(f >>> 2) + SW_FREEINDEX] = fi; // no call between these two stores
           u32[(f >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
           s = f;
@@ -96,7 +96,7 @@ export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
     if (s === 0) return 0;
     // A new span has nothing to sweep. If a GC advances sweepgen before this store, the
     // span merely looks stale and uncacheSpan sweeps it: harmless.
-    setSpanSweepgen(views.u32, s, (h.sweepgen + 3) >>> 0);
+    views.u32[(s >>> 2) + SW_SWEEPGEN] = (h.sweepgen + 3) >>> 0;
   }
   positionAllocCache(views.u32, s); // Go: refillAllocCache + shift
   return s;

@@ -23,10 +23,10 @@
 import { OutOfMemoryError, InvalidArgumentError, HeapCorruptionError } from './errors.js';
 import { OSMemory, STAT_OTHER_SYS } from './mem.js';
 import {
-  FW_CHUNK, FW_INUSE, FW_LIST, FW_NALLOC, FW_NCHUNK, FW_STAT, FW_ZERO, fixallocInuse,
-  fixallocList, fixallocSize, persistentChunk, persistentOff, setFixallocChunk,
+  FW_CHUNK, FW_INUSE, FW_LIST, FW_NALLOC, FW_NCHUNK, FW_STAT, FW_ZERO, PERW_CHUNK, PERW_OFF,
+  fixallocInuse, fixallocList, fixallocSize, persistentChunk, persistentOff, setFixallocChunk,
   setFixallocInuse, setFixallocList, setFixallocNalloc, setFixallocNchunk, setFixallocSize,
-  setFixallocStat, setFixallocZero, setPersistentChunk, setPersistentOff,
+  setFixallocStat, setFixallocZero,
 } from './layout.js';
 
 /** Go: persistentChunkSize. */
@@ -64,9 +64,9 @@ export class PersistentAlloc {
       if (c < 0) throw new OutOfMemoryError(`persistentalloc: no room for a ${persistentChunkSize}-byte metadata chunk in the reservation`);
       chunk = c;
       off = 0; // Go links chunks through their first word; we never walk them, so no link.
-      setPersistentChunk(u32, this.off, chunk);
+      u32[(this.off >>> 2) + PERW_CHUNK] = chunk; // no call between these two stores
     }
-    setPersistentOff(u32, this.off, off + size);
+    u32[(this.off >>> 2) + PERW_OFF] = off + size;
     if (stat !== STAT_OTHER_SYS) {
       mem.statAdd(stat, size);
       mem.statAdd(STAT_OTHER_SYS, -size);

@@ -42,20 +42,18 @@ import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
 import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass, pageSize, pageShift } from './sizeclasses.js';
 import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
 import {
-  A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_CUR_BASE, HW_CUR_END, HW_NPROCS,
-  HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC, H_CENTRAL, H_GCBITSALLOC, H_GCLOCK,
-  H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS, H_SWEEPERS, H_TINYMASKALLOC,
-  H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr, PW_MSPANCACHE_BUF, PW_MSPANCACHE_LEN,
-  P_INHAND, P_STATS, type SpanPtr, arenaSpans, arenaZeroedBase, mheapAllp, mheapArenaHint,
-  mheapArenas, mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs,
-  mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheBuf, pMspancacheLen, setArenaSpans,
-  setArenaZeroedBase, setMheapAllp, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks,
-  setMheapMaxprocs, setMheapNprocs, setMheapPageAlloc, setMheapSweepDone, setPMspancacheBuf,
-  setPMspancacheLen, setSpanAllocBits, setSpanAllocCacheHi, setSpanAllocCacheLo, setSpanDivMul,
-  setSpanElemsize, setSpanFreedBits, setSpanLimit, setSpanNeedzero, setSpanNelems,
-  setSpanNpages, setSpanSpanclass, setSpanStartAddr, setSpanState, setSpanSweepgen,
-  setSpanTinyMasks, spanAllocBits, spanAllocCount, spanNelems, spanNpages, spanStartAddr,
-  spanState, spanSweepgen, spanTinyMasks,
+  AW_ZEROED_BASE, A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_ALLP, HW_ARENA_HINT,
+  HW_CUR_BASE, HW_CUR_END, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC,
+  H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS,
+  H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr,
+  PW_MSPANCACHE_BUF, PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT,
+  SW_CACHE_HI, SW_CACHE_LO, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_NEEDZERO,
+  SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
+  type SpanPtr, arenaSpans, arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas,
+  mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs, mheapPageAlloc,
+  mheapSweepDone, mheapSweepgen, pMspancacheLen, setArenaSpans, setMheapArenaHint,
+  setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapPageAlloc,
+  setMheapSweepDone, spanStartAddr,
 } from './layout.js';
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
@@ -246,10 +244,10 @@ export class MHeap {
         mem.sysFree(v, size, -1); // undo the reservation (Reserved: nothing was charged)
         throw e;
       }
-      u32[slot] = a;
-      setArenaZeroedBase(u32, a, 0);
+      u32[slot] = a; // no call between these stores (word indices, not accessors)
+      u32[(a >>> 2) + AW_ZEROED_BASE] = 0;
     }
-    setMheapArenaHint(u32, this.base, v + size);
+    u32[(this.base >>> 2) + HW_ARENA_HINT] = v + size;
     return [v, size];
   }
 
@@ -350,6 +348,7 @@ export class MHeap {
     const mem = this.mem, views = this.views;
     // Metadata first: if any of it cannot be had, nothing has changed yet.
     const s = this.allocMSpanLocked();
+    const sw = s >>> 2;
     views.u8.fill(0, s, s + MSPAN_SIZE); // Go: mspan.init
     let bits = 0, masks = 0, nelems = 0, elemsize = 0;
     try {
@@ -375,28 +374,28 @@ export class MHeap {
     const scav = this.pages.scav;
     const u32 = views.u32;
     const nbytes = npages * pageSize;
-    setSpanStartAddr(u32, s, base);
-    setSpanNpages(u32, s, npages);
+    u32[sw + SW_START] = base;
+    u32[sw + SW_NPAGES] = npages;
     // Go: needzero = allocNeedsZero. goheap difference: pages released with madvise read
     // back as zero (mem_linux.ts), so a span made only of released pages needs no zeroing.
     const dirty = this.allocNeedsZero(base, npages);
-    setSpanNeedzero(u32, s, dirty && !(scav === nbytes && mem.releasedPagesAreZero) ? 1 : 0);
+    u32[sw + SW_NEEDZERO] = dirty && !(scav === nbytes && mem.releasedPagesAreZero) ? 1 : 0;
     if (typ === spanAllocHeap) {
-      setSpanDivMul(u32, s, class_to_divmagic[spanClassSizeclass(spc)]);
-      setSpanSpanclass(u32, s, spc);
-      setSpanElemsize(u32, s, elemsize);
-      setSpanNelems(u32, s, nelems);
-      setSpanLimit(u32, s, base + nelems * elemsize);
-      setSpanAllocCacheLo(u32, s, 0xffffffff);
-      setSpanAllocCacheHi(u32, s, 0xffffffff);
-      setSpanAllocBits(u32, s, bits);
-      setSpanFreedBits(u32, s, bits + gcBitsBytes(nelems));
-      setSpanTinyMasks(u32, s, masks);
-      setSpanSweepgen(u32, s, this.sweepgen);
-      setSpanState(u32, s, mSpanInUse);
+      u32[sw + SW_DIVMUL] = class_to_divmagic[spanClassSizeclass(spc)];
+      u32[sw + SW_SPANCLASS] = spc;
+      u32[sw + SW_ELEMSIZE] = elemsize;
+      u32[sw + SW_NELEMS] = nelems;
+      u32[sw + SW_LIMIT] = base + nelems * elemsize;
+      u32[sw + SW_CACHE_LO] = 0xffffffff;
+      u32[sw + SW_CACHE_HI] = 0xffffffff;
+      u32[sw + SW_ALLOCBITS] = bits;
+      u32[sw + SW_FREEDBITS] = bits + gcBitsBytes(nelems);
+      u32[sw + SW_TINYMASKS] = masks;
+      u32[sw + SW_SWEEPGEN] = this.sweepgen;
+      u32[sw + SW_STATE] = mSpanInUse;
     } else {
-      setSpanLimit(u32, s, base + nbytes);
-      setSpanState(u32, s, mSpanManual);
+      u32[sw + SW_LIMIT] = base + nbytes;
+      u32[sw + SW_STATE] = mSpanManual;
     }
     // Go 1.19: scavenge for the memory limit and after heap growth, before sysUsed.
     if (this.onAllocSpan !== null) this.onAllocSpan(this, scav, this.grew);
@@ -437,17 +436,18 @@ export class MHeap {
    */
   private allocMSpanLocked(): SpanPtr {
     const p = this.pOf(this.pid);
+    const pw = p >>> 2;
     if (p === 0) return this.spanalloc.alloc() as SpanPtr;
-    let n = pMspancacheLen(this.views.u32, p);
+    let n = this.views.u32[pw + PW_MSPANCACHE_LEN];
     if (n === 0) {
       for (; n < mspanCacheRefill; n++) {
         const s = this.spanalloc.alloc() as SpanPtr; // may grow the buffer: re-read views below
-        setPMspancacheBuf(this.views.u32, p, n, s);
+        this.views.u32[pw + PW_MSPANCACHE_BUF + n] = s;
       }
     }
     n--;
-    setPMspancacheLen(this.views.u32, p, n);
-    return pMspancacheBuf(this.views.u32, p, n);
+    this.views.u32[pw + PW_MSPANCACHE_LEN] = n;
+    return this.views.u32[pw + PW_MSPANCACHE_BUF + n] as SpanPtr;
   }
 
   /** Give back an mspan struct: to this P's cache if it has room, else to the fixalloc. */
@@ -466,12 +466,13 @@ export class MHeap {
   /** Return every struct in P pid's mspan cache to the fixalloc (a P going away). */
   flushMSpanCache(pid: number): void {
     const p = this.pOf(pid);
+    const pw = p >>> 2;
     lock(this.views.i32, this.base + H_LOCK, this.lockToken);
     this.views.sync();
     try {
       const u32 = this.views.u32;
-      for (let n = pMspancacheLen(u32, p); n > 0; n--) this.spanalloc.free(pMspancacheBuf(u32, p, (n - 1)));
-      setPMspancacheLen(u32, p, 0);
+      for (let n = u32[pw + PW_MSPANCACHE_LEN]; n > 0; n--) this.spanalloc.free(u32[pw + PW_MSPANCACHE_BUF + (n - 1)]);
+      u32[pw + PW_MSPANCACHE_LEN] = 0;
     } finally {
       unlock(this.views.i32, this.base + H_LOCK);
     }
@@ -501,18 +502,19 @@ export class MHeap {
    * free and not released (they stay Ready: HeapIdle but not HeapReleased).
    */
   freeSpanLocked(s: SpanPtr): void {
+  const sw = s >>> 2;
     const views = this.views, u32 = views.u32, mem = this.mem;
-    const state = spanState(u32, s);
-    const base = spanStartAddr(u32, s), npages = spanNpages(u32, s);
+    const state = u32[sw + SW_STATE];
+    const base = u32[sw + SW_START], npages = u32[sw + SW_NPAGES];
     const nbytes = npages * pageSize;
     if (state === mSpanInUse) {
-      if (spanAllocCount(u32, s) !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${spanAllocCount(u32, s)} objects`);
-      if (spanSweepgen(u32, s) !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${spanSweepgen(u32, s)}, heap ${this.sweepgen})`);
+      if (u32[sw + SW_ALLOCCOUNT] !== 0) throw new HeapCorruptionError(`freeSpan: span ${s} still has ${u32[sw + SW_ALLOCCOUNT]} objects`);
+      if (u32[sw + SW_SWEEPGEN] !== this.sweepgen) throw new HeapCorruptionError(`freeSpan: span ${s} is not swept (sweepgen ${u32[sw + SW_SWEEPGEN]}, heap ${this.sweepgen})`);
       this.setPageInUse(base, false);
       mem.statAdd(STAT_HEAP_INUSE, -nbytes);
-      const nelems = spanNelems(u32, s);
-      this.bitsAlloc(nelems).free(spanAllocBits(u32, s));
-      const tm = spanTinyMasks(u32, s);
+      const nelems = u32[sw + SW_NELEMS];
+      this.bitsAlloc(nelems).free(u32[sw + SW_ALLOCBITS]);
+      const tm = u32[sw + SW_TINYMASKS];
       if (tm !== 0) this.tinymaskalloc.free(tm);
     } else if (state === mSpanManual) {
       mem.statAdd(STAT_IN_STACKS, -nbytes);
@@ -522,7 +524,7 @@ export class MHeap {
     mem.statAdd(STAT_HEAP_FREE, nbytes);
     this.pages.free(base, npages, false);
     this.setSpans(base, npages, 0);
-    setSpanState(u32, s, mSpanDead);
+    u32[sw + SW_STATE] = mSpanDead;
     this.freeMSpanLocked(s);
   }
 
@@ -566,7 +568,7 @@ export class MHeap {
       const arenaLimit = Math.min(end, arenaBase + heapArenaBytes) - arenaBase;
       const zb = arenaZeroedBase(u32, a);
       if (off < zb) needZero = true;
-      if (arenaLimit > zb) setArenaZeroedBase(u32, a, arenaLimit);
+      if (arenaLimit > zb) u32[(a >>> 2) + AW_ZEROED_BASE] = arenaLimit;
       p = arenaBase + arenaLimit;
     }
     return needZero;
@@ -600,8 +602,9 @@ export class MHeap {
 
   /** Set the P struct address of slot pid (heap lock held). */
   setP(pid: number, p: PPtr): void {
-    setMheapAllp(this.views.u32, this.base, pid, p);
-    if (pid >= this.nprocs) setMheapNprocs(this.views.u32, this.base, pid + 1);
+    const u32 = this.views.u32, bw = this.base >>> 2, nprocs = this.nprocs;
+    u32[bw + HW_ALLP + pid] = p; // no call between these two stores
+    if (pid >= nprocs) u32[bw + HW_NPROCS] = pid + 1;
   }
 
   /** First span class whose unswept sets may be non-empty (mgcsweep.ts). */
