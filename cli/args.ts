@@ -192,3 +192,16 @@ export function gctraceEnabled(godebug: string | undefined): boolean {
   }
   return on;
 }
+
+/** An output stream as the CLI uses it (process.stdout, or a collector in tests). */
+export interface Out {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Where output goes (replaceable for tests). */
+export interface Streams {
+  stdout: Out;
+  stderr: Out;
+}

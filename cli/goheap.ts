@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { GoHeapError, InvalidArgumentError, OutOfMemoryError } from '../src/index.js';
 import { sizeClassTableText } from './sizeclasses-table.js';
 import { HELPS, HELP_TOP } from './help.js';
+import { type Out, type Streams } from './args.js';
+export type { Out, Streams } from './args.js';
 import { CliError, UsageError, gctraceEnabled, parseArgs, parseBytes, parseCount, parseGOGC, parseMemLimit, parseSeconds, parseSeed, suggest } from './args.js';
 import { formatScavTrace } from '../src/index.js';
 import { group, human, shortCount } from './format.js';
@@ -38,18 +40,7 @@ function version(): string {
   return 'unknown';
 }
 
-/** An output stream as the CLI uses it (process.stdout, or a collector in tests). */
-export interface Out {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
 
-/** Where output goes (replaceable for tests). */
-export interface Streams {
-  stdout: Out;
-  stderr: Out;
-}
 
 
 /**

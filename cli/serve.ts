@@ -7,32 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { CliError, UsageError, parseArgs } from './args.js';
-import type { Streams } from './goheap.js';
+import type { Streams } from './args.js';
 import { serveStandalone, type VisualiserServer } from '../vis/server.js';
 
 /** The visualiser's default port. */
 export const DEFAULT_PORT = 8019;
-
-/** goheap serve --help. */
-export const HELP_SERVE = `Usage:
-  goheap serve [--port N] [--open]
-
-Serve the visualiser on http://127.0.0.1:N/ (default port ${DEFAULT_PORT}) until Ctrl-C.
-The page runs a heap in its own Web Workers (1 to 8, attached to one SharedArrayBuffer;
-the server sends the COOP/COEP headers that allow it) and shows it live: MemStats and
-/memory/classes charts over time, GC cycles and pauses, allocations per size class, and
-a map of every 8 KiB page of the reservation (its OS state, the span that holds it: size
-class, occupancy, sweep state, and the P whose mcache holds that span) with the mcentral
-sets beside it. Controls: workload (mix, churn, large, fragment), workers, GOGC,
-start/pause/step, gc(), freeOSMemory(); or replay a scenario op by op, with its MemStats
-deltas next to real Go 1.19's. To watch a Node program's heap instead, call
-serveVisualiser(heap) from goheap/node in it, or use 'goheap run --serve'.
-
-Options:
-  --port N           port to listen on (0: any free port)
-  --open             open the page in the default browser
-  -h, --help         show this help
-`;
 
 /** Resolves at the next Ctrl-C (SIGINT). */
 export function untilInterrupted(): Promise<void> {
