@@ -1,7 +1,8 @@
 // The visualiser (vis/), in headless Chromium (test/helpers/chromium.ts; no network): the
 // page bundled here by esbuild, served by `goheap serve`'s server; the standalone heap in
 // the page's Web Workers (isolation, workers attached, charts filled, the map's Ready and
-// Prepared pages, hovering a span shows what inspect() says, P outlines), replay against
+// Prepared pages, hovering a span shows what inspect() says, P outlines, GOGC and the
+// memory limit from the page, the limit as a line on the heap chart), replay against
 // `goheap replay`'s deltas and Go's, and the attached mode showing a Node program's heap
 // (`goheap run --serve`). Plus, without a browser: serveVisualiser samples only while a
 // page is connected.
@@ -115,6 +116,26 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
     await page.dispatchEvent('#gogc', 'change');
     await until(page, 'GOGC 100', () => (globalThis as any).goheapVis.last.memstats.EnableGC === true);
 
+    // The memory limit from the page: in the heap, the snapshot, the status line and as a
+    // line on the heap chart; 'off' removes it (the line's newest point is empty).
+    await page.fill('#memlimit', '64m');
+    await page.dispatchEvent('#memlimit', 'change');
+    await until(page, 'memory limit 64 MiB', () => {
+      const v = (globalThis as any).goheapVis;
+      return v.heap.memoryLimit === 64 * 2 ** 20 && v.last.metrics['/gc/gomemlimit:bytes'] === 64 * 2 ** 20 && v.charts.filled().memoryLimit > 0;
+    });
+    assert.match((await page.textContent('#status'))!, /memory limit 64\.0 MiB/);
+    const limitLine = (): Promise<unknown> => page.evaluate(() => { const d = (globalThis as any).goheapVis.charts.heap.plot.data; return d[d.length - 1].at(-1); });
+    assert.equal(await limitLine(), 64 * 2 ** 20, 'the heap chart\'s last series is the limit');
+    await page.fill('#memlimit', 'off');
+    await page.dispatchEvent('#memlimit', 'change');
+    await until(page, 'memory limit off', () => {
+      const v = (globalThis as any).goheapVis;
+      return v.heap.memoryLimit === Infinity && v.last.metrics['/gc/gomemlimit:bytes'] === 2 ** 63;
+    });
+    assert.equal(await limitLine(), null, 'no limit, no line');
+    assert.match((await page.textContent('#status'))!, /memory limit off/);
+
     // Pause: the heap stops changing; a step runs one batch on each worker.
     await page.click('#pause');
     await sleep(300); // a batch in progress ends
@@ -199,6 +220,11 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
     const want = ['#e31a1c', '#1f78b4', '#33a02c', '#ff7f00'][outline.pid]!;
     assert.deepEqual(outline.rgb, [1, 3, 5].map((k) => parseInt(want.slice(k, k + 2), 16)), `P${outline.pid}'s colour`);
     assert.deepEqual(await page.evaluate(() => (globalThis as any).goheapVis.errors), []);
+    // A bad memory limit: a clear error on the page, the heap's limit unchanged.
+    await page.fill('#memlimit', 'lots');
+    await page.dispatchEvent('#memlimit', 'change');
+    assert.deepEqual(await page.evaluate(() => (globalThis as any).goheapVis.errors), ["memory limit: the limit must be a byte count such as 1g, 256m, 512k or 1073741824, got 'lots'"]);
+    assert.equal(await page.evaluate(() => (globalThis as any).goheapVis.heap.memoryLimit), Infinity);
 
     // ----- replay: the same deltas as `goheap replay`, Go's beside them ------------------
     await page.goto(`${srv.url}?workload=replay&scenario=mixed-workload`);
@@ -235,7 +261,7 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
     assert.deepEqual(await page.evaluate(() => (globalThis as any).goheapVis.replay.deltas), runScenario(dropped).deltas);
 
     // ----- attached: a Node program's heap (goheap run --serve) ------------------------
-    child = spawn(process.execPath, ['cli/bin.mjs', 'run', 'churn', '--duration', '60', '--serve', '--port', '0', '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, ['cli/bin.mjs', 'run', 'churn', '--duration', '60', '--memlimit', '1g', '--serve', '--port', '0', '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
       child!.stderr!.on('data', (b: Buffer) => { err += b.toString(); const m = /the heap is at (\S+)/.exec(err); if (m) resolve(m[1]!); });
@@ -251,6 +277,8 @@ test('in headless Chromium: the visualiser page, standalone, replay and attached
     await sleep(600);
     assert.ok(await page.evaluate(() => (globalThis as any).goheapVis.last.memstats.Mallocs) > later, 'the page follows the running program');
     assert.ok(await page.evaluate(() => (globalThis as any).goheapVis.charts.filled().heap) > 3);
+    assert.ok(await page.evaluate(() => (globalThis as any).goheapVis.charts.filled().memoryLimit) > 3, 'the program\'s memory limit (--memlimit 1g) as a line');
+    assert.equal(await page.evaluate(() => (globalThis as any).goheapVis.last.metrics['/gc/gomemlimit:bytes']), 2 ** 30);
     assert.deepEqual(log.filter((l) => l.startsWith('pageerror')), []);
   } finally {
     child?.kill('SIGKILL');

@@ -4,7 +4,7 @@
  *   - standalone (`goheap serve`): the page creates a heap over a SharedArrayBuffer and
  *     starts 1–8 Web Workers (worker.ts) that attach to it and run a built-in workload;
  *     the page takes heap.inspect() snapshots every 250 ms. Controls: workload, workers,
- *     GOGC, start/pause/step/reset, gc(), freeOSMemory().
+ *     GOGC, memory limit, start/pause/step/reset, gc(), freeOSMemory().
  *   - replay (standalone, workload "replay"): a scenario from scenarios/ (or dropped on
  *     the page) runs op by op on its own heap (cli/replay.ts's ScenarioRun, as `goheap
  *     replay` runs it); at each checkpoint the MemStats deltas are shown next to real Go
@@ -18,6 +18,7 @@
 import { Heap, decodeSnapshot, type HeapSnapshot } from '../src/index.js';
 import { workloads } from '../cli/workloads.js';
 import { ScenarioRun, deltaFields, type ReplayDelta } from '../cli/replay.js';
+import { parseMemLimit } from '../cli/args.js';
 import { Charts, bytes } from './charts.js';
 import { HeapMap, classColor, colors, pColor } from './heapmap.js';
 import {
@@ -72,9 +73,9 @@ function show(s: HeapSnapshot): void {
   charts.push(s);
   map.render(s);
   if (status.className !== 'error') {
-    const ms = s.memstats;
+    const ms = s.memstats, limit = s.metrics['/gc/gomemlimit:bytes'] ?? 2 ** 63;
     status.textContent = `HeapAlloc ${bytes(ms.HeapAlloc)}  HeapInuse ${bytes(ms.HeapInuse)}  HeapIdle ${bytes(ms.HeapIdle)}  ` +
-      `HeapReleased ${bytes(ms.HeapReleased)}  Sys ${bytes(ms.Sys)}  NextGC ${bytes(ms.NextGC)}  NumGC ${ms.NumGC}  ` +
+      `HeapReleased ${bytes(ms.HeapReleased)}  Sys ${bytes(ms.Sys)}  NextGC ${bytes(ms.NextGC)}  memory limit ${limit >= 2 ** 63 ? 'off' : bytes(limit)}  NumGC ${ms.NumGC}  ` +
       `spans ${s.spans.count}  Ps ${s.ps.filter((p) => p.status === 1).length}` + extraStatus();
   }
 }
@@ -109,6 +110,11 @@ function gogc(): number {
   return n;
 }
 
+/** The memory limit input: a byte count (64m, 1g, 512MiB) or off (Infinity). */
+function memlimit(): number {
+  return parseMemLimit('memory limit', 'the limit', $<HTMLInputElement>('memlimit').value);
+}
+
 function stopWorkers(): void {
   setMode(MODE_STOP);
   for (const w of workers) w.terminate();
@@ -121,7 +127,7 @@ function resetStandalone(): void {
   const n = Number($<HTMLSelectElement>('workers').value);
   const name = $<HTMLSelectElement>('workload').value;
   const w = workloads.get(name)!;
-  heap = Heap.create({ reserve, gcPercent: gogc(), maxProcs: MAX_PAGE_WORKERS + 1 });
+  heap = Heap.create({ reserve, gcPercent: gogc(), memoryLimit: memlimit(), maxProcs: MAX_PAGE_WORKERS + 1 });
   vis.heap = heap;
   vis.workerPids = [];
   charts.reset();
@@ -256,6 +262,7 @@ async function main(): Promise<void> {
   for (let i = 1; i <= MAX_PAGE_WORKERS; i++) nsel.add(new Option(String(i), String(i)));
   nsel.value = params.get('workers') ?? '2';
   if (params.has('gogc')) $<HTMLInputElement>('gogc').value = params.get('gogc')!;
+  if (params.has('memlimit')) $<HTMLInputElement>('memlimit').value = params.get('memlimit')!;
   const names = await (await fetch('scenarios/index.json')).json().catch(() => []) as string[];
   const ssel = $<HTMLSelectElement>('scenario');
   for (const n of names) ssel.add(new Option(n, n));
@@ -264,13 +271,14 @@ async function main(): Promise<void> {
   const applyWorkload = async (): Promise<void> => {
     const replay = wsel.value === 'replay';
     $('replay').hidden = !replay;
-    for (const id of ['start', 'pause', 'step', 'workers', 'gogc']) ($(id) as HTMLButtonElement).disabled = replay;
+    for (const id of ['start', 'pause', 'step', 'workers', 'gogc', 'memlimit']) ($(id) as HTMLButtonElement).disabled = replay;
     if (replay) { if (ssel.value !== '') await loadScenario(ssel.value); } else { replayRun = null; resetStandalone(); }
   };
   wsel.onchange = () => { applyWorkload().catch((e: Error) => fail(e.message)); };
   nsel.onchange = guard(resetStandalone);
   ssel.onchange = () => { loadScenario(ssel.value).catch((e: Error) => fail(e.message)); };
   $('gogc').onchange = guard(() => { const h = replayRun === null ? heap : null; h?.setGCPercent(gogc()); });
+  $('memlimit').onchange = guard(() => { if (replayRun === null && heap !== null) { heap.setMemoryLimit(memlimit()); sample(); } });
   $('start').onclick = () => setMode(MODE_RUNNING);
   $('pause').onclick = () => setMode(MODE_PAUSED);
   $('step').onclick = () => { setMode(MODE_PAUSED); Atomics.add(ctl, CTL_STEP, 1); Atomics.notify(ctl, CTL_MODE); };

@@ -3,7 +3,8 @@
  * of heap.inspect() snapshots:
  *
  *   heap       HeapAlloc / unused slots (HeapInuse − HeapAlloc) / free pages (HeapIdle −
- *              HeapReleased) / released, stacked; NextGC as a line; GC cycles as markers
+ *              HeapReleased) / released, stacked; NextGC and the memory limit
+ *              (/gc/gomemlimit:bytes; none: no line) as lines; GC cycles as markers
  *   sys        Sys by /memory/classes/... (the 13 leaf classes, stacked)
  *   objects    HeapObjects; Mallocs and Frees per second
  *   pauses     the pause of every GC cycle (from the PauseNs/PauseEnd rings)
@@ -46,6 +47,7 @@ export class Charts {
   private t: number[] = [];
   private heapRaw: number[][] = [[], [], [], []];
   private nextGC: number[] = [];
+  private memLimit: Array<number | null> = [];
   private sysRaw: number[][] = sysClasses.map(() => []);
   private objects: number[] = [];
   private mallocRate: number[] = [];
@@ -108,9 +110,11 @@ export class Charts {
       }, [[], ...series.slice(1).map(() => [])] as unknown as uPlot.AlignedData, box(id, title));
       return { plot, raw };
     };
-    this.heap = stack('heap', 'Heap (stacked); NextGC; GC cycles', [
+    const line = (label: string, stroke: string, dash: number[]): uPlot.Series =>
+      ({ label, stroke, width: 2, dash, points: { show: false }, value: (_u, v) => v === null ? '–' : bytes(v) });
+    this.heap = stack('heap', 'Heap (stacked); NextGC; memory limit; GC cycles', [
       ['HeapAlloc', '#1f77b4'], ['unused slots', '#9ecae1'], ['free pages', '#fdae6b'], ['released', '#c6dbef'],
-    ], [{ label: 'NextGC', stroke: '#d62728', width: 2, dash: [6, 4], points: { show: false }, value: (_u, v) => v === null ? '–' : bytes(v) }], this.heapRaw);
+    ], [line('NextGC', '#d62728', [6, 4]), line('memory limit', '#000000', [2, 3])], this.heapRaw);
     this.sys = stack('sys', 'Sys by /memory/classes (stacked)', sysClasses, [], this.sysRaw);
     this.objPlot = new uPlot({
       width, height: 200, plugins: [gcMarkers()],
@@ -155,7 +159,7 @@ export class Charts {
 
   /** Forget the history (a new heap). */
   reset(): void {
-    this.t.length = 0; this.nextGC.length = 0; this.objects.length = 0; this.mallocRate.length = 0; this.freeRate.length = 0;
+    this.t.length = 0; this.nextGC.length = 0; this.memLimit.length = 0; this.objects.length = 0; this.mallocRate.length = 0; this.freeRate.length = 0;
     for (const a of [...this.heapRaw, ...this.sysRaw]) a.length = 0;
     this.heat.length = 0; this.pauseT.length = 0; this.pauseUs.length = 0; this.gcTimes.length = 0;
     this.prev = null;
@@ -165,14 +169,18 @@ export class Charts {
   /** Points in the charts now. */
   get points(): number { return this.t.length; }
 
-  /** For each chart, how many of the values uPlot holds are non-zero numbers (the browser test reads it). */
+  /**
+   * For each chart, how many of the values uPlot holds are non-zero numbers; `memoryLimit`:
+   * the points of the memory-limit line (the browser test reads it).
+   */
   filled(): Record<string, number> {
     const count = (u: uPlot): number => {
       let n = 0;
       for (const series of u.data.slice(1)) for (const v of series as Array<number | null>) if (typeof v === 'number' && v !== 0) n++;
       return n;
     };
-    return { heap: count(this.heap.plot), sys: count(this.sys.plot), objects: count(this.objPlot), pauses: count(this.pausePlot), sizes: this.heat.reduce((n, r) => n + r.filter((v) => v > 0).length, 0) };
+    return { heap: count(this.heap.plot), sys: count(this.sys.plot), objects: count(this.objPlot), pauses: count(this.pausePlot), sizes: this.heat.reduce((n, r) => n + r.filter((v) => v > 0).length, 0),
+      memoryLimit: this.memLimit.filter((v) => v !== null).length };
   }
 
   /** Add a snapshot and redraw. */
@@ -186,6 +194,8 @@ export class Charts {
     this.heapRaw[2]!.push(ms.HeapIdle - ms.HeapReleased);
     this.heapRaw[3]!.push(ms.HeapReleased);
     this.nextGC.push(ms.NextGC);
+    const limit = m['/gc/gomemlimit:bytes'] ?? 2 ** 63; // Go reports "no limit" as math.MaxInt64
+    this.memLimit.push(limit >= 2 ** 63 ? null : limit);
     sysClasses.forEach(([k], i) => this.sysRaw[i]!.push(m[`/memory/classes/${k}:bytes`] ?? 0));
     this.objects.push(ms.HeapObjects);
     const dt = prev === null ? 0 : t - prev.time / 1000;
@@ -204,7 +214,7 @@ export class Charts {
     }
     this.prev = s;
     if (this.t.length > KEEP) {
-      for (const a of [this.t, this.nextGC, this.objects, this.mallocRate, this.freeRate, ...this.heapRaw, ...this.sysRaw, this.heat] as unknown[][]) a.shift();
+      for (const a of [this.t, this.nextGC, this.memLimit, this.objects, this.mallocRate, this.freeRate, ...this.heapRaw, ...this.sysRaw, this.heat] as unknown[][]) a.shift();
       while (this.gcTimes.length > 0 && this.gcTimes[0]! < this.t[0]!) this.gcTimes.shift();
       while (this.pauseT.length > KEEP) { this.pauseT.shift(); this.pauseUs.shift(); }
     }
@@ -218,7 +228,7 @@ export class Charts {
       for (const layer of raw) { acc = acc.map((v, i) => v + layer[i]!); out.push(acc); }
       return out.reverse(); // top layer first (drawn first, then covered by the ones below)
     };
-    this.heap.plot.setData([this.t, ...cumulative(this.heapRaw), this.nextGC] as uPlot.AlignedData);
+    this.heap.plot.setData([this.t, ...cumulative(this.heapRaw), this.nextGC, this.memLimit] as uPlot.AlignedData);
     this.sys.plot.setData([this.t, ...cumulative(this.sysRaw)] as uPlot.AlignedData);
     this.objPlot.setData([this.t, this.objects, this.mallocRate, this.freeRate]);
     this.pausePlot.setData([this.pauseT, this.pauseUs]);
