@@ -47,6 +47,25 @@ export interface ResultsFile {
   results: RunResult[];
   /** bench/views.ts: ns per typed-array element access, per view kind, one entry per run. */
   views?: { variant: string; nsPerAccess: number[] }[];
+  /** bench/wasm.ts --json: binary-trees in wasm, goheap as its malloc vs the module's own allocator (run.ts adds meta). */
+  wasm?: WasmResults;
+}
+
+/** What `bench/wasm.ts --json` prints, plus the conditions run.ts ran it in (`meta`), or the error it failed with. */
+export interface WasmResults {
+  depth: number;
+  threads: number;
+  runs: number;
+  /** Nodes allocated, walked and freed by one binary-trees run. */
+  nodesPerRun: number;
+  /** Case name (e.g. "AS + TLSF, 1 thread") → median and per-run ms. */
+  binaryTrees: Record<string, { medianMs: number; ms: number[]; nsPerNode: number }>;
+  boundaryNs: {
+    wasmToJsCall: number; jsToWasmCall: number; goheapPairFromWasm: number; goheapPairFromJs: number;
+    tlsfPairInWasm: number; dlmallocPairInWasm: number;
+  };
+  meta?: { date: string; durationS: number; loadAvgBefore: string; loadAvgAfter: string; git: string };
+  error?: string;
 }
 
 /** Aggregate of the runs of one (allocator, workload) case. */
@@ -333,6 +352,7 @@ export function renderReport(file: ResultsFile): string {
     out.push(why.views(file.views));
     out.push('');
   }
+  out.push(wasmSection(file.wasm));
   const failed = file.results.filter((r) => !r.ok);
   if (failed.length > 0) {
     out.push('## Failed runs');
@@ -348,6 +368,55 @@ export function renderReport(file: ResultsFile): string {
     }
     out.push('');
   }
+  return out.join('\n');
+}
+
+/**
+ * The peer of a goheap case of bench/wasm.ts: the same module (AS or C) with its own
+ * allocator, with as many threads. Case names are wasm.ts's.
+ */
+function wasmPeer(w: WasmResults, name: string): string | undefined {
+  const own = name.startsWith('AS ') ? 'AS + TLSF' : 'C + dlmalloc';
+  const one = name.endsWith(', 1 thread');
+  return Object.keys(w.binaryTrees).find((k) => k.startsWith(own) && (one ? k.endsWith(', 1 thread') : k.startsWith(`${own}, ${w.threads} threads`)));
+}
+
+/** Section: goheap as the malloc of a wasm module (issue #15), from bench/wasm.ts. */
+function wasmSection(w: WasmResults | undefined): string {
+  const out: string[] = ['## goheap as the malloc of a WebAssembly module (issue #15)', ''];
+  if (w === undefined) {
+    out.push('Not in these results: run `npm run bench -- --workload wasm` (it merges into bench/results.json).', '');
+    return out.join('\n');
+  }
+  if (w.error !== undefined) {
+    out.push('`bench/wasm.ts` failed in this run:', '', '```', ...w.error.split('\n'), '```', '');
+    return out.join('\n');
+  }
+  const m = w.meta;
+  out.push(`\`bench/wasm.ts\` (examples/wasm): binary-trees at depth ${w.depth} — ${fmtInt(w.nodesPerRun)} nodes per run, each a malloc'd 8-byte object, every tree walked, checked and freed node by node — in the same module built twice: with goheap as its malloc (imported from JS, over the heap's shared \`WebAssembly.Memory\`) and with the module's own allocator (AssemblyScript's TLSF for the AssemblyScript module "AS", wasi-libc's dlmalloc for the C one built with clang). With ${w.threads} threads, goheap's build runs in ${w.threads} Node workers over one heap, each with its own P (trees freed by the next thread, or each by its own), while TLSF and dlmalloc, which are not thread-safe, get a module and memory per worker. Median of ${w.runs} interleaved runs, in one process${m !== undefined ? ` (${m.date}, ${m.durationS.toFixed(0)} s, commit ${m.git}, load average ${m.loadAvgBefore} before, ${m.loadAvgAfter} after — above ~1 other processes shared the 2 cores: compare the cases of this table with each other, as ratios, not with absolute numbers from another run)` : ''}. "goheap ÷ own" is goheap's time divided by the same module's own allocator (AS: TLSF, C: dlmalloc) with as many threads (**> 1: goheap slower**).`);
+  out.push('');
+  out.push('| case | ms (median) | min – max | ns per node | goheap ÷ own |');
+  out.push('|---|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(w.binaryTrees)) {
+    const peer = k.includes('goheap') ? wasmPeer(w, k) : undefined;
+    const r = peer !== undefined ? v.medianMs / w.binaryTrees[peer].medianMs : NaN;
+    out.push(`| ${k} | ${v.medianMs.toFixed(0)} | ${Math.min(...v.ms).toFixed(0)} – ${Math.max(...v.ms).toFixed(0)} | ${v.nsPerNode.toFixed(1)} | ${k.includes('goheap') ? fmtRatio(r) : ''} |`);
+  }
+  out.push('');
+  const b = w.boundaryNs;
+  out.push('The JS ↔ wasm boundary (ns per call; a loop of 5M calls, median of 5 rounds, minus the same loop without the call):');
+  out.push('');
+  out.push('| | ns per call |');
+  out.push('|---|---:|');
+  out.push(`| wasm calls an imported JS function | ${fmtNs(b.wasmToJsCall)} |`);
+  out.push(`| JS calls a wasm export | ${fmtNs(b.jsToWasmCall)} |`);
+  out.push(`| goheap malloc(16) + free, called from wasm | ${fmtNs(b.goheapPairFromWasm)} |`);
+  out.push(`| goheap malloc(16) + free, called from JS | ${fmtNs(b.goheapPairFromJs)} |`);
+  out.push(`| AssemblyScript TLSF malloc(16) + free, inside wasm | ${fmtNs(b.tlsfPairInWasm)} |`);
+  out.push(`| dlmalloc (wasi-libc) malloc(16) + free, inside wasm | ${fmtNs(b.dlmallocPairInWasm)} |`);
+  out.push('');
+  out.push(`**Why.** ${why.wasm(w)}`);
+  out.push('');
   return out.join('\n');
 }
 

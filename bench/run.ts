@@ -12,7 +12,8 @@
  *   --runs N             runs per case (default 5)
  *   --alloc a,b          only these allocators (default: all)
  *   --workload x,y       only these workload ids (default: all; the (e) multi-worker ones are
- *                        e-churn-1w, e-churn-2w, e-prodcons — goheap + its baseline only)
+ *                        e-churn-1w, e-churn-2w, e-prodcons — goheap + its baseline only;
+ *                        `wasm` is bench/wasm.ts: binary-trees in wasm, goheap vs TLSF/dlmalloc)
  *   --profile            run the children with --cpu-prof (profiles in bench/.build/profiles;
  *                        summarise one with `npx tsx bench/profile.ts FILE`)
  *   --no-report          do not rewrite BENCHMARKS.md
@@ -33,12 +34,41 @@ import { allocatorNames, type AllocatorName } from './allocators.js';
 import type { RunResult } from './common.js';
 import type { ChildArgs } from './child.js';
 import { benchDir, buildDir, buildTlsf, packageVersion, ascFlags } from './peers/as-build.js';
-import { writeReport, type ResultsFile } from './report.js';
+import { writeReport, type ResultsFile, type WasmResults } from './report.js';
 import { viewVariants, type ViewVariant } from './views.js';
 import { allWorkloads as workloads } from './workloads.js';
 
+/** The --workload id of bench/wasm.ts's section (not a workload of child.ts). */
+const WASM = 'wasm';
+
+/**
+ * bench/wasm.ts at a size that keeps it to about a minute of the suite on a quiet machine:
+ * depth 14 (3.1M nodes per run), 3 runs of its 9 cases, then the boundary loops. (One run
+ * at depth 14 took 50 s wall with the 2 cores at load average 9, 18 s of it on the CPU.)
+ */
+const wasmArgs = (quick: boolean): string[] => ['--depth', quick ? '12' : '14', '--runs', quick ? '1' : '3', '--threads', '2'];
+
+/** bench/wasm.ts --json in its own process, with the conditions it ran in. */
+function runWasm(quick: boolean, git: string): WasmResults {
+  const t0 = Date.now(), date = new Date().toISOString(), loadAvgBefore = loadAvg();
+  const p = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, 'wasm.ts'), '--json', ...wasmArgs(quick)], {
+    encoding: 'utf8', timeout: 600_000, maxBuffer: 16 << 20,
+  });
+  const meta = { date, durationS: (Date.now() - t0) / 1000, loadAvgBefore, loadAvgAfter: loadAvg(), git };
+  try {
+    if (p.status !== 0) throw new Error(p.error ? String(p.error) : `exit ${p.status ?? p.signal}: ${(p.stderr ?? '').trim().split('\n').slice(-8).join('\n')}`);
+    const r = JSON.parse(p.stdout) as WasmResults;
+    process.stderr.write(`[wasm] depth ${r.depth}, ${r.runs} run(s), ${meta.durationS.toFixed(1)} s\n`);
+    return { ...r, meta };
+  } catch (e) {
+    process.stderr.write(`[wasm] FAILED ${String(e).split('\n')[0]}\n`);
+    const b = NaN;
+    return { depth: 0, threads: 0, runs: 0, nodesPerRun: 0, binaryTrees: {}, boundaryNs: { wasmToJsCall: b, jsToWasmCall: b, goheapPairFromWasm: b, goheapPairFromJs: b, tlsfPairInWasm: b, dlmallocPairInWasm: b }, meta, error: String(e) };
+  }
+}
+
 function parseArgs(argv: string[]) {
-  const o = { quick: false, runs: 0, allocs: [...allocatorNames] as AllocatorName[], workloads: workloads.map((w) => w.id), profile: false, report: true, out: join(benchDir, 'results.json'), partial: false };
+  const o = { quick: false, runs: 0, allocs: [...allocatorNames] as AllocatorName[], workloads: [...workloads.map((w) => w.id), WASM], profile: false, report: true, out: join(benchDir, 'results.json'), partial: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -54,12 +84,12 @@ function parseArgs(argv: string[]) {
     else if (a === '--no-report') o.report = false;
     else if (a === '--out') o.out = val();
     else if (a === '--help' || a === '-h') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 28).join('\n'));
+      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 24).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
   for (const a of o.allocs) if (!(allocatorNames as readonly string[]).includes(a)) throw new Error(`unknown allocator ${a}; known: ${allocatorNames.join(', ')}`);
-  for (const w of o.workloads) if (!workloads.some((x) => x.id === w)) throw new Error(`unknown workload ${w}; known: ${workloads.map((x) => x.id).join(', ')}`);
+  for (const w of o.workloads) if (w !== WASM && !workloads.some((x) => x.id === w)) throw new Error(`unknown workload ${w}; known: ${workloads.map((x) => x.id).join(', ')}, ${WASM}`);
   if (o.runs === 0) o.runs = o.quick ? 1 : 5;
   return o;
 }
@@ -136,6 +166,7 @@ function merge(old: ResultsFile, fresh: ResultsFile, cases: string[]): ResultsFi
     },
     results: [...old.results.filter((r) => !replaced.has(`${r.workload}|${r.allocator}`)), ...fresh.results],
     views: old.views,
+    wasm: fresh.wasm ?? old.wasm,
   };
 }
 
@@ -149,6 +180,7 @@ function main(): void {
   if (opts.profile) mkdirSync(profDir, { recursive: true });
   const cases: { w: string; a: AllocatorName | 'copy' | 'goheap-private' | 'goheap-proc' }[] = [];
   for (const w of opts.workloads) {
+    if (w === WASM) continue;
     const spec = workloads.find((x) => x.id === w)!;
     // (e): goheap and its own baseline only; --alloc bump also selects the 'copy' baseline.
     const own = (spec.allocators ?? [...allocatorNames]) as (AllocatorName | 'copy' | 'goheap-private' | 'goheap-proc')[];
@@ -190,6 +222,7 @@ function main(): void {
     }
   }
   const views = !opts.partial ? runViews(opts.quick ? 1 : 3) : [];
+  const wasmResults = opts.workloads.includes(WASM) ? runWasm(opts.quick, git) : undefined;
   const cmd = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   let file: ResultsFile = {
     meta: {
@@ -217,9 +250,10 @@ function main(): void {
     },
     results,
     views,
+    wasm: wasmResults,
   };
   const ran = `${results.length} runs, ${file.meta.durationS.toFixed(0)} s`;
-  if (opts.partial && existsSync(opts.out)) file = merge(JSON.parse(readFileSync(opts.out, 'utf8')) as ResultsFile, file, cases.map((c) => `${c.w}|${c.a}`));
+  if (opts.partial && existsSync(opts.out)) file = merge(JSON.parse(readFileSync(opts.out, 'utf8')) as ResultsFile, file, [...cases.map((c) => `${c.w}|${c.a}`), ...(wasmResults !== undefined ? [`${WASM}|goheap`] : [])]);
   writeFileSync(opts.out, JSON.stringify(file, null, 1) + '\n');
   process.stderr.write(`wrote ${opts.out} (${ran}${file.meta.merged !== undefined && opts.partial ? ', merged into the existing results' : ''})\n`);
   if (opts.report) {

@@ -7,11 +7,16 @@
  */
 import type { AllocatorName } from './allocators.js';
 import { fmtBytes, median } from './common.js';
-import type { CaseSummary, ResultsFile } from './report.js';
+import type { CaseSummary, ResultsFile, WasmResults } from './report.js';
 import { workloads, type WorkloadSpec } from './workloads.js';
 
 type S = Map<string, CaseSummary>;
 type Views = NonNullable<ResultsFile['views']>;
+
+/** Median ms of one bench/wasm.ts case, NaN if it is missing. */
+function wasmMs(w: WasmResults, name: string): number {
+  return w.binaryTrees[name]?.medianMs ?? NaN;
+}
 
 /**
  * Typed-array element accesses (loads + stores) of one malloc+free pair on goheap's fast
@@ -139,6 +144,20 @@ export const why = {
     const g = med(s, id, 'goheap'), c = med(s, id, 'copy');
     return `Moving an object through goheap took ${ns(g)} against ${ns(c)} for copying its 4 bytes through the same ring (${r(g / c)}): the allocator's share is ≈ ${ns(g - c)} per object, spread over two cores that run in parallel — A's malloc (its own mcache, no lock on the fast path) and B's free (a page → span lookup, pointer validation and an atomic OR into the span's freedBits, writing to a cache line that A's core owned last). ` +
       'The objects B frees sit in spans A\'s mcache allocates from, so their freedBits words and span structs move between the cores on nearly every free; A cannot reuse a freed slot until its span is swept after a GC cycle, so A keeps refilling from the mcentral (lock) and the page heap while B keeps freeing into spans A has already left. The copy baseline is bounded by the ring itself: one cache-line transfer per entry and one `Atomics.store` (a full fence on x86) on each side per object. With only 2 cores both workers spin on the ring instead of sleeping, so any other runnable thread (the child\'s main thread, other processes) takes time directly from one side of the pipe.';
+  },
+
+  wasm(w: WasmResults): string {
+    const b = w.boundaryNs, n = w.threads;
+    const as1 = wasmMs(w, 'AS + goheap, 1 thread') / wasmMs(w, 'AS + TLSF, 1 thread');
+    const c1 = wasmMs(w, 'C + goheap, 1 thread') / wasmMs(w, 'C + dlmalloc, 1 thread');
+    const asN = wasmMs(w, `AS + goheap, ${n} threads, freed by the next thread`) / wasmMs(w, `AS + TLSF, ${n} threads (a module and memory each)`);
+    const own = wasmMs(w, `AS + goheap, ${n} threads, each frees its own`) / wasmMs(w, `AS + goheap, ${n} threads, freed by the next thread`);
+    const parts: string[] = [];
+    parts.push(`On one thread goheap as the module's malloc took ${rg(as1)} the time of AssemblyScript's TLSF and ${rg(c1)} that of dlmalloc.`);
+    parts.push(`Binary-trees does little besides malloc and free of 8-byte nodes, so the allocator is most of the difference: each of goheap's mallocs and frees is a call from wasm to an imported JS function (${ns(b.wasmToJsCall)} per call here, against ${ns(b.jsToWasmCall)} for a call from JS into wasm) followed by goheap's JS fast path — about ${ACCESSES_PER_PAIR} typed-array accesses to the span, bitmaps and mcache in the shared buffer, plus pointer validation on free — while TLSF and dlmalloc are wasm code in the module itself, a few loads and stores next to the block. A malloc(16)+free pair of goheap cost ${ns(b.goheapPairFromWasm)} from wasm and ${ns(b.goheapPairFromJs)} from JS (so the boundary adds ≈ ${ns(b.goheapPairFromWasm - b.goheapPairFromJs)} per pair), against ${ns(b.tlsfPairInWasm)} for TLSF and ${ns(b.dlmallocPairInWasm)} for dlmalloc inside wasm.`);
+    parts.push(`With ${n} threads goheap took ${rg(asN)} the time of TLSF, but the comparison is not like for like: TLSF and dlmalloc are not thread-safe, so each worker gets a module, a memory and an allocator of its own and shares nothing (the private-heap ceiling), while goheap's workers share one heap — one memory that JS and every module read, with objects freed by a thread other than the one that allocated them (a remote free: an atomic OR into the span's freedBits, on a cache line the other core wrote last). Freeing its own trees instead took ${r(own)} the time of freeing the next thread's.`);
+    parts.push('On this 2-core machine, shared with other processes, N-thread times also include whatever the OS gives the workers; read the N-thread rows against each other, within this run.');
+    return parts.join(' ');
   },
 
   views(views: Views): string {
