@@ -160,7 +160,7 @@ test('a large span a context had in hand, terminated in freeSpanLocked after the
   const dead = Heap.attach(d);
   const keep = heap.malloc(200_000);
   const h = dead.h;
-  const s = h.alloc(12, 1); // a noscan large span, in the dead context's hand
+  const s = h.alloc(12, 1) as SpanPtr; // a noscan large span, in the dead context's hand
   assert.notEqual(s, 0);
   assert.equal(pSpanInHand(h.views.u32, h.pOf(d.pid)), s);
   const setSpans = h.setSpans;
