@@ -521,7 +521,7 @@ export class MHeap {
     } else {
       throw new HeapCorruptionError(`freeSpan: span ${s} is ${state === mSpanDead ? 'already dead' : 'in state ' + state}`);
     }
-    // goheap difference (Go marks the span dead last, in freeMSpanLocked): dead before its
+    // goheap difference (Go 1.19 marks it dead after pages.free, just before freeMSpanLocked): dead before its
     // pages and table entries go. A worker terminated after the last entry was cleared
     // (setSpans' last loop back-edge) left a span that said in use and that the page
     // table named nowhere, which reclaimP could not see as torn, and freed a second time
