@@ -521,10 +521,16 @@ export class MHeap {
     } else {
       throw new HeapCorruptionError(`freeSpan: span ${s} is ${state === mSpanDead ? 'already dead' : 'in state ' + state}`);
     }
+    // goheap difference (Go 1.19 marks it dead after pages.free, just before freeMSpanLocked): dead before its
+    // pages and table entries go. A worker terminated after the last entry was cleared
+    // (setSpans' last loop back-edge) left a span that said in use and that the page
+    // table named nowhere, which reclaimP could not see as torn, and freed a second time
+    // from the dead P's span in hand. Dead first, every cut-short free is a torn span
+    // (repairPagesLocked) or none at all.
+    u32[sw + SW_STATE] = mSpanDead;
     mem.statAdd(STAT_HEAP_FREE, nbytes);
     this.pages.free(base, npages, false);
     this.setSpans(base, npages, 0);
-    u32[sw + SW_STATE] = mSpanDead;
     this.freeMSpanLocked(s);
   }
 

@@ -377,7 +377,9 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
  * in-use span whose pageInUse bit is set (allocSpan sets that bit last; freeSpan clears it
  * first) or a manual (stack) span. Anything else the table names is a span that was being
  * made or unmade: its entries are cleared and its pages freed (made Ready first if they
- * were still released). Then pages allocated in the page allocator that no whole span
+ * were still released). freeSpanLocked marks a span dead before its pages and entries go,
+ * so a free cut short never leaves an in-use span that no entry names (the repair could
+ * not see it, and recoverSpanInHand would free it twice). Then pages allocated in the page allocator that no whole span
  * holds are freed, every summary is recomputed from the bitmaps, the pageInUse bits are
  * rewritten, and HeapInuse / StackInuse / HeapReleased / HeapFree, the OS layer's
  * counters and the count of mspan structs in use are recounted. What the dead context had
