@@ -30,10 +30,10 @@ import { heapAllocBytes, sumP } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE } from './mspanset.js';
 import {
-  MSPAN_SIZE, ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
+  MSPAN_SIZE, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
   type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
   spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
-  spanList, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
+  spanList, spanLocalFreedBits, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
   spanTinyMasks,
 } from './layout.js';
 
@@ -173,14 +173,19 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     if (spanState(u32, s) === mSpanManual) { stackBytes += np * pageSize; continue; }
     inUseBytes += np * pageSize;
     const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
-    const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2;
+    const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, lb = spanLocalFreedBits(u32, s) >>> 2;
+    const cached = spanList(u32, s) >= LIST_MCACHE;
     if (fi > nelems) fail(`span ${s}: freeindex ${fi} > nelems ${nelems}`);
     let count = 0, freed = 0;
     for (let i = 0; i < nelems; i++) {
       const a = i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0;
       const f = (u32[fb + (i >>> 5)] & (1 << (i & 31))) !== 0;
+      const l = (u32[lb + (i >>> 5)] & (1 << (i & 31))) !== 0;
       if (a) count++;
-      if (f) { freed++; if (!a) fail(`span ${s}: slot ${i} is freed but not allocated`); }
+      if (f || l) freed++;
+      if ((f || l) && !a) fail(`span ${s}: slot ${i} is freed but not allocated`);
+      if (l && !cached) fail(`span ${s}: slot ${i} has a local freed bit, but no mcache holds the span`);
+      if (l && f) fail(`span ${s}: slot ${i} is in both freed bitmaps (freed twice)`);
     }
     const allocCount = spanAllocCount(u32, s);
     if (count !== allocCount) fail(`span ${s}: allocCount ${allocCount} but the bitmaps say ${count} slots are allocated`);
@@ -197,13 +202,12 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     if (spc === tinySpanClass) {
       const masks = spanTinyMasks(u32, s) >>> 1;
       for (let i = 0; i < nelems; i++) {
-        const live = (i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) && (u32[fb + (i >>> 5)] & (1 << (i & 31))) === 0;
+        const live = (i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) && ((u32[fb + (i >>> 5)] | u32[lb + (i >>> 5)]) & (1 << (i & 31))) === 0;
         if (live !== (h.views.u16[masks + i] !== 0)) fail(`tiny span ${s}: block ${i} is ${live ? 'live' : 'dead'} but its mask is ${h.views.u16[masks + i]}`);
       }
     }
     const elemsize = spanElemsize(u32, s);
     freedUnswept += freed * elemsize;
-    const cached = spanList(u32, s) >= LIST_MCACHE;
     const settled = cached ? spanAllocCountBeforeCache(u32, s) : allocCount;
     const sc = spanClassSizeclass(spc);
     if (sc === 0) largeLive += settled * elemsize; else perClass[sc] += settled;
@@ -216,7 +220,6 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
   const largeCounted = sumP(h, ST_LARGE_ALLOC) - sumP(h, ST_LARGE_FREE);
   if (sumP(h, ST_HEAP_ALLOC) !== heapAllocBytes(h)) fail(`heapAlloc per-P counters ${sumP(h, ST_HEAP_ALLOC)} != totalAlloc - totalFree ${heapAllocBytes(h)}`);
   if (largeCounted !== largeLive) fail(`large objects: counters say ${largeCounted} bytes, spans hold ${largeLive}`);
-  if (sumP(h, ST_FREED_UNSWEPT) !== freedUnswept) fail(`freed-unswept bytes: counter ${sumP(h, ST_FREED_UNSWEPT)}, recount ${freedUnswept}`);
   if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);
   if (mem.stat(STAT_IN_STACKS) !== stackBytes) fail(`StackInuse is ${mem.stat(STAT_IN_STACKS)}, stack spans hold ${stackBytes}`);
   let scavPages = 0, grown = 0;

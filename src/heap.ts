@@ -21,6 +21,7 @@ import { lock, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { _MaxSmallSize, _NumSizeClasses, _PageSize, class_to_size, sizeToClass, spanClassNoscan } from './sizeclasses.js';
+import { LIST_MCACHE } from './mspanset.js';
 import { acquireP, detachP, markDead, reclaimDead, reclaimP } from './proc.js';
 import { scavenge } from './mgcscavenge.js';
 import {
@@ -145,6 +146,8 @@ export class Heap implements MallocContext {
   readonly emptymspan: SpanPtr;
   /** This context's P id. */
   readonly pid: number;
+  /** The list id of a span in this context's mcache (see freeObject). */
+  readonly cacheTag: number;
   /** Called after each GC cycle this context runs (gctrace). */
   onGC: ((info: GCCycleInfo) => void) | null = null;
   /**
@@ -165,6 +168,7 @@ export class Heap implements MallocContext {
   private constructor(h: MHeap, pid: number) {
     this.h = h;
     this.pid = pid;
+    this.cacheTag = LIST_MCACHE + pid;
     h.bindP(pid);
     this.mcache = pMcache(h.views.u32, h.pOf(pid));
     this.emptymspan = h.emptymspan;
@@ -481,8 +485,9 @@ export class Heap implements MallocContext {
    */
   free(p: number | TypedArray): void {
     if (this.detached || (typeof p !== 'number' && !ArrayBuffer.isView(p))) throw this.badCall('free', 'pointer', p);
+    if (typeof p === 'number') { freeObject(this, p); return; } // freeObject syncs the views when it must
     this.h.views.sync();
-    freeObject(this, typeof p === 'number' ? p : this.pointerOf(p, 'free'));
+    freeObject(this, this.pointerOf(p, 'free'));
   }
 
   /**

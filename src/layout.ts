@@ -27,7 +27,7 @@ export type PPtr = number & { readonly __p: true };
  *   offset  bytes  constant       field                      meaning
  *        0      4  S_NEXT         next SpanPtr               list link (mcentral span sets, stack pools)
  *        4      4  S_PREV         prev SpanPtr               list link
- *        8      4  S_LIST         list u32                   id of the list the span is on (0 = none; for check())
+ *        8      4  S_LIST         list u32                   id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits)
  *       12      4  S_START        startAddr u32              address of the first page
  *       16      4  S_NPAGES       npages u32                 length in 8 KiB pages
  *       20      4  S_MANUAL_FREE  manualFreeList u32         free slot list of a stack span
@@ -36,7 +36,7 @@ export type PPtr = number & { readonly __p: true };
  *       32      4  S_CACHE_LO     allocCacheLo u32           allocCache bits 0..31 (1 = free)
  *       36      4  S_CACHE_HI     allocCacheHi u32           allocCache bits 32..63
  *       40      4  S_ALLOCBITS    allocBits u32              address of the alloc bitmap (ceil(nelems/64)*8 bytes)
- *       44      4  S_FREEDBITS    freedBits u32              address of the freed bitmap (same size, right after it)
+ *       44      4  S_FREEDBITS    freedBits u32              address of the freed bitmap (same size, right after it): frees by any P, atomic OR
  *       48      4  S_SWEEPGEN     sweepgen u32               see mgcsweep.ts
  *       52      4  S_DIVMUL       divMul u32                 magic for offset -> slot index (class_to_divmagic)
  *       56      4  S_ALLOCCOUNT   allocCount u32             allocated slots (freed-but-unswept ones included)
@@ -47,7 +47,9 @@ export type PPtr = number & { readonly __p: true };
  *       76      4  S_ELEMSIZE     elemsize u32               slot size (npages * 8192 for a large span)
  *       80      4  S_LIMIT        limit u32                  end of the usable part
  *       84      4  S_TINYMASKS    tinyMasks u32              tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start
- *       88     56                 (pad)
+ *       88      4  S_LOCALFREED   localFreedBits u32         address of the owner's freed bitmap (same size, after freedBits): frees by the P that caches the span, plain stores (goheap only)
+ *       92      4  S_DIVMUL20     divMul20 u32               ceil(2^20 / elemsize), 0 for a large span: the free path's offset -> slot index (objIndex20; goheap only)
+ *       96     48                 (pad)
  *      144         MSPAN_SIZE     end
  */
 export const MSPAN_SIZE = 144;
@@ -73,6 +75,8 @@ export const S_ACBC = 72;
 export const S_ELEMSIZE = 76;
 export const S_LIMIT = 80;
 export const S_TINYMASKS = 84;
+export const S_LOCALFREED = 88;
+export const S_DIVMUL20 = 92;
 export const SW_NEXT = 0;
 export const SW_PREV = 1;
 export const SW_LIST = 2;
@@ -95,6 +99,8 @@ export const SW_ACBC = 18;
 export const SW_ELEMSIZE = 19;
 export const SW_LIMIT = 20;
 export const SW_TINYMASKS = 21;
+export const SW_LOCALFREED = 22;
+export const SW_DIVMUL20 = 23;
 /** mspan.next: list link. */
 export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
 export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
@@ -161,6 +167,12 @@ export function setSpanLimit(u32: Uint32Array, b: SpanPtr, v: number): void { u3
 /** mspan.tinyMasks: tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start. */
 export function spanTinyMasks(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_TINYMASKS) >>> 2]; }
 export function setSpanTinyMasks(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_TINYMASKS) >>> 2] = v; }
+/** mspan.localFreedBits: address of the owner's freed bitmap. */
+export function spanLocalFreedBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LOCALFREED) >>> 2]; }
+export function setSpanLocalFreedBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LOCALFREED) >>> 2] = v; }
+/** mspan.divMul20: ceil. */
+export function spanDivMul20(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL20) >>> 2]; }
+export function setSpanDivMul20(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL20) >>> 2] = v; }
 
 // ----------------------------------------------------------------------------------------
 // mcache (runtime/mcache.go)
@@ -314,7 +326,7 @@ export function setPSweepTaken(u32: Uint32Array, b: PPtr, i: number, v: number):
  *      3      1  ST_LARGE_FREE_COUNT   largeFreeCount f64       number of large objects freed
  *      4      1  ST_TINY_ALLOC_COUNT   tinyAllocCount f64       tiny allocations combined into existing blocks
  *      5      1  ST_HEAP_LIVE          heapLive f64             this P's contribution to gcController.heapLive
- *      6      1  ST_FREED_UNSWEPT      freedUnswept f64         bytes this P freed with free(), minus bytes it swept (goheap only)
+ *      6      1                        (pad)
  *      7      1  ST_HEAP_ALLOC         heapAlloc f64            bytes of objects this P's mcache settled and large objects it allocated, minus bytes it swept free (gcController.totalAlloc - totalFree, per P; the memory-limit goal reads it on the slow path)
  *      8     68  ST_SMALL_ALLOC        smallAllocCount[68] f64  objects allocated per size class (settled at refill)
  *     76     68  ST_SMALL_FREE         smallFreeCount[68] f64   objects freed per size class (at sweep)
@@ -327,7 +339,6 @@ export const ST_LARGE_FREE = 2;
 export const ST_LARGE_FREE_COUNT = 3;
 export const ST_TINY_ALLOC_COUNT = 4;
 export const ST_HEAP_LIVE = 5;
-export const ST_FREED_UNSWEPT = 6;
 export const ST_HEAP_ALLOC = 7;
 export const ST_SMALL_ALLOC = 8;
 export const ST_SMALL_FREE = 76;
@@ -477,7 +488,7 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
  *       64    256  H_ARENAS           arenas[64] u32      heapArena address per 64 MiB of address space (read on every free)
  *      320     32  H_SPANALLOC        spanalloc           fixalloc of mspan structs (mspan_sys)
  *      352     32  H_CACHEALLOC       cachealloc          fixalloc of mcache structs (mcache_sys)
- *      384     96  H_GCBITSALLOC      gcbitsalloc         fixallocs of span bitmaps, 64/128/256 bytes (gcMiscSys)
+ *      384     96  H_GCBITSALLOC      gcbitsalloc         fixallocs of span bitmaps, 64/192/384 bytes (gcMiscSys)
  *      480     32  H_TINYMASKALLOC    tinymaskalloc       fixalloc of tiny-block masks (gcMiscSys)
  *      512      4  H_LOCK             lock i32            heap lock word: the words every worker writes share one cache line, away from the read-mostly words
  *      516      4  H_GCLOCK           gclock i32          GC lock word: serialises GC cycles

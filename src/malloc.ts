@@ -32,14 +32,14 @@ import { gcBeforeOOM, gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { mSpanInUse, nextFreeFast } from './mspan.js';
-import { _MaxSmallSize, _TinySize, objIndex, tinySpanClass, pageSize, sizeToClass } from './sizeclasses.js';
-import { centralOf, setPush, fullSwept } from './mspanset.js';
+import { isFreed, mSpanInUse, nextFreeFast } from './mspan.js';
+import { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } from './sizeclasses.js';
+import { LIST_MCACHE, centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import {
-  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET, ST_FREED_UNSWEPT,
+  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
   ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS,
-  SW_ALLOCCOUNT, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
+  SW_ALLOCCOUNT, SW_DIVMUL, SW_DIVMUL20, SW_LIST, SW_LOCALFREED, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
   SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, type SpanPtr,
   mcacheTiny, mcacheTinyOffset, spanElemsize, spanSpanclass, spanStartAddr, spanTinyMasks,
 } from './layout.js';
@@ -233,8 +233,7 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
   if (idx >= Atomics.load(views.i32, (s >>> 2) + SW_FREEINDEX) && (u32[aw] & bit) === 0) {
     throw new InvalidPointerError(`${op}: ${p} is not an allocated object (its slot is free)`);
   }
-  const fw = (u32[sw + SW_FREEDBITS] >>> 2) + (idx >>> 5);
-  if ((u32[fw] & bit) !== 0) throw new DoubleFreeError(`${op}: ${p} was already freed`);
+  if (isFreed(u32, s, idx)) throw new DoubleFreeError(`${op}: ${p} was already freed`);
   if (spc === tinySpanClass) {
     const m = views.u16[(u32[sw + SW_TINYMASKS] >>> 1) + idx];
     if ((m & (1 << (off & 15))) === 0) {
@@ -245,64 +244,118 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
 }
 
 /**
- * Free the object at p. free(0) and free(zerobase) do nothing. The common case (a live
- * small or large object) is checked and freed in one pass; anything unusual (tiny
- * objects, bad pointers) goes through findObject, which throws the precise error.
+ * Free the object at p. free(0) and free(zerobase) do nothing. A live object is checked
+ * and freed in one pass (freeFast, freeTiny); for anything else findObject throws the
+ * precise error.
+ *
+ * Where the freed bit goes depends on who holds the span (JS difference; Go frees by
+ * marking, and needs neither):
+ *   - the span is cached in this P's mcache (its list field says so): only this P
+ *     allocates from it, sweeps it or frees into localFreedBits while it is cached, so the
+ *     free is a plain read-modify-write of that bitmap, with no atomic; when the span
+ *     leaves the cache, settleSpan moves the bits into freedBits;
+ *   - otherwise any worker may free into the span at the same moment: the bit is set in
+ *     freedBits with an atomic OR, whose old value settles a race between two frees of the
+ *     same object.
+ * mimalloc splits its frees the same way (a page's local free list and its atomic
+ * thread-free list). Nothing is counted here: sweeping counts the frees, and the GC
+ * recounts the freed, unswept bytes from the bitmaps (mgc.ts freedUnsweptBytes), so no
+ * statistic is written per free.
  */
 export function freeObject(ctx: MallocContext, p: number): void {
+  if (freeFast(ctx, p)) return;
   const h = ctx.h;
   if (p === 0 || p === h.zerobase) return;
-  const views = h.views, u32 = views.u32;
-  if ((p >>> 0) === p && p < h.reserve) {
-    const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
-    const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2]) as SpanPtr;
-    const sw = s >>> 2;
-    if (s !== 0 && u32[sw + SW_STATE] === mSpanInUse && u32[sw + SW_SPANCLASS] !== tinySpanClass) {
-      const start = u32[sw + SW_START];
-      const off = p - start;
-      const elemsize = u32[sw + SW_ELEMSIZE];
-      const idx = objIndex(off, u32[sw + SW_DIVMUL]);
-      if (off >= 0 && idx * elemsize === off && p < u32[sw + SW_LIMIT]) {
-        const w = idx >>> 5, bit = 1 << (idx & 31);
-        // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another
-        // worker rewrites allocBits and then stores freeindex = 0; a plain read that says
-        // "not allocated" is confirmed with an atomic load, which sees the bits that go
-        // with the freeindex it returns.
-        const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
-        if ((u32[aw] & bit) !== 0 || idx < u32[sw + SW_FREEINDEX] ||
-            idx < Atomics.load(views.i32, sw + SW_FREEINDEX) || (u32[aw] & bit) !== 0) {
-          // Any worker may free any object: the freed bit is set atomically, and its old
-          // value settles a race between two frees of the same object.
-          const old = Atomics.or(views.i32, (u32[sw + SW_FREEDBITS] >>> 2) + w, bit);
-          if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
-          views.f64[h.pstats + ST_FREED_UNSWEPT] += elemsize;
-          return;
-        }
-      }
-    }
-  }
-  freeSlow(h, p);
+  // Another worker may have grown the buffer since this P's views were made: a pointer
+  // into the new part, or a span whose metadata is there, reads as not allocated in
+  // freeFast. Look again with fresh views before calling it an error.
+  h.views.sync();
+  if (freeFast(ctx, p)) return;
+  findObject(h, p, 'free'); // throws the precise error
+  throw new InvalidPointerError(`free: ${p} changed while being freed`);
 }
 
-/** free for tiny objects, and the precise error for a bad pointer. */
-function freeSlow(h: MHeap, p: number): void {
-  const s = findObject(h, p, 'free');
+/**
+ * The work of freeObject: true if p was a live object and is now freed; false for
+ * anything else (nothing changed then).
+ *
+ * Runs without views.sync(): a read past the end of stale views gives undefined, which
+ * fails the checks; the one store that such a read could send nowhere (the local freed
+ * bit) only happens in a span this P cached, whose metadata it reached through these
+ * views; and the atomic OR is done only inside the views (an Atomics call out of range
+ * would throw), with the alloc bitmap before the freed one.
+ */
+function freeFast(ctx: MallocContext, p: number): boolean {
+  // Word indices, not accessors (as in nextFreeFast): this runs on every free.
+  const h = ctx.h, views = h.views, u32 = views.u32;
+  if ((p >>> 0) !== p || p >= h.reserve) return false;
+  const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
+  const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2] >>> 0) as SpanPtr; // undefined -> 0
   const sw = s >>> 2;
-  const views = h.views, u32 = views.u32;
-  const start = u32[sw + SW_START];
-  if (u32[sw + SW_SPANCLASS] !== tinySpanClass) throw new InvalidPointerError(`free: ${p} changed while being freed`);
-  const idx = (p - start) >>> 4;
-  const mi = (u32[sw + SW_TINYMASKS] >>> 1) + idx;
-  const bit = 1 << ((p - start) & 15);
-  const old = Atomics.and(views.u16, mi, ~bit);
-  if ((old & bit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
-  if ((old & ~bit) !== 0) return; // other tiny objects still live in the block
-  // The block's last object: the block itself is freed.
-  const b = 1 << (idx & 31);
-  const oldw = Atomics.or(views.i32, (u32[sw + SW_FREEDBITS] >>> 2) + (idx >>> 5), b);
-  if ((oldw & b) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
-  views.f64[h.pstats + ST_FREED_UNSWEPT] += 16;
+  if (s === 0 || u32[sw + SW_STATE] !== mSpanInUse) return false;
+  if (u32[sw + SW_SPANCLASS] === tinySpanClass) return freeTiny(ctx, p, s);
+  const off = p - u32[sw + SW_START];
+  const elemsize = u32[sw + SW_ELEMSIZE];
+  const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
+  if (off < 0 || idx * elemsize !== off || p >= u32[sw + SW_LIMIT]) return false;
+  const w = idx >>> 5, bit = 1 << (idx & 31);
+  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
+  const list = u32[sw + SW_LIST];
+  if (list === ctx.cacheTag) {
+    // Ours: allocBits and freeindex change only in this P while the span is cached.
+    if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX]) return false;
+    const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w;
+    const m = u32[lw];
+    if (((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+    u32[lw] = m | bit;
+    return true;
+  }
+  const fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
+  // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another worker
+  // rewrites allocBits and then stores freeindex = 0; a plain read that says "not
+  // allocated" is confirmed with an atomic load, which sees the bits that go with the
+  // freeindex it returns.
+  if (fw >= u32.length || ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] &&
+      idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0)) return false;
+  // Freed already by the P that caches the span (settleSpan moves those bits into
+  // freedBits before the span's list changes, so no free is missed in between).
+  if (list >= LIST_MCACHE && (u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+  const old = Atomics.or(views.i32, fw, bit);
+  if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+  return true;
 }
+
+/**
+ * freeFast for a tiny object (Go never frees one explicitly): clear its start bit in its
+ * 16-byte block's mask, atomically (mallocTiny adds objects to the current block with a
+ * compare-and-swap, and any P may free); the block's last object frees the block, into
+ * localFreedBits or freedBits as freeFast does. False (nothing changed) for anything
+ * unusual, which findObject then names.
+ */
+function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
+  const views = ctx.h.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
+  const off = p - u32[sw + SW_START];
+  if (off < 0 || p >= u32[sw + SW_LIMIT]) return false;
+  const idx = off >>> 4, w = idx >>> 5, bit = 1 << (idx & 31), mbit = 1 << (off & 15);
+  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w, fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
+  const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w, mi = (u32[sw + SW_TINYMASKS] >>> 1) + idx;
+  if (lw >= u32.length || mi >= u16.length) return false;
+  // The block is allocated (see freeFast) and not freed, and an object starts at p.
+  if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;
+  if (((u32[fw] | u32[lw]) & bit) !== 0 || (u16[mi] & mbit) === 0) return false;
+  const old = Atomics.and(u16, mi, ~mbit);
+  if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
+  if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
+  // The block's last object: the block itself is freed.
+  if (u32[sw + SW_LIST] === ctx.cacheTag) {
+    u32[lw] |= bit;
+    return true;
+  }
+  const oldw = Atomics.or(views.i32, fw, bit);
+  if ((oldw & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
+  return true;
+}
+
 
 /**
  * Bytes usable at p: the object's slot size (class size, or whole pages for a large

@@ -27,7 +27,7 @@ import {
   MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
   SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN,
   type SpanPtr, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc,
-  setMcacheFlushGen, setMcachePid, spanAllocCount, spanAllocCountBeforeCache, spanNelems,
+  setMcacheFlushGen, setMcachePid, spanAllocCount, spanAllocCountBeforeCache, spanNelems, SW_LOCALFREED, SW_FREEDBITS,
 } from './layout.js';
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -55,9 +55,8 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
     settleSpan(h, c, old, spc);
     views.u32[h.inHandWord()] = old; // before it leaves the slot (see MHeap.inHandWord)
     setMcacheAlloc(views.u32, c, spc, emptymspan);
-    uncacheSpan(h, old);
   }
-  const s = cacheSpan(h, spc);
+  const s = cacheSpan(h, spc, old !== emptymspan ? old : 0); // gives old back (Go: uncacheSpan)
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
   // From here to the slot store, one straight run with no call (word indices, not
@@ -72,19 +71,35 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
   return s;
 }
 
-/** Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount). */
+/**
+ * Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount), and
+ * move the frees this P made into it while it held it (localFreedBits, see freeObject)
+ * into freedBits, where every other P's frees are: once the span leaves the cache, any P
+ * may free into it or sweep it.
+ */
 function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
-  const u32 = h.views.u32, f64 = h.views.f64, sw = s >>> 2, cw = c >>> 2;
+  const views = h.views, u32 = views.u32, f64 = views.f64, sw = s >>> 2, cw = c >>> 2;
   const slot = h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc), pstats = h.pstats;
   // One straight run with no call (word indices, not accessors): counted once or not at all.
   f64[slot] += u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC];
   f64[pstats + ST_HEAP_ALLOC] += (u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC]) * u32[sw + SW_ELEMSIZE];
   u32[sw + SW_ACBC] = u32[sw + SW_ALLOCCOUNT];
-  u32[sw + SW_LIST] = 0;
   if (spc === tinySpanClass) {
     f64[pstats + ST_TINY_ALLOC_COUNT] += u32[cw + MCW_TINYALLOCS];
     u32[cw + MCW_TINYALLOCS] = 0;
   }
+  // OR first, then clear: a context terminated in between leaves a bit in both bitmaps,
+  // and reclaimP's settleSpan of its mcache ORs it again (idempotent). The list changes
+  // only afterwards: a free from another P that sees the span uncached finds the bit in
+  // freedBits (see freeObject).
+  const lb = u32[sw + SW_LOCALFREED] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
+  for (let w = 0, nw = ((u32[sw + SW_NELEMS] + 63) >>> 6) << 1; w < nw; w++) {
+    const m = u32[lb + w];
+    if (m === 0) continue;
+    Atomics.or(views.i32, fb + w, m);
+    u32[lb + w] = 0;
+  }
+  Atomics.store(views.i32, sw + SW_LIST, 0);
 }
 
 /**

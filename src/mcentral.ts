@@ -44,48 +44,50 @@ const spanBudget = 100;
  * has room even if the sweep emptied it); else a new span from the heap. Returns 0 when
  * the reservation is exhausted. The caller holds no lock.
  *
+ * `old` (from refill): the span the mcache gives back, already settled and in hand, or 0.
+ * It is pushed to its swept set in the same lock hold that pops the swept partial span
+ * (Go's uncacheSpan and cacheSpan: one lock round trip instead of two); a stale one is
+ * swept first (uncacheSpan).
+ *
  * The span leaves with sweepgen = sg+3 ("swept, cached"), stored while sg cannot change:
  * under the mcentral lock, or inside a registered sweep. (Go's mcache.refill stores it
  * afterwards, safe because a GC cannot start while a P is in refill; goheap's GC does not
  * stop other workers, and a span marked for a cycle that has already ended would never
  * be swept again.)
  */
-export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
+export function cacheSpan(h: MHeap, spc: number, old: SpanPtr | 0 = 0): SpanPtr | 0 {
   const views = h.views, c = centralOf(h.central, spc);
-  let s = popSweptLocked(h, c, spc);
-  // Sweep unswept spans of this class. A registered sweeper keeps sweepgen from advancing;
-  // the mcentral lock is held only to pop and push, never while sweeping (Go's span sets
-  // need no lock at all), so other Ps' refills of this class do not wait for a sweep.
+  const first = popSweptLocked(h, c, spc, old);
+  let s: SpanPtr | 0;
+  if (first === -1) {
+    uncacheSpan(h, old as SpanPtr);
+    s = popSweptLocked(h, c, spc, 0) as SpanPtr | 0;
+  } else s = first;
+  // Sweep unswept spans of this class, partial ones first, then full ones. A registered
+  // sweeper keeps sweepgen from advancing; the mcentral lock is held only to pop and push,
+  // never while sweeping (Go's span sets need no lock at all), so other Ps' refills of
+  // this class do not wait for a sweep.
   if (s === 0 && !h.sweepDone && sweepBegin(h)) {
     try {
       const sg = h.sweepgen;
       for (let budget = spanBudget; budget > 0; budget--) {
-        s = popLocked(h, c, partialUnswept(sg));
-        if (s === 0) break;
-        acquireSweep(views.i32, s, sg);
-        sweepSpan(h, s, true);
-        views.u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
-        break;
-      }
-      for (let budget = spanBudget; s === 0 && budget > 0; budget--) {
-        const f = popLocked(h, c, fullUnswept(sg));
-        const fw = f >>> 2;
+        const f = popUnsweptLocked(h, c, sg);
         if (f === 0) break;
         acquireSweep(views.i32, f, sg);
         sweepSpan(h, f, true);
         const u32 = views.u32;
         const fi = nextFreeIndex(u32, f);
-        if (fi !== u32[fw + SW_NELEMS]) {
+        if (fi !== u32[(f >>> 2) + SW_NELEMS]) {
           u32[(f >>> 2) + SW_FREEINDEX] = fi; // no call between these two stores
           u32[(f >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
           s = f;
-        } else {
-          lock(views.i32, c + C_LOCK, h.lockToken);
-          views.sync();
-          setPush(views.u32, c, spc, fullSwept(sg), f);
-          views.u32[h.inHandWord()] = 0;
-          unlock(views.i32, c + C_LOCK);
+          break;
         }
+        lock(views.i32, c + C_LOCK, h.lockToken);
+        views.sync();
+        setPush(views.u32, c, spc, fullSwept(sg), f);
+        views.u32[h.inHandWord()] = 0;
+        unlock(views.i32, c + C_LOCK);
       }
     } finally {
       sweepEnd(h);
@@ -102,30 +104,51 @@ export function cacheSpan(h: MHeap, spc: number): SpanPtr | 0 {
   return s;
 }
 
-/** Pop the head of set `set` of the mcentral at c, under its lock. */
-function popLocked(h: MHeap, c: number, set: number): SpanPtr | 0 {
+/**
+ * Pop the head of the unswept partial set, else of the unswept full set, of the mcentral
+ * at c, under its lock (the caller is a registered sweeper, so sg is current).
+ */
+function popUnsweptLocked(h: MHeap, c: number, sg: number): SpanPtr | 0 {
   const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
-  const s = setPop(views.u32, c, set);
+  let s = setPop(views.u32, c, partialUnswept(sg));
+  if (s === 0) s = setPop(views.u32, c, fullUnswept(sg));
   if (s !== 0) views.u32[w] = s; // right after the take (see MHeap.inHandWord)
   unlock(views.i32, c + C_LOCK);
   return s;
 }
 
 /**
- * Pop a swept partial span for an mcache and mark it swept-and-cached (sg+3), both under
- * the mcentral lock: a GC advances sweepgen only while holding every mcentral lock.
+ * Under the mcentral lock: push `old` (unless 0) to its swept set, then pop a swept
+ * partial span for an mcache and mark it swept-and-cached (sg+3), both under the lock: a
+ * GC advances sweepgen only while holding every mcentral lock. Returns the span, 0 if
+ * there is none, or -1 (nothing done) when `old` is stale and must be swept first.
  */
-function popSweptLocked(h: MHeap, c: number, spc: number): SpanPtr | 0 {
+function popSweptLocked(h: MHeap, c: number, spc: number, old: SpanPtr | 0): SpanPtr | 0 | -1 {
   const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
-  const sg = h.sweepgen;
-  const s = setPop(views.u32, c, partialSwept(sg));
-  if (s !== 0) { views.u32[w] = s; views.u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0; } // no call between
+  const u32 = views.u32, sg = h.sweepgen;
+  if (old !== 0) {
+    if (u32[(old >>> 2) + SW_SWEEPGEN] !== ((sg + 3) >>> 0)) {
+      unlock(views.i32, c + C_LOCK);
+      return -1;
+    }
+    pushUncached(u32, c, spc, sg, old);
+  }
+  const s = setPop(u32, c, partialSwept(sg));
+  if (s !== 0) { u32[w] = s; u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0; } // no call between
+  else u32[w] = 0; // old (if any) is in its set
   unlock(views.i32, c + C_LOCK);
   return s;
+}
+
+/** Push a span cached in this cycle (sg+3) to its swept set (mcentral lock held). */
+function pushUncached(u32: Uint32Array, c: number, spc: number, sg: number, s: SpanPtr): void {
+  const sw = s >>> 2;
+  u32[sw + SW_SWEEPGEN] = sg;
+  setPush(u32, c, spc, u32[sw + SW_ALLOCCOUNT] < u32[sw + SW_NELEMS] ? partialSwept(sg) : fullSwept(sg), s);
 }
 
 /**
@@ -146,9 +169,7 @@ export function uncacheSpan(h: MHeap, s: SpanPtr): void {
   const u32 = views.u32, sg = h.sweepgen;
   const fresh = u32[sw + SW_SWEEPGEN] === ((sg + 3) >>> 0);
   if (fresh) {
-    u32[sw + SW_SWEEPGEN] = sg;
-    const set = u32[sw + SW_ALLOCCOUNT] < u32[sw + SW_NELEMS] ? partialSwept(sg) : fullSwept(sg);
-    setPush(u32, c, spc, set, s);
+    pushUncached(u32, c, spc, sg, s);
     u32[h.inHandWord()] = 0;
   }
   unlock(views.i32, c + C_LOCK);

@@ -23,7 +23,7 @@ import { finishSweep, startSweepCycle, startSweepers, stopSweepers } from './mgc
 import { releaseAll } from './mcache.js';
 import type { MHeap } from './mheap.js';
 import type { GCCycleInfo, MallocContext } from './runtime2.js';
-import { heapAllocBytes, sumP } from './mstats.js';
+import { freedUnsweptBytes, heapAllocBytes, sumP } from './mstats.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
 import { STAT_HEAP_INUSE } from './mem.js';
 import { epochMs, heapGoal, limiterAccumulate, limiterAllowsCycle, memoryLimitHeapGoal } from './mgcpacer.js';
@@ -31,7 +31,7 @@ import { gcPaceScavenger, takeScavTrace } from './mgcscavenge.js';
 import { numSpanClasses } from './sizeclasses.js';
 import { centralOf } from './mspanset.js';
 import {
-  C_LOCK, ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED,
+  C_LOCK, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_LIVE, ST_HEAP_MARKED,
   ST_LAST_GC, ST_LAST_HEAP_GOAL, ST_LAST_HEAP_INUSE, ST_LIVE_BASIS, ST_MEMORY_LIMIT,
   ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS, ST_PAUSE_TOTAL,
   ST_SCAV_GCPERCENT_GOAL, ST_SCAV_MEMLIMIT_GOAL,
@@ -129,7 +129,7 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
 
 function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: number): GCCycleInfo {
   const h = ctx.h, f64 = h.views.f64, st = h.stats;
-  const marked = heapAllocBytes(h) - sumP(h, ST_FREED_UNSWEPT);
+  const marked = heapAllocBytes(h) - freedUnsweptBytes(h);
   f64[st + ST_HEAP_MARKED] = marked;
   f64[st + ST_LIVE_BASIS] = sumP(h, ST_HEAP_LIVE);
   f64[st + ST_LAST_HEAP_GOAL] = heapGoal(h); // Go: gcControllerState.endCycle
@@ -161,7 +161,7 @@ function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: n
  */
 export function gcBeforeOOM(ctx: MallocContext): boolean {
   const h = ctx.h;
-  if (h.sweepDone && sumP(h, ST_FREED_UNSWEPT) === 0) return false;
+  if (h.sweepDone && freedUnsweptBytes(h) === 0) return false;
   gcStart(ctx, false, true);
   return true;
 }

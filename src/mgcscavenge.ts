@@ -61,11 +61,11 @@ import { STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED } from './mem.js';
 import type { MHeap } from './mheap.js';
 import { heapGoal, limiting } from './mgcpacer.js';
 import {
-  ST_FREED_UNSWEPT, ST_GC_PERCENT, ST_HEAP_LIVE, ST_LAST_HEAP_GOAL, ST_NUM_GC, ST_LAST_HEAP_INUSE, ST_MEMORY_LIMIT,
+  ST_GC_PERCENT, ST_HEAP_LIVE, ST_LAST_HEAP_GOAL, ST_NUM_GC, ST_LAST_HEAP_INUSE, ST_MEMORY_LIMIT,
   ST_SCAV_GCPERCENT_GOAL, ST_SCAV_MEMLIMIT_GOAL, ST_SCAV_RELEASED, ST_SCAV_RELEASED_ASSIST,
   ST_SCAV_RELEASED_BG, ST_SCAV_WORDS,
 } from './layout.js';
-import { sumP } from './mstats.js';
+import { freedUnsweptBytes, sumP } from './mstats.js';
 
 /**
  * Release up to nbytes (Infinity = everything) of free, unscavenged memory to the OS,
@@ -480,7 +480,7 @@ export class BackgroundScavenger {
       const activity = sumP(h, ST_HEAP_LIVE) + f64[st + ST_NUM_GC];
       const idle = activity === this.lastActivity;
       this.lastActivity = activity;
-      if (gcOn && idle && sumP(h, ST_FREED_UNSWEPT) >= scavengeQuantum) {
+      if (gcOn && idle && freedUnsweptBytes(h) >= scavengeQuantum) {
         ctx.idleGC();
         cycled = true;
         this.lastActivity = sumP(h, ST_HEAP_LIVE) + f64[st + ST_NUM_GC];

@@ -30,7 +30,7 @@ import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
 import {
   C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
-  P_SWEEP_TAKEN, ST_FREED_UNSWEPT, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT,
+  P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT,
   ST_SMALL_FREE, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX,
   SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS, SW_STATE, SW_SWEEPGEN, type SpanPtr, spanNpages,
 } from './layout.js';
@@ -99,7 +99,6 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   const large = sizeclass === 0 && nfreed > 0 ? 1 : 0;
   u32[sw + SW_ALLOCCOUNT] = nalloc;
   u32[sw + SW_NEEDZERO] |= nfreed > 0 ? 1 : 0;
-  f64[st + ST_FREED_UNSWEPT] -= nfreed * elemsize;
   f64[st + ST_HEAP_ALLOC] -= nfreed * elemsize;
   f64[st + ST_SMALL_FREE + sizeclass] += sizeclass !== 0 ? nfreed : 0;
   f64[st + ST_LARGE_FREE_COUNT] += large;

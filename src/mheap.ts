@@ -47,7 +47,7 @@ import {
   H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS,
   H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr,
   PW_MSPANCACHE_BUF, PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT,
-  SW_CACHE_HI, SW_CACHE_LO, SW_DIVMUL, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_NEEDZERO,
+  SW_CACHE_HI, SW_CACHE_LO, SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
   SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
   type SpanPtr, arenaSpans, arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas,
   mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs, mheapPageAlloc,
@@ -76,11 +76,13 @@ export const spanAllocStack = 1;
 // heapArena (A_*) and the mheap header (H_*): layout.ts (generated).
 
 /**
- * Sizes of the gcBits fixallocs: alloc+freed bitmap pairs of 64, 128 and 256 bytes. At
- * least a cache line each, so that frees in spans of different workers (an atomic OR on
- * the freed bits) never contend for one line.
+ * Sizes of the gcBits fixallocs: the three bitmaps of a span (alloc, freed, localFreed:
+ * see mspan.ts) together, in 64, 192 or 384 bytes. Multiples of a cache line, so that
+ * frees in spans of different workers (an atomic OR on the freed bits) never contend for
+ * one line.
  */
-const GCBITS_CLASSES = 3;
+const GCBITS_SIZES = [64, 192, 384];
+const GCBITS_CLASSES = GCBITS_SIZES.length;
 /** Bytes of the tiny-block masks of a tiny span: one u16 per 16-byte block. */
 export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
 
@@ -156,7 +158,7 @@ export class MHeap {
     setMheapArenaHint(u32, base, align(bootEnd + mem.reserve / 16, PALLOC_CHUNK_BYTES));
     FixAlloc.init(mem, base + H_SPANALLOC, MSPAN_SIZE, STAT_MSPAN_SYS, false);
     FixAlloc.init(mem, base + H_CACHEALLOC, mcacheSize, STAT_MCACHE_SYS, true);
-    for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, 64 << i, STAT_GC_MISC_SYS, true);
+    for (let i = 0; i < GCBITS_CLASSES; i++) FixAlloc.init(mem, base + H_GCBITSALLOC + i * FIXALLOC_SIZE, GCBITS_SIZES[i], STAT_GC_MISC_SYS, true);
     FixAlloc.init(mem, base + H_TINYMASKALLOC, TINY_MASKS_SIZE, STAT_GC_MISC_SYS, true);
     const h = new MHeap(mem, base);
     // emptymspan: all fields zero (nelems 0, allocCache 0), so every allocation from it
@@ -382,6 +384,7 @@ export class MHeap {
     u32[sw + SW_NEEDZERO] = dirty && !(scav === nbytes && mem.releasedPagesAreZero) ? 1 : 0;
     if (typ === spanAllocHeap) {
       u32[sw + SW_DIVMUL] = class_to_divmagic[spanClassSizeclass(spc)];
+      u32[sw + SW_DIVMUL20] = spanClassSizeclass(spc) === 0 ? 0 : Math.ceil(2 ** 20 / elemsize);
       u32[sw + SW_SPANCLASS] = spc;
       u32[sw + SW_ELEMSIZE] = elemsize;
       u32[sw + SW_NELEMS] = nelems;
@@ -390,6 +393,7 @@ export class MHeap {
       u32[sw + SW_CACHE_HI] = 0xffffffff;
       u32[sw + SW_ALLOCBITS] = bits;
       u32[sw + SW_FREEDBITS] = bits + gcBitsBytes(nelems);
+      u32[sw + SW_LOCALFREED] = bits + 2 * gcBitsBytes(nelems);
       u32[sw + SW_TINYMASKS] = masks;
       u32[sw + SW_SWEEPGEN] = this.sweepgen;
       u32[sw + SW_STATE] = mSpanInUse;
@@ -489,12 +493,14 @@ export class MHeap {
   }
 
   /**
-   * Bitmap fixalloc for a span of nelems slots: the smallest of 64, 128, 256 bytes that
-   * holds its alloc and freed bitmaps together.
+   * Bitmap fixalloc for a span of nelems slots: the smallest of GCBITS_SIZES that holds
+   * its three bitmaps together.
    */
   private bitsAlloc(nelems: number): FixAlloc {
-    const pair = 2 * gcBitsBytes(nelems);
-    return this.gcbitsalloc[Math.max(0, 32 - Math.clz32(pair - 1) - 6)];
+    const need = 3 * gcBitsBytes(nelems);
+    let i = 0;
+    while (GCBITS_SIZES[i] < need) i++;
+    return this.gcbitsalloc[i];
   }
 
   /**
@@ -580,7 +586,28 @@ export class MHeap {
     return needZero;
   }
 
-  // ----- walking, for check() --------------------------------------------------------------
+  // ----- walking, for check() and the GC ---------------------------------------------------
+
+  /**
+   * Call fn(span) once for every in-use span, found through the pageInUse bitmaps (Go
+   * walks the same bitmaps in mheap.reclaimChunk): a few words per arena where no span
+   * starts, one table read per span. Used by the GC to recount the freed, unswept bytes.
+   */
+  forEachInUseSpan(fn: (s: SpanPtr) => void): void {
+    const u32 = this.views.u32;
+    for (let ai = 0; ai < maxArenas; ai++) {
+      const a = mheapArenas(u32, this.base, ai);
+      if (a === 0) continue;
+      for (let w = 0; w < pagesPerArena >>> 5; w++) {
+        let bits = u32[((a + A_PAGE_IN_USE) >>> 2) + w];
+        while (bits !== 0) {
+          const i = 31 - Math.clz32(bits & -bits);
+          bits &= bits - 1;
+          fn(arenaSpans(u32, a, (w << 5) + i));
+        }
+      }
+    }
+  }
 
   /** Call fn(span) once for every span that has pages in the page -> span table. */
   forEachSpan(fn: (s: SpanPtr) => void): void {

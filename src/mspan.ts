@@ -1,6 +1,6 @@
 import {
   SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
-  SW_FREEINDEX, SW_NELEMS, SW_START, type SpanPtr,
+  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START, type SpanPtr,
 } from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
@@ -15,9 +15,15 @@ import {
  *
  * Go learns which objects died by marking the live ones (gcmarkBits) and, at sweep, making
  * the mark bits the new alloc bits. goheap has explicit frees instead: free(p) sets the
- * object's bit in `freedBits`, at once (so a second free is detected), and sweeping
- * computes Go's mark bits as "allocated and not freed", which become the new allocBits.
- * Freed slots are therefore reused only after their span is swept, exactly as in Go.
+ * object's freed bit at once (so a second free is detected), and sweeping computes Go's
+ * mark bits as "allocated and not freed", which become the new allocBits. Freed slots are
+ * therefore reused only after their span is swept, exactly as in Go.
+ *
+ * There are two freed bitmaps (JS difference, see malloc.ts freeObject): `localFreedBits`
+ * takes the frees of the P whose mcache holds the span, with plain stores, and
+ * `freedBits` those of every other P, with an atomic OR. When the span leaves the mcache
+ * the local bits are moved into freedBits (mcache.ts settleSpan), so a span that no mcache
+ * holds has only freedBits, and that is all a sweep reads.
  *
  * Span structs come from the heap's span fixalloc (counted in MSpanInuse / MSpanSys) and
  * live in the buffer; a JS number (the struct's address) is the span "pointer".
@@ -147,11 +153,13 @@ export function isAllocated(u32: Uint32Array, s: SpanPtr, i: number): boolean {
   return (u32[w] & (1 << (i & 31))) !== 0;
 }
 
-/** Whether slot i of span s has been freed since the span was last swept. */
+/**
+ * Whether slot i of span s has been freed since the span was last swept (its bit is set
+ * in freedBits or in localFreedBits).
+ */
 export function isFreed(u32: Uint32Array, s: SpanPtr, i: number): boolean {
-  const sw = s >>> 2;
-  const w = (u32[sw + SW_FREEDBITS] >>> 2) + (i >>> 5);
-  return (u32[w] & (1 << (i & 31))) !== 0;
+  const sw = s >>> 2, w = i >>> 5;
+  return ((u32[(u32[sw + SW_FREEDBITS] >>> 2) + w] | u32[(u32[sw + SW_LOCALFREED] >>> 2) + w]) & (1 << (i & 31))) !== 0;
 }
 
 /** Popcount of a u32. */

@@ -20,11 +20,13 @@ import {
   STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
+import { mSpanInUse, popcount32 } from './mspan.js';
 import {
   ST_GC_PERCENT, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
   ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT, ST_MEMORY_LIMIT,
   ST_SCAV_RELEASED_BG, ST_SCAV_RELEASED_ASSIST,
+  SW_ELEMSIZE, SW_FREEDBITS, SW_NELEMS, SW_STATE,
 } from './layout.js';
 
 
@@ -63,6 +65,29 @@ export function totalFreeBytes(h: MHeap): number {
 /** HeapAlloc from the counters as they stand (mcaches not flushed). */
 export function heapAllocBytes(h: MHeap): number {
   return totalAllocBytes(h) - totalFreeBytes(h);
+}
+
+/**
+ * Bytes of the objects freed and not yet swept, recounted from the spans' freedBits
+ * (goheap only: Go's mark finds the live heap, and goheap's frees are its opposite; no
+ * counter is kept per free). The frees another P made into a span it still caches (its
+ * localFreedBits) are left out, as that P's allocations from the span are not counted yet
+ * either (they are settled when the span leaves its mcache): the live heap
+ * (heapAllocBytes minus this) is overestimated by them, never under. A walk over the
+ * in-use spans: the GC runs it once per cycle, as Go's mark work is per cycle.
+ */
+export function freedUnsweptBytes(h: MHeap): number {
+  const u32 = h.views.u32;
+  let n = 0;
+  h.forEachInUseSpan((s) => {
+    const sw = s >>> 2;
+    if (u32[sw + SW_STATE] !== mSpanInUse) return;
+    const fb = u32[sw + SW_FREEDBITS] >>> 2;
+    let k = 0;
+    for (let w = 0, nw = ((u32[sw + SW_NELEMS] + 63) >>> 6) << 1; w < nw; w++) k += popcount32(u32[fb + w]);
+    n += k * u32[sw + SW_ELEMSIZE];
+  });
+  return n;
 }
 
 /** One entry of MemStats.BySize. */

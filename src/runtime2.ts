@@ -35,6 +35,8 @@ export interface MallocContext {
   readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */
   readonly emptymspan: SpanPtr;
+  /** The list id of a span in this P's mcache (LIST_MCACHE + pid; see freeObject). */
+  readonly cacheTag: number;
   /** Called after every GC cycle this context runs (gctrace), or null. */
   onGC: ((info: GCCycleInfo) => void) | null;
   /** Called with a scavtrace line after every GC cycle this context runs, or null. */

@@ -90,6 +90,8 @@ export const tinySizeClass = _TinySizeClass;
 
 /** 2^32 as a double; dividing by it is exact (power of two). */
 const TWO_POW_32 = 4294967296;
+/** 2^-32: multiplying by it is exact and, unlike a division by 2^32, cheap. */
+const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
 
 // ---------------------------------------------------------------------------------------
 // Generator
@@ -313,7 +315,24 @@ export function roundupsize(size: number): number {
  * inside the domain. Large spans have `divMagic` 0 and always give 0.
  */
 export function objIndex(offset: number, divMagic: number): number {
-  return ((offset * divMagic) / TWO_POW_32) | 0;
+  return (offset * divMagic * TWO_POW_MINUS_32) | 0;
+}
+
+/**
+ * Slot index of the object that starts at byte `offset` of a span, with integer
+ * arithmetic only: `imul(offset, divMul20) >>> 20`, divMul20 = ceil(2^20 / elemsize)
+ * (JS difference: Go's `(offset · divMul) >> 32` needs a 64-bit product, which JS gets
+ * only as a double multiply; this is several times cheaper on the free path).
+ *
+ * Exact at every object base k·elemsize with k < nelems: the product is
+ * k·(2^20 + e), e = elemsize·divMul20 − 2^20 < elemsize, so the result is k + ⌊k·e/2^20⌋
+ * = k because k·e < nelems·elemsize <= 81920 < 2^20, and the product stays below
+ * nelems·2^21 <= 2^31. For any other offset the result is some index i with
+ * i·elemsize ≠ offset, which is all the free path needs to reject an interior pointer
+ * (findObject then names the object with {@link objIndex}).
+ */
+export function objIndex20(offset: number, divMul20: number): number {
+  return Math.imul(offset, divMul20) >>> 20;
 }
 
 // ---------------------------------------------------------------------------------------

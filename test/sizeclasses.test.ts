@@ -32,6 +32,7 @@ import {
   sizeToClass,
   roundupsize,
   objIndex,
+  objIndex20,
   makeSpanClass,
   spanClassSizeclass,
   spanClassNoscan,
@@ -308,6 +309,22 @@ test('divMagic examples of §2.4 (class 3, size 24)', () => {
   assert.equal(objIndex(24, m), 1);
   // Large spans use divMagic 0: always index 0.
   assert.equal(objIndex(123456, 0), 0);
+});
+
+test('objIndex20 (the free path) finds every object base and no other offset, for every class', () => {
+  for (let c = 1; c < class_to_size.length; c++) {
+    const size = class_to_size[c]!, span = class_to_allocnpages[c]! * 8192, nelems = Math.floor(span / size);
+    const m = Math.ceil(2 ** 20 / size);
+    for (let off = 0; off < span; off++) {
+      const i = objIndex20(off, m);
+      const base = off % size === 0 && off / size < nelems;
+      if (base) assert.equal(i, off / size, `class ${c} offset ${off}`);
+      // (offsets at or past nelems·size are the span's tail, which free rejects by its limit)
+      else if (i * size === off && off < nelems * size) assert.fail(`class ${c}: offset ${off} (not an object base) maps to index ${i}`);
+    }
+  }
+  // Large spans use divMul20 0: index 0, so only offset 0 is a base.
+  assert.equal(objIndex20(123456, 0), 0);
 });
 
 /** (n·m) >> 32 computed exactly by splitting m into 16-bit halves (all terms < 2^53). */
