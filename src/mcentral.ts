@@ -112,9 +112,8 @@ function popUnsweptLocked(h: MHeap, c: number, sg: number): SpanPtr | 0 {
   const views = h.views, w = h.inHandWord();
   lock(views.i32, c + C_LOCK, h.lockToken);
   views.sync();
-  let s = setPop(views.u32, c, partialUnswept(sg));
-  if (s === 0) s = setPop(views.u32, c, fullUnswept(sg));
-  if (s !== 0) views.u32[w] = s; // right after the take (see MHeap.inHandWord)
+  let s = setPop(views.u32, c, partialUnswept(sg), w);
+  if (s === 0) s = setPop(views.u32, c, fullUnswept(sg), w);
   unlock(views.i32, c + C_LOCK);
   return s;
 }
@@ -137,8 +136,8 @@ function popSweptLocked(h: MHeap, c: number, spc: number, old: SpanPtr | 0): Spa
     }
     pushUncached(u32, c, spc, sg, old);
   }
-  const s = setPop(u32, c, partialSwept(sg));
-  if (s !== 0) { u32[w] = s; u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0; } // no call between
+  const s = setPop(u32, c, partialSwept(sg), w);
+  if (s !== 0) u32[(s >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
   else u32[w] = 0; // old (if any) is in its set
   unlock(views.i32, c + C_LOCK);
   return s;

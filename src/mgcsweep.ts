@@ -283,9 +283,8 @@ function sweeponeLocked(h: MHeap): number {
       const w = h.inHandWord();
       lock(views.i32, c + C_LOCK, h.lockToken);
       views.sync();
-      let s = setPop(views.u32, c, fullUnswept(sg));
-      if (s === 0) s = setPop(views.u32, c, partialUnswept(sg));
-      views.u32[w] = s; // right after the take (see MHeap.inHandWord)
+      let s = setPop(views.u32, c, fullUnswept(sg), w);
+      if (s === 0) s = setPop(views.u32, c, partialUnswept(sg), w);
       unlock(views.i32, c + C_LOCK);
       if (s === 0) break;
       acquireSweep(views.i32, s, sg);

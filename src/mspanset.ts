@@ -40,24 +40,34 @@ export function listInsert(u32: Uint32Array, l: number, s: SpanPtr): void {
   u32[lw + SLW_FIRST] = s;
 }
 
-/** Insert s at the end of list l (Go: mSpanList.insertBack). */
-export function listInsertBack(u32: Uint32Array, l: number, s: SpanPtr): void {
+/**
+ * Insert s at the end of list l (Go: mSpanList.insertBack) and set its list field to
+ * `listId`, in one straight run: a terminated worker can stop at this function's entry or
+ * at its return (V8 also handles interrupts when an interpreted function returns), never
+ * with the span linked and its list field not saying so.
+ */
+export function listInsertBack(u32: Uint32Array, l: number, s: SpanPtr, listId: number): void {
   const lw = l >>> 2, sw = s >>> 2;
   const last = u32[lw + SLW_LAST];
   u32[sw + SW_NEXT] = 0;
   u32[sw + SW_PREV] = last;
   if (last !== 0) u32[(last >>> 2) + SW_NEXT] = s; else u32[lw + SLW_FIRST] = s;
   u32[lw + SLW_LAST] = s;
+  u32[sw + SW_LIST] = listId;
 }
 
-/** Remove s from list l, wherever it is in it (Go: mSpanList.remove). */
-export function listRemove(u32: Uint32Array, l: number, s: SpanPtr): void {
+/**
+ * Remove s from list l, wherever it is in it (Go: mSpanList.remove); with `clearList`,
+ * also clear its list field in the same straight run (see listInsertBack).
+ */
+export function listRemove(u32: Uint32Array, l: number, s: SpanPtr, clearList = false): void {
   const lw = l >>> 2, sw = s >>> 2;
   const next = u32[sw + SW_NEXT], prev = u32[sw + SW_PREV];
   if (prev === 0) u32[lw + SLW_FIRST] = next; else u32[(prev >>> 2) + SW_NEXT] = next;
   if (next === 0) u32[lw + SLW_LAST] = prev; else u32[(next >>> 2) + SW_PREV] = prev;
   u32[sw + SW_NEXT] = 0;
   u32[sw + SW_PREV] = 0;
+  if (clearList) u32[sw + SW_LIST] = 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -90,27 +100,27 @@ export function setListId(spc: number, set: number): number {
 /** Push span s at the tail of set `set` of the mcentral at c (Go: spanSet.push). */
 export function setPush(u32: Uint32Array, c: number, spc: number, set: number, s: SpanPtr): void {
   if (u32[(s >>> 2) + SW_LIST] !== 0) throw new HeapCorruptionError(`span ${s} pushed to a span set while on list ${u32[(s >>> 2) + SW_LIST]}`);
-  listInsertBack(u32, c + C_SETS + set * SPAN_LIST_SIZE, s);
-  u32[(s >>> 2) + SW_LIST] = 1 + ((spc << 2) | set); // setListId, written out: no call since the insert
+  listInsertBack(u32, c + C_SETS + set * SPAN_LIST_SIZE, s, setListId(spc, set));
 }
 
 /**
- * Pop the span at the head of set `set`; 0 if empty (Go: spanSet.pop). No call after the
- * removal, so the caller can put the span in hand before it can be stopped.
+ * Pop the span at the head of set `set`; 0 if empty (Go: spanSet.pop). The span is put in
+ * hand (u32[inHand] = s, the caller's MHeap.inHandWord) before it leaves the set, so a
+ * context terminated anywhere in between leaves it either in the set (list field set:
+ * reclaimP's recoverSpanInHand leaves it there) or in hand and out of every set.
  */
-export function setPop(u32: Uint32Array, c: number, set: number): SpanPtr | 0 {
+export function setPop(u32: Uint32Array, c: number, set: number, inHand: number): SpanPtr | 0 {
   const l = c + C_SETS + set * SPAN_LIST_SIZE;
   const s = u32[(l >>> 2) + SLW_FIRST] as SpanPtr;
   if (s === 0) return 0;
-  listRemove(u32, l, s);
-  u32[(s >>> 2) + SW_LIST] = 0;
+  u32[inHand] = s;
+  listRemove(u32, l, s, true);
   return s;
 }
 
 /** Remove span s from set `set` wherever it is in it. */
 export function setRemove(u32: Uint32Array, c: number, set: number, s: SpanPtr): void {
-  listRemove(u32, c + C_SETS + set * SPAN_LIST_SIZE, s);
-  u32[(s >>> 2) + SW_LIST] = 0;
+  listRemove(u32, c + C_SETS + set * SPAN_LIST_SIZE, s, true);
 }
 
 /** First span of a set (for walking it in check()); 0 if empty. */
