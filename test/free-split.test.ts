@@ -203,3 +203,26 @@ test('workers terminated at random points of a malloc/free loop: their local fre
     heap.check();
   }
 });
+
+test('a worker that grew the buffer, ran a GC and exited without detaching is reclaimed: every object it kept is accounted for', { timeout: 60_000 }, async () => {
+  const heap = Heap.create({ reserve: 512 * MiB, maxProcs: 2 });
+  const before = heap.h.views.u8.length;
+  const slots = new SharedArrayBuffer(4 * 8192);
+  const w = spawnHeapWorker(heap, workerFile, { execArgv: [],
+    workerData: { entry: splitEntry, mode: 'grow', id: 0, ops: 0, ring: new SharedArrayBuffer(4), cap: 0, slots },
+  });
+  const exited = new Promise((r) => w.once('exit', r));
+  const msg = await new Promise<{ kept: number; bytes: number }>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await exited;
+  await new Promise((r) => setImmediate(r)); // spawnHeapWorker's reclaimP
+  assert.ok(msg.bytes > before + 100 * MiB, `the worker grew the buffer from ${before} to ${msg.bytes}`);
+  heap.check();
+  heap.gc();
+  const kept = new Int32Array(slots).subarray(0, msg.kept);
+  const ms = heap.readMemStats();
+  assert.equal(ms.HeapObjects, 8 + kept.length);
+  for (const p of kept) heap.free(p);
+  heap.gc();
+  assert.equal(heap.readMemStats().HeapObjects, 8);
+  heap.check();
+});
