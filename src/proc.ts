@@ -64,7 +64,7 @@ import { centralOf, LIST_MCACHE } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
 } from './mgcsweep.js';
-import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
+import { isAllocated, isFreed, mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { repairStackpoolLocked } from './stack.js';
@@ -73,7 +73,7 @@ import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
   PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
   setPMcache, setPSweepPhase, setSpanAllocCount, setSpanList, setSpanState, setSpanSweepgen,
-  spanAllocBits, spanAllocCount, spanFreeIndex, spanFreedBits, spanTinyMasks, spanList, spanNelems, spanNpages,
+  spanAllocBits, spanAllocCount, spanFreeIndex, spanFreedBits, spanLocalFreedBits, spanTinyMasks, spanList, spanNelems, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
@@ -297,10 +297,13 @@ export function reclaimSweeps(h: MHeap, pid: number): void {
  * worker terminated in the middle of an allocation may have advanced allocCount without
  * freeindex (or the reverse). allocCount is recounted from freeindex and allocBits, and
  * allocCache reloaded at freeindex. A slot the dead worker had taken but not recorded is
- * simply free again: nobody else has its address.
+ * simply free again: nobody else has its address. In the tiny span class, a block taken
+ * before its first object start was recorded in its mask (mallocgc / mallocTiny call
+ * startTinyBlock after the slot is taken) has mask 0 while allocated: nobody has its
+ * address either, so it is freed, as a local free of the dead P (settleSpan moves it).
  */
 export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): void {
-  const u32 = h.views.u32;
+  const u32 = h.views.u32, u16 = h.views.u16;
   for (let spc = 0; spc < numSpanClasses; spc++) {
     const s = mcacheAlloc(u32, c, spc);
     if (s === emptymspan) continue;
@@ -325,9 +328,10 @@ function repairTinyMasks(h: MHeap, s: SpanPtr): void {
   const u32 = h.views.u32, u16 = h.views.u16;
   const fi = spanFreeIndex(u32, s), nelems = spanNelems(u32, s);
   const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, masks = spanTinyMasks(u32, s) >>> 1;
+  const lb = spanLocalFreedBits(u32, s) >>> 2; // the dead P's own frees (settleSpan moves them)
   for (let i = 0; i < nelems; i++) {
     const bit = 1 << (i & 31);
-    const live = (i < fi || (u32[ab + (i >>> 5)] & bit) !== 0) && (u32[fb + (i >>> 5)] & bit) === 0;
+    const live = (i < fi || (u32[ab + (i >>> 5)] & bit) !== 0) && ((u32[fb + (i >>> 5)] | u32[lb + (i >>> 5)]) & bit) === 0;
     if (live && u16[masks + i] === 0) u16[masks + i] = 1;
   }
 }

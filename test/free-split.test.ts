@@ -10,7 +10,9 @@ import { Heap } from '../src/index.js';
 import { spawnHeapWorker } from '../src/node.js';
 import { DoubleFreeError } from '../src/errors.js';
 import { LIST_MCACHE } from '../src/mspanset.js';
-import { S_FREEDBITS, S_LIST, S_LOCALFREED, S_START, S_ELEMSIZE } from '../src/layout.js';
+import { S_FREEDBITS, S_LIST, S_LOCALFREED, S_START, S_ELEMSIZE, mcacheAlloc } from '../src/layout.js';
+import { nextFreeFast } from '../src/mspan.js';
+import { tinySpanClass } from '../src/sizeclasses.js';
 
 const MiB = 1 << 20;
 
@@ -140,6 +142,27 @@ test('reclaimP of a P that died with local frees pending loses none of them, als
     assert.equal(heap.readMemStats().HeapAlloc, 0);
     heap.check();
   }
+});
+
+test('reclaimP: a tiny-class block a dead P took before recording its object start (mask 0) is kept, next to its local frees', () => {
+  const heap = Heap.create({ reserve: 64 * MiB, maxProcs: 2 });
+  const dead = Heap.attach(heap.share());
+  const objs = Array.from({ length: 6 }, () => dead.malloc(16)); // 16-byte noscan objects: tiny span class
+  dead.free(objs[5]); // a local free in the same span
+  const kept = objs.slice(0, 5);
+  // "Terminated" inside mallocgc between taking the slot and startTinyBlock.
+  const u32 = heap.u32, s = mcacheAlloc(u32, dead.mcache, tinySpanClass);
+  assert.notEqual(nextFreeFast(u32, s), 0);
+  assert.throws(() => heap.check(), /is live but its mask is 0/);
+  assert.equal(heap.reclaimP(dead.pid), true);
+  heap.check();
+  heap.gc();
+  // The taken block is leaked (nobody has its address) and counted; the local free is not lost.
+  assert.equal(heap.readMemStats().HeapObjects, kept.length + 1);
+  for (const p of kept) heap.free(p);
+  heap.gc();
+  assert.equal(heap.readMemStats().HeapObjects, 1);
+  heap.check();
 });
 
 // ----- real workers ------------------------------------------------------------------
