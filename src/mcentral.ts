@@ -22,11 +22,11 @@
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan, acquireSweep, reclaim } from './mgcsweep.js';
-import { nextFreeIndex, positionAllocCache } from './mspan.js';
+import { positionAllocCache } from './mspan.js';
 import { class_to_allocnpages, spanClassSizeclass } from './sizeclasses.js';
 import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
 import {
-  C_LOCK, SW_ALLOCCOUNT, SW_FREEINDEX, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN, type SpanPtr,
+  C_LOCK, SW_ALLOCCOUNT, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN, type SpanPtr,
 } from './layout.js';
 
 // The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.
@@ -76,9 +76,11 @@ export function cacheSpan(h: MHeap, spc: number, old: SpanPtr | 0 = 0): SpanPtr 
         acquireSweep(views.i32, f, sg);
         sweepSpan(h, f, true);
         const u32 = views.u32;
-        const fi = nextFreeIndex(u32, f);
-        if (fi !== u32[(f >>> 2) + SW_NELEMS]) {
-          u32[(f >>> 2) + SW_FREEINDEX] = fi; // no call between these two stores
+        // Room left after the sweep? (Go asks nextFreeIndex, which moves freeindex and
+        // allocCache; the count changes nothing, so a context stopped here leaves a span
+        // in hand that is consistent as it is. freeindex stays 0: nextFreeFast skips the
+        // taken slots.)
+        if (u32[(f >>> 2) + SW_ALLOCCOUNT] < u32[(f >>> 2) + SW_NELEMS]) {
           u32[(f >>> 2) + SW_SWEEPGEN] = (sg + 3) >>> 0;
           s = f;
           break;

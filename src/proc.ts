@@ -360,6 +360,10 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
     if (pid !== deadPid && ((Atomics.load(h.views.i32, (p >>> 2) + PW_SWEEPSPAN) as SpanPtr) === s || pSpanInHand(u32, p) === s)) return;
   }
   setSpanList(u32, s, 0);
+  // Stopped inside positionAllocCache or nextFreeIndex, allocCache may not match freeindex:
+  // reload it (a function of allocBits and freeindex, so always right for a span no P
+  // allocates from).
+  if (spanClassSizeclass(spc) !== 0 && spanFreeIndex(u32, s) < spanNelems(u32, s)) positionAllocCache(u32, s);
   const sg = h.sweepgen;
   if (spanClassSizeclass(spc) === 0 && spanAllocCount(u32, s) === 0) {
     setSpanSweepgen(u32, s, sg);
