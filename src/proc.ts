@@ -64,7 +64,7 @@ import { centralOf, LIST_MCACHE } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
 } from './mgcsweep.js';
-import { isAllocated, isFreed, mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
+import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { repairStackpoolLocked } from './stack.js';
@@ -297,13 +297,10 @@ export function reclaimSweeps(h: MHeap, pid: number): void {
  * worker terminated in the middle of an allocation may have advanced allocCount without
  * freeindex (or the reverse). allocCount is recounted from freeindex and allocBits, and
  * allocCache reloaded at freeindex. A slot the dead worker had taken but not recorded is
- * simply free again: nobody else has its address. In the tiny span class, a block taken
- * before its first object start was recorded in its mask (mallocgc / mallocTiny call
- * startTinyBlock after the slot is taken) has mask 0 while allocated: nobody has its
- * address either, so it is freed, as a local free of the dead P (settleSpan moves it).
+ * simply free again: nobody else has its address. Tiny span class: see repairTinyMasks.
  */
 export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): void {
-  const u32 = h.views.u32, u16 = h.views.u16;
+  const u32 = h.views.u32;
   for (let spc = 0; spc < numSpanClasses; spc++) {
     const s = mcacheAlloc(u32, c, spc);
     if (s === emptymspan) continue;
