@@ -26,11 +26,11 @@ import {
 } from './mem.js';
 import { maxProcs, type MHeap } from './mheap.js';
 import { mSpanInUse, mSpanManual } from './mspan.js';
-import { heapAllocBytes, sumP } from './mstats.js';
+import { heapAllocBytes, sumP, totalAllocBytes, totalFreeBytes } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE } from './mspanset.js';
 import {
-  MSPAN_SIZE, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
+  MSPAN_SIZE, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
   type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
   spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
   spanList, spanLocalFreedBits, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
@@ -218,7 +218,8 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     if (counted !== perClass[c]) fail(`size class ${c}: counters say ${counted} objects, spans hold ${perClass[c]}`);
   }
   const largeCounted = sumP(h, ST_LARGE_ALLOC) - sumP(h, ST_LARGE_FREE);
-  if (sumP(h, ST_HEAP_ALLOC) !== heapAllocBytes(h)) fail(`heapAlloc per-P counters ${sumP(h, ST_HEAP_ALLOC)} != totalAlloc - totalFree ${heapAllocBytes(h)}`);
+  const allocMinusFree = totalAllocBytes(h) - totalFreeBytes(h);
+  if (heapAllocBytes(h) !== allocMinusFree) fail(`heapAlloc per-P counters ${heapAllocBytes(h)} != totalAlloc - totalFree ${allocMinusFree}`);
   if (largeCounted !== largeLive) fail(`large objects: counters say ${largeCounted} bytes, spans hold ${largeLive}`);
   if (mem.stat(STAT_HEAP_INUSE) !== inUseBytes) fail(`HeapInuse is ${mem.stat(STAT_HEAP_INUSE)}, in-use spans hold ${inUseBytes}`);
   if (mem.stat(STAT_IN_STACKS) !== stackBytes) fail(`StackInuse is ${mem.stat(STAT_IN_STACKS)}, stack spans hold ${stackBytes}`);

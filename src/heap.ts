@@ -191,12 +191,14 @@ export class Heap implements MallocContext {
     }
     if (opts.gcPercent !== undefined) checkGCPercent(opts.gcPercent);
     const memoryLimit = opts.memoryLimit === undefined ? Infinity : checkMemoryLimit(opts.memoryLimit, 'Heap.create');
-    const mem = OSMemory.create({ reserve, backend, native: opts.native });
+    const native = booleanOption('Heap.create', 'native', opts.native, true);
+    const scavenger = booleanOption('Heap.create', 'scavenger', opts.scavenger, true);
+    const mem = OSMemory.create({ reserve, backend, native });
     if (opts.staticData != null) mem.sysAllocStatic(opts.staticData.base, opts.staticData.size, STAT_OTHER_SYS);
     const h = MHeap.create(mem, MCACHE_SIZE, maxprocs);
     gcinit(h);
     if (opts.gcPercent !== undefined) setGCPercentIn(h, opts.gcPercent);
-    setBackgroundScavenger(h, opts.scavenger !== false);
+    setBackgroundScavenger(h, scavenger);
     const heap = new Heap(h, acquireP(h, -1, P_RUNNING));
     if (memoryLimit !== Infinity) heap.setMemoryLimit(memoryLimit);
     return heap;
@@ -229,7 +231,7 @@ export class Heap implements MallocContext {
    */
   share(reserveP = false): HeapDescriptor {
     if (this.detached) throw this.detachedError('share');
-    if (typeof reserveP !== 'boolean') throw new ArgError(`share: reserveP must be true or false, got ${describeValue(reserveP)}`);
+    booleanOption('share', 'reserveP', reserveP, false);
     const views = this.h.views;
     if (!(views.buffer instanceof SharedArrayBuffer)) throw new ArgError('share: a heap over a resizable ArrayBuffer cannot be shared; create it with backend "sab" or "wasm"');
     const pid = reserveP ? this.reserveP() : -1;
@@ -726,10 +728,14 @@ export class Heap implements MallocContext {
 /** noscan from malloc's options: true unless `noscan: false`; anything but a boolean is an error. */
 function noscanOf(opts: MallocOptions, op: string): number {
   if (opts === null || typeof opts !== 'object') throw new ArgError(`${op}: options must be an object, got ${describeValue(opts)}`);
-  const noscan = opts.noscan;
-  if (noscan === undefined || noscan === true) return 1;
-  if (noscan === false) return 0;
-  throw new ArgError(`${op}: noscan must be true or false, got ${describeValue(noscan)}`);
+  return booleanOption(op, 'noscan', opts.noscan, true) ? 1 : 0;
+}
+
+/** A boolean option: `dflt` when undefined; anything but true or false is an error (not truthiness). */
+function booleanOption(op: string, name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === true || v === false) return v;
+  throw new ArgError(`${op}: ${name} must be true or false, got ${describeValue(v)}`);
 }
 
 function checkGCPercent(percent: unknown): void {
@@ -765,13 +771,13 @@ function alignedSize(size: number, align: number): number {
 /** `align` if it is a power of two from 1 to 8192, else InvalidArgumentError. */
 function checkAlign(align: number): number {
   if (!Number.isInteger(align) || align < 1 || align > _PageSize || (align & (align - 1)) !== 0) {
-    throw new InvalidArgumentError(`align must be a power of two from 1 to ${_PageSize}, got ${String(align)}`);
+    throw new InvalidArgumentError(`align must be a power of two from 1 to ${_PageSize}, got ${describeValue(align)}`);
   }
   return align;
 }
 
 /** Bytes of n elements of bpe bytes, for mallocAs/callocAs/reallocAs. */
 function elementBytes(op: string, n: number, bpe: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidSizeError(`${op}: the element count must be a non-negative integer, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidSizeError(`${op}: the element count must be a non-negative integer, got ${describeValue(n)}`);
   return n * bpe;
 }

@@ -29,13 +29,13 @@
  */
 import { heapGoal } from './mgcpacer.js';
 import {
-  mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList,
+  mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList, spanLocalFreedBits,
   spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, type SpanPtr,
 } from './layout.js';
 import { InvalidArgumentError } from './errors.js';
 import { inFlightAllocs } from './mcache.js';
 import type { MHeap } from './mheap.js';
-import { mSpanManual, popcount32 } from './mspan.js';
+import { bitmapCount, mSpanManual } from './mspan.js';
 import { LIST_MCACHE, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mspanset.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { numSpanClasses, pageSize } from './sizeclasses.js';
@@ -187,13 +187,9 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     spans.spanclass[i] = spanSpanclass(u32, s);
     spans.nelems[i] = nelems;
     spans.allocCount[i] = spanAllocCount(u32, s);
-    const fb = spanFreedBits(u32, s) >>> 2;
-    let freed = 0;
-    for (let w = 0, words = (nelems + 31) >>> 5; w < words; w++) {
-      const x = u32[fb + w]!;
-      if (x !== 0) freed += popcount32(x);
-    }
-    spans.freed[i] = freed;
+    // Freed by any P (freedBits) or by the P that caches the span (localFreedBits, not
+    // yet settled): the two sets are disjoint (check() verifies it).
+    spans.freed[i] = bitmapCount(u32, spanFreedBits(u32, s), nelems) + bitmapCount(u32, spanLocalFreedBits(u32, s), nelems);
     spans.sweep[i] = (spanSweepgen(u32, s) - sg + 2) >>> 0;
     const list = spanList(u32, s);
     if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - LIST_MCACHE; }

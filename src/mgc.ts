@@ -26,7 +26,7 @@ import type { GCCycleInfo, MallocContext } from './runtime2.js';
 import { freedUnsweptBytes, heapAllocBytes, sumP } from './mstats.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
 import { STAT_HEAP_INUSE } from './mem.js';
-import { epochMs, heapGoal, limiterAccumulate, limiterAllowsCycle, memoryLimitHeapGoal } from './mgcpacer.js';
+import { epochMs, heapGoal, limiterAccumulate, now, limiterAllowsCycle, memoryLimitHeapGoal } from './mgcpacer.js';
 import { gcPaceScavenger, takeScavTrace } from './mgcscavenge.js';
 import { numSpanClasses } from './sizeclasses.js';
 import { centralOf } from './mspanset.js';
@@ -164,8 +164,4 @@ export function gcBeforeOOM(ctx: MallocContext): boolean {
   if (h.sweepDone && freedUnsweptBytes(h) === 0) return false;
   gcStart(ctx, false, true);
   return true;
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

@@ -35,10 +35,10 @@ import { InvalidArgumentError } from './errors.js';
 import type { MHeap } from './mheap.js';
 import { STAT_HEAP_FREE } from './mem.js';
 import {
-  ST_HEAP_ALLOC, ST_HEAP_GOAL, ST_HEAP_MARKED, ST_LIMITER_FILL, ST_LIMITER_LAST, ST_MEMORY_LIMIT, ST_NUM_GC,
+  ST_HEAP_GOAL, ST_HEAP_MARKED, ST_LIMITER_FILL, ST_LIMITER_LAST, ST_MEMORY_LIMIT, ST_NUM_GC,
   ST_PAUSE_NS,
 } from './layout.js';
-import { sumP } from './mstats.js';
+import { heapAllocBytes, sumP } from './mstats.js';
 
 /** Go: memoryLimitHeapGoalHeadroom. */
 export const memoryLimitHeapGoalHeadroom = 1 << 20;
@@ -60,7 +60,7 @@ export function memoryLimitHeapGoal(h: MHeap): number {
   if (limit === Infinity) return Infinity;
   const mem = h.mem;
   const heapFree = mem.stat(STAT_HEAP_FREE);
-  const heapAlloc = sumP(h, ST_HEAP_ALLOC);
+  const heapAlloc = heapAllocBytes(h);
   const mappedReady = mem.mappedReady;
   const marked = f64[st + ST_HEAP_MARKED];
   const nonHeapMemory = Math.max(0, mappedReady - heapFree - heapAlloc);
@@ -98,6 +98,11 @@ export function limiterAllowsCycle(h: MHeap): boolean {
   const n = f64[st + ST_NUM_GC];
   const lastPauseNs = n === 0 ? 0 : f64[st + ST_PAUSE_NS + ((n - 1) % 256)];
   return (epochMs() - f64[st + ST_LIMITER_LAST]) * 1e6 >= lastPauseNs;
+}
+
+/** This thread's monotonic clock in ms (for durations measured within one thread). */
+export function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
 /** Wall-clock ms since the epoch, comparable between threads (performance.now is per thread). */

@@ -59,7 +59,7 @@ import { pageSize } from './sizeclasses.js';
 import { lock, tryLock, unlock } from './lock_futex.js';
 import { STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED } from './mem.js';
 import type { MHeap } from './mheap.js';
-import { heapGoal, limiting } from './mgcpacer.js';
+import { heapGoal, limiting, now } from './mgcpacer.js';
 import {
   ST_GC_PERCENT, ST_HEAP_LIVE, ST_LAST_HEAP_GOAL, ST_NUM_GC, ST_LAST_HEAP_INUSE, ST_MEMORY_LIMIT,
   ST_SCAV_GCPERCENT_GOAL, ST_SCAV_MEMLIMIT_GOAL, ST_SCAV_RELEASED, ST_SCAV_RELEASED_ASSIST,
@@ -520,8 +520,4 @@ export class BackgroundScavenger {
     // its own); a round does about 1 ms of work, so a 1 s sleep still keeps it under 1 %.
     return Math.min(scavengerPollMs, Math.max(worked, minScavWorkTimeMs) * (100 / scavengePercent - 1));
   }
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

@@ -162,6 +162,13 @@ export function isFreed(u32: Uint32Array, s: SpanPtr, i: number): boolean {
   return ((u32[(u32[sw + SW_FREEDBITS] >>> 2) + w] | u32[(u32[sw + SW_LOCALFREED] >>> 2) + w]) & (1 << (i & 31))) !== 0;
 }
 
+/** Set bits among the first nbits bits of the bitmap at byte address b (whole words: bits past nbits are 0). */
+export function bitmapCount(u32: Uint32Array, b: number, nbits: number): number {
+  let n = 0;
+  for (let w = b >>> 2, end = w + ((nbits + 31) >>> 5); w < end; w++) n += popcount32(u32[w]);
+  return n;
+}
+
 /** Popcount of a u32. */
 export function popcount32(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);

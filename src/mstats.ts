@@ -20,9 +20,9 @@ import {
   STAT_BUCKHASH_SYS, STAT_GC_MISC_SYS, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, STAT_MCACHE_SYS, STAT_MSPAN_SYS, STAT_OTHER_SYS, STAT_STACKS_SYS,
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
-import { mSpanInUse, popcount32 } from './mspan.js';
+import { bitmapCount, mSpanInUse } from './mspan.js';
 import {
-  ST_GC_PERCENT, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
+  ST_GC_PERCENT, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
   ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT, ST_MEMORY_LIMIT,
   ST_SCAV_RELEASED_BG, ST_SCAV_RELEASED_ASSIST,
@@ -62,9 +62,13 @@ export function totalFreeBytes(h: MHeap): number {
   return n;
 }
 
-/** HeapAlloc from the counters as they stand (mcaches not flushed). */
+/**
+ * HeapAlloc from the counters as they stand (mcaches not flushed): the per-P heapAlloc
+ * counters, which the allocation and sweep paths keep equal to totalAlloc − totalFree
+ * (check() verifies it), summed once instead of every size class's counters.
+ */
 export function heapAllocBytes(h: MHeap): number {
-  return totalAllocBytes(h) - totalFreeBytes(h);
+  return sumP(h, ST_HEAP_ALLOC);
 }
 
 /**
@@ -82,10 +86,7 @@ export function freedUnsweptBytes(h: MHeap): number {
   h.forEachInUseSpan((s) => {
     const sw = s >>> 2;
     if (u32[sw + SW_STATE] !== mSpanInUse) return;
-    const fb = u32[sw + SW_FREEDBITS] >>> 2;
-    let k = 0;
-    for (let w = 0, nw = ((u32[sw + SW_NELEMS] + 63) >>> 6) << 1; w < nw; w++) k += popcount32(u32[fb + w]);
-    n += k * u32[sw + SW_ELEMSIZE];
+    n += bitmapCount(u32, u32[sw + SW_FREEDBITS], u32[sw + SW_NELEMS]) * u32[sw + SW_ELEMSIZE];
   });
   return n;
 }

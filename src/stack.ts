@@ -141,7 +141,7 @@ function stackpoolfree(h: MHeap, s: SpanPtr, x: number, order: number): void {
  */
 export function repairStackpoolLocked(h: MHeap): void {
   const u32 = h.views.u32;
-  const byOrder: SpanPtr[][] = [[], [], [], []];
+  const byOrder: SpanPtr[][] = Array.from({ length: numStackOrders }, () => []);
   h.forEachSpan((s) => {
     if (spanState(u32, s) !== mSpanManual) return;
     const size = spanElemsize(u32, s);

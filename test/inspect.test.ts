@@ -27,7 +27,10 @@ function busyHeap(): { heap: Heap; other: Heap; live: number[] } {
   heap.gc();
   heap.freeOSMemory();
   for (let i = 1; i < live.length; i += 4) heap.free(live[i]!); // freed, not swept
-  for (let i = 0; i < 2000; i++) { other.malloc(48); heap.malloc(i % 2 === 0 ? 5 : 640); } // both Ps cache spans again
+  const own: number[] = [];
+  for (let i = 0; i < 2000; i++) { other.malloc(48); own.push(heap.malloc(i % 2 === 0 ? 5 : 640)); } // both Ps cache spans again
+  // Frees into a span this P caches go to its localFreedBits (settled when it leaves the mcache).
+  for (let i = own.length - 1; i >= own.length - 20; i -= 2) heap.free(own[i]!);
   heap.stackAlloc(8192);
   heap.stackAlloc(32768);
   return { heap, other, live };

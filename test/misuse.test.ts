@@ -84,6 +84,26 @@ test('error messages show the type of a wrong argument and name the call that fa
   healthy(heap);
 });
 
+test('Heap.create boolean options (scavenger, native) and share(reserveP) take only true or false, not truthiness', () => {
+  for (const v of [0, 1, 'no', null, sym]) {
+    throwsTyped(() => Heap.create({ reserve: 64 * MiB, scavenger: v } as never), InvalidArgumentError, /^Heap\.create: scavenger must be true or false/);
+    throwsTyped(() => Heap.create({ reserve: 64 * MiB, native: v } as never), InvalidArgumentError, /^Heap\.create: native must be true or false/);
+  }
+  const heap = Heap.create({ reserve: 64 * MiB, scavenger: false, native: false });
+  assert.equal(heap.scavenger, null);
+  assert.equal(heap.releaseMode, 'none');
+  throwsTyped(() => heap.share(1 as never), InvalidArgumentError, /^share: reserveP must be true or false, got 1$/);
+  heap.check();
+});
+
+test('mallocAs and align name a string argument as a string', () => {
+  const heap = Heap.create({ reserve: 64 * MiB });
+  throwsTyped(() => heap.mallocAs(Float64Array, '5' as never), InvalidSizeError, /got "5" \(a string\)$/);
+  throwsTyped(() => heap.malloc(16, { align: '8' } as never), InvalidArgumentError, /got "8" \(a string\)$/);
+  assert.equal(heap.readMemStats().Mallocs, 0);
+  heap.check();
+});
+
 test('malloc options: null, a non-object, or a noscan that is not a boolean is an error ({ noscan: 0 } was taken as true)', () => {
   const heap = Heap.create({ reserve: 64 * MiB });
   for (const o of [null, 0, 'noscan', sym, 1n]) {
