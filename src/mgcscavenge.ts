@@ -22,8 +22,11 @@
  * where retained = HeapInuse + HeapIdle − HeapReleased (heapRetained). The background
  * scavenger releases 64 KiB at a time (scavengeQuantum), highest addresses first, until
  * retained ≤ gcPercentGoal and mappedReady ≤ memoryLimitGoal, working at least 1 ms per
- * round (minScavWorkTime) and then sleeping 99 times as long as it worked: 1 % of one
- * CPU, the fixed point Go's PI controller (sleepController) steers towards.
+ * round (minScavWorkTime) and then sleeping so that it uses 1 % of the program's CPU
+ * time — 1 % of every CPU, as Go 1.19 counts GOMAXPROCS: 49 × its work on 2 CPUs, 99 ×
+ * on one (scavengeSleepMs) — the fixed point Go's PI controller (sleepController) steers
+ * towards. (JS difference: at most 10 % of the thread it runs in, see
+ * maxScavengeThreadPercent.)
  *
  * JS difference: there is no scavenger goroutine. Every context (the creating thread and
  * each attached worker) has a timer, unref'd so it never keeps Node alive, that runs a
@@ -244,8 +247,18 @@ export function pallocDataFindScavengeCandidate(
 // Pacing and the background scavenger
 // ---------------------------------------------------------------------------------------
 
-/** Go: scavengePercent — the share of one CPU the background scavenger may use. */
+/**
+ * Go: scavengePercent — the share of the program's CPU time (all of its CPUs: Go's
+ * GOMAXPROCS) the background scavenger may use.
+ */
 export const scavengePercent = 1;
+/**
+ * goheap: the most of its own thread's time a context's scavenger takes (JS difference:
+ * Go's scavenger is a goroutine that any idle P may run; goheap's runs in the thread of
+ * the program that owns the context, so on a many-core machine Go's 1 % of every CPU is
+ * capped at this share of that one thread).
+ */
+export const maxScavengeThreadPercent = 10;
 /** Go: retainExtraPercent. */
 export const retainExtraPercent = 10;
 /** Go: reduceExtraPercent. */
@@ -256,6 +269,32 @@ export const scavengeQuantum = 64 << 10;
 export const minScavWorkTimeMs = 1;
 /** How often a context with nothing to scavenge looks again, ms (Go: sysmon's wake of the scavenger). */
 export const scavengerPollMs = 1000;
+/**
+ * The number of CPUs the program can use, Go's default GOMAXPROCS:
+ * navigator.hardwareConcurrency in browsers, Deno and Node ≥ 21; os.availableParallelism()
+ * in Node 20 (through process.getBuiltinModule, so the core imports no Node module);
+ * 1 when neither is there.
+ */
+export function gomaxprocs(): number {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (id: string) => unknown } };
+  const hc = g.navigator?.hardwareConcurrency;
+  if (typeof hc === 'number' && hc >= 1) return Math.floor(hc);
+  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const n = os?.availableParallelism?.();
+  return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;
+}
+
+/**
+ * How long a round that worked `workedMs` sleeps (Go: scavengerState.sleep, at the fixed
+ * point its controller steers to): worked / (worked + slept) = scavengePercent % of
+ * gomaxprocs CPUs (at most maxScavengeThreadPercent % of this thread), with at least
+ * minScavWorkTime counted as worked, and never longer than the poll interval.
+ */
+export function scavengeSleepMs(workedMs: number, procs = gomaxprocs()): number {
+  const share = Math.min(scavengePercent * procs, maxScavengeThreadPercent) / 100;
+  return Math.min(scavengerPollMs, Math.max(workedMs, minScavWorkTimeMs) * (1 / share - 1));
+}
+
 /** Go's physPageSize (the OS page) for rounding the goal. */
 const physPageSize = 4096;
 
@@ -461,8 +500,9 @@ export class BackgroundScavenger {
    * the scavenger is awake, 64 KiB releases until the goals are met or 1 ms of work is
    * done; a round that releases nothing parks it until the next GC cycle (Go: park, and
    * ready at the end of the sweep; setMemoryLimit does not wake it in Go 1.19 either).
-   * Returns the delay before the next round: 99 × the work time (1 % of a CPU), or the
-   * poll interval when there was nothing to do or another context holds the lock.
+   * Returns the delay before the next round (scavengeSleepMs of the work time: 1 % of the
+   * program's CPUs), or the poll interval when there was nothing to do or another context
+   * holds the lock.
    */
   runRound(): number {
     const ctx = this.ctx.deref();
@@ -517,7 +557,7 @@ export class BackgroundScavenger {
     if (released === 0 && !cycled) return scavengerPollMs;
     // JS difference: the sleep is at most the poll interval. A round's wall time includes
     // any time the OS or V8 kept the thread from running (Go's scavenger has a thread of
-    // its own); a round does about 1 ms of work, so a 1 s sleep still keeps it under 1 %.
-    return Math.min(scavengerPollMs, Math.max(worked, minScavWorkTimeMs) * (100 / scavengePercent - 1));
+    // its own); a round does about 1 ms of work, so a 1 s sleep keeps it well under its share.
+    return scavengeSleepMs(worked);
   }
 }
