@@ -144,7 +144,7 @@ function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: n
   f64[st + ST_PAUSE_TOTAL] += pauseNs;
   f64[st + ST_NUM_GC] = n + 1;
   if (forced) f64[st + ST_NUM_FORCED_GC] += 1;
-  limiterAccumulate(h, pauseNs, epochMs());
+  limiterAccumulate(h, epochMs()); // after the pause ring has this cycle
   gcPaceScavenger(h);
   const info: GCCycleInfo = { cycle: n + 1, forced, heapBefore, heapMarked: marked, heapAfter: heapAllocBytes(h), goal, pauseNs };
   if (ctx.onGC !== null) ctx.onGC(info);

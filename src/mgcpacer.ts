@@ -90,15 +90,42 @@ export function limiting(h: MHeap): boolean {
 /**
  * Whether the GC CPU limiter lets the memory-limit goal start a cycle now: always while
  * it is off; when it is on, only once the time since the last cycle is at least as long
- * as that cycle took (GC at most half of the time).
+ * as a cycle takes (GC at most half of the time).
  */
 export function limiterAllowsCycle(h: MHeap): boolean {
   if (!limiting(h)) return true;
-  const f64 = h.views.f64, st = h.stats;
-  const n = f64[st + ST_NUM_GC];
-  const lastPauseNs = n === 0 ? 0 : f64[st + ST_PAUSE_NS + ((n - 1) % 256)];
-  return (epochMs() - f64[st + ST_LIMITER_LAST]) * 1e6 >= lastPauseNs;
+  return (epochMs() - h.views.f64[h.stats + ST_LIMITER_LAST]) * 1e6 >= cycleCostNs(h);
 }
+
+/** How many recent cycles cycleCostNs looks at. */
+export const cycleCostWindow = 5;
+
+/**
+ * What a GC cycle costs, for the limiter: the median pause of the last
+ * {@link cycleCostWindow} cycles (of fewer before the fifth; 0 before the first). JS
+ * difference: Go's limiter counts the CPU time of GC work; a JS thread can only measure
+ * wall time, which the OS inflates whenever it takes the CPU away in the middle of a
+ * cycle (on a loaded machine one cycle in a few hundred measured 50-100 times its usual
+ * length here, and holding cycles off for that long let the heap grow by tens of MiB).
+ * The median ignores such a cycle and follows the real changes of the cost.
+ */
+export function cycleCostNs(h: MHeap): number {
+  const f64 = h.views.f64, st = h.stats;
+  const numGC = f64[st + ST_NUM_GC];
+  const n = Math.min(numGC, cycleCostWindow);
+  const v = recentPauses;
+  for (let i = 0; i < n; i++) { // insertion sort of the last n pauses
+    const x = f64[st + ST_PAUSE_NS + ((numGC - 1 - i) % 256)];
+    let j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+  if (n === 0) return 0;
+  return (n & 1) === 1 ? v[n >>> 1] : (v[(n >>> 1) - 1] + v[n >>> 1]) / 2;
+}
+
+/** Scratch for cycleCostNs (a cycle's end runs in one thread at a time per context). */
+const recentPauses = new Float64Array(cycleCostWindow);
 
 /** This thread's monotonic clock in ms (for durations measured within one thread). */
 export function now(): number {
@@ -111,11 +138,14 @@ export function epochMs(): number {
 }
 
 /**
- * Account a GC cycle of gcNs nanoseconds that ended at nowMs (ms since the epoch) to the
- * GC CPU limiter (Go: gcCPULimiterState.accumulate). GC lock held.
+ * Account the GC cycle that ended at nowMs (ms since the epoch) to the GC CPU limiter (Go:
+ * gcCPULimiterState.accumulate): its cost (cycleCostNs, which includes it: the pause ring
+ * has it already) fills the bucket, the rest of the time since the previous cycle drains
+ * it. GC lock held.
  */
-export function limiterAccumulate(h: MHeap, gcNs: number, nowMs: number): void {
+export function limiterAccumulate(h: MHeap, nowMs: number): void {
   const f64 = h.views.f64, st = h.stats;
+  const gcNs = cycleCostNs(h);
   const last = f64[st + ST_LIMITER_LAST];
   const elapsedNs = last === 0 ? gcNs : Math.max(gcNs, (nowMs - last) * 1e6);
   const change = gcNs - (elapsedNs - gcNs);
