@@ -84,18 +84,29 @@ export function tryLock(i32: Int32Array, off: number, token: number): boolean {
   return Atomics.compareExchange(i32, off >>> 2, 0, token << 1) === 0;
 }
 
-function lockSlow(i32: Int32Array, i: number, token: number): void {
-  if (worldToken !== 0 && (Atomics.load(i32, i) >>> 1) === worldToken) return;
+/**
+ * Acquire the lock at `off`, waiting at most `ms` milliseconds; true if acquired. For a
+ * wait that must not last forever when the holder may be a worker that died and whose
+ * exit this thread sees only from its event loop (src/proc.ts).
+ */
+export function lockWithin(i32: Int32Array, off: number, token: number, ms: number): boolean {
+  const i = off >>> 2;
+  return Atomics.compareExchange(i32, i, 0, token << 1) === 0 || lockSlow(i32, i, token, Date.now() + ms);
+}
+
+function lockSlow(i32: Int32Array, i: number, token: number, deadline = Infinity): boolean {
+  if (worldToken !== 0 && (Atomics.load(i32, i) >>> 1) === worldToken) return true;
   const shared = i32.buffer instanceof SharedArrayBuffer;
   for (;;) {
     for (let spin = 0; spin < ACTIVE_SPIN; spin++) {
-      if (Atomics.load(i32, i) === 0 && Atomics.compareExchange(i32, i, 0, token << 1) === 0) return;
+      if (Atomics.load(i32, i) === 0 && Atomics.compareExchange(i32, i, 0, token << 1) === 0) return true;
     }
     const v = Atomics.load(i32, i);
     if (v === 0) continue;
+    if (deadline !== Infinity && Date.now() >= deadline) return false;
     // Announce a sleeper, then sleep until unlock() wakes us (or 10 ms pass).
     if ((v & 1) === 0 && Atomics.compareExchange(i32, i, v, v | 1) !== v) continue;
-    if (shared && waitAllowed(i32)) Atomics.wait(i32, i, v | 1, 10);
+    if (shared && waitAllowed(i32)) Atomics.wait(i32, i, v | 1, deadline === Infinity ? 10 : Math.max(0, Math.min(10, deadline - Date.now())));
   }
 }
 

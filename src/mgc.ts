@@ -24,7 +24,7 @@ import { releaseAll } from './mcache.js';
 import type { MHeap } from './mheap.js';
 import type { GCCycleInfo, MallocContext } from './runtime2.js';
 import { freedUnsweptBytes, heapAllocBytes, sumP } from './mstats.js';
-import { lock, tryLock, unlock } from './lock_futex.js';
+import { lock, lockWithin, tryLock, unlock } from './lock_futex.js';
 import { STAT_HEAP_INUSE } from './mem.js';
 import { epochMs, heapGoal, limiterAccumulate, now, limiterAllowsCycle, memoryLimitHeapGoal } from './mgcpacer.js';
 import { gcPaceScavenger, takeScavTrace } from './mgcscavenge.js';
@@ -72,6 +72,20 @@ export function gcTriggerTest(h: MHeap): boolean {
   return f64[st + ST_MEMORY_LIMIT] !== Infinity && live >= memoryLimitHeapGoal(h) && limiterAllowsCycle(h);
 }
 
+/**
+ * How far heapLive may pass the goal while another P runs a cycle before an allocating P
+ * waits for it (Go: the hard goal of gcControllerState.revise, past which assists hold
+ * allocation back): the goal × (1 + GOGC/100), and at least Go's maxOvershoot of 1.1 ×
+ * the goal (GOGC off with a memory limit, or a small GOGC).
+ */
+export function hardGoal(h: MHeap): number {
+  const gcPercent = h.views.f64[h.stats + ST_GC_PERCENT];
+  return heapGoal(h) * Math.max(1 + gcPercent / 100, 1.1);
+}
+
+/** The longest an allocating P waits for another P's cycle past the hard goal, ms. */
+export const gcWaitMs = 100;
+
 /** Heap goal for a marked heap of `marked` bytes at GOGC = gcPercent. */
 export function heapGoalFor(marked: number, gcPercent: number): number {
   if (gcPercent < 0) return Infinity;
@@ -92,8 +106,11 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
   } else if (!tryLock(views.i32, h.gcLockOff, h.lockToken)) {
     // Another P is running a cycle. Go's goroutine would wait for it (work.startSema), and
     // the world would stop for it anyway; goheap stops no one, so this P keeps allocating
-    // and the cycle in progress serves its trigger too.
-    return null;
+    // and the cycle in progress serves its trigger too — up to Go's hard goal, past which
+    // Go's assists would hold the goroutine back: then it waits for the cycle (at most
+    // gcWaitMs: its runner may be a worker that died). Without that bound, Ps allocating
+    // large objects while one P swept grew a 1 GiB heap to its end with 7 MiB live.
+    if (heapLive(h) < hardGoal(h) || !lockWithin(views.i32, h.gcLockOff, h.lockToken, gcWaitMs)) return null;
   }
   h.views.sync();
   const t0 = now();
@@ -105,6 +122,7 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
     // cycle's sweep, and advances the sweep generation while holding every mcentral lock,
     // so no span is being swept or moved between sets meanwhile. Spans cached by other Ps
     // become stale and are swept when those Ps give them back.
+    let marked = 0;
     stopSweepers(h);
     try {
       // Go: memstats.lastHeapInUse, HeapInuse at mark termination, when the spans of the
@@ -115,21 +133,29 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
       for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
       startSweepCycle(h);
       for (let spc = 0; spc < numSpanClasses; spc++) unlock(views.i32, centralOf(h.central, spc) + C_LOCK);
+      // Go: heapMarked, taken at mark termination with the world stopped. A sweep moves
+      // bytes out of both heapAlloc and the freed bits, so the two are read while no sweep
+      // can run: read after sweeps resumed, the bytes other Ps swept in between counted as
+      // live, which raised the goal, left more garbage for the next cycle, and so on (two
+      // workers doing large allocations grew a 1 GiB heap to its end with 7 MiB live).
+      // Other Ps' allocations and frees meanwhile are missed or seen, both of which only
+      // lower the estimate. This P's mcache is flushed below; its unsettled allocations
+      // and local frees are left out of both (see freedUnsweptBytes).
+      marked = heapAllocBytes(h) - freedUnsweptBytes(h);
     } finally {
       startSweepers(h);
     }
     const heapBefore = heapAllocBytes(h);
     releaseAll(h, ctx.mcache, ctx.emptymspan);
     if (sweepAll) finishSweep(h);
-    return endCycle(ctx, forced, heapBefore, t0);
+    return endCycle(ctx, forced, heapBefore, marked, t0);
   } finally {
     unlock(views.i32, h.gcLockOff);
   }
 }
 
-function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, t0: number): GCCycleInfo {
+function endCycle(ctx: MallocContext, forced: boolean, heapBefore: number, marked: number, t0: number): GCCycleInfo {
   const h = ctx.h, f64 = h.views.f64, st = h.stats;
-  const marked = heapAllocBytes(h) - freedUnsweptBytes(h);
   f64[st + ST_HEAP_MARKED] = marked;
   f64[st + ST_LIVE_BASIS] = sumP(h, ST_HEAP_LIVE);
   f64[st + ST_LAST_HEAP_GOAL] = heapGoal(h); // Go: gcControllerState.endCycle
