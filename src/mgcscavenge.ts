@@ -150,26 +150,25 @@ function groupLowBits(m: number): number {
 /** Module scratch for 64-bit results as (lo, hi). */
 export const u64Out = new Uint32Array(2);
 
-/** {@link fillAligned32} for a 64-bit (lo, hi) value and m ∈ {1, 2, …, 64}; result in {@link u64Out}. */
+/**
+ * Go's `fillAligned` on a 64-bit value (lo, hi) for m ∈ {1, 2, …, 64}; result in
+ * {@link u64Out}. (The scavenger takes one half at a time: fillAlignedHalf.)
+ */
 export function fillAligned64(lo: number, hi: number, m: number): void {
-  if (m === 64) {
-    const v = (lo | hi) !== 0 ? ALL_ONES : 0;
-    u64Out[0] = v;
-    u64Out[1] = v;
-    return;
-  }
-  u64Out[0] = fillAligned32(lo, m);
-  u64Out[1] = fillAligned32(hi, m);
+  u64Out[0] = fillAlignedHalf(lo, hi, 0, m);
+  u64Out[1] = fillAlignedHalf(lo, hi, 1, m);
+}
+
+/** Half `half` (0: low, 1: high) of fillAligned((lo, hi), m). */
+function fillAlignedHalf(lo: number, hi: number, half: number, m: number): number {
+  if (m === 64) return (lo | hi) !== 0 ? ALL_ONES : 0;
+  return fillAligned32(half === 0 ? lo : hi, m);
 }
 
 /** Word k of fillAligned(scavenged | alloc, m) of the pallocData at w: 0 bits = free and not scavenged. */
 function scavFilledWord(u32: Uint32Array, w: number, k: number, m: number): number {
-  if (m === 64) {
-    const k0 = k & ~1;
-    const v = u32[w + k0] | u32[w + k0 + 1] | u32[w + PD_SCAV_W + k0] | u32[w + PD_SCAV_W + k0 + 1];
-    return v !== 0 ? ALL_ONES : 0;
-  }
-  return fillAligned32(u32[w + k] | u32[w + PD_SCAV_W + k], m);
+  const k0 = k & ~1;
+  return fillAlignedHalf(u32[w + k0] | u32[w + PD_SCAV_W + k0], u32[w + k0 + 1] | u32[w + PD_SCAV_W + k0 + 1], k & 1, m);
 }
 
 /** Largest scavenge unit in pages: 512 KiB max physical page / 8 KiB. */
