@@ -72,9 +72,7 @@ export function checkHeap(h: MHeap): HeapRecount {
   h.pages.check();
   const spans = checkSpanTable(h);
   checkPagesAndOS(h);
-  const place = checkPlaces(h, spans);
-  const places = new Map<number, string>();
-  for (const [s, where] of place) places.set(spanStartAddr(h.views.u32, s as SpanPtr), where);
+  const places = checkPlaces(h, spans);
   return { ...checkStats(h, spans), spans: spans.length, places };
 }
 
@@ -122,14 +120,19 @@ function checkPagesAndOS(h: MHeap): void {
   }
 }
 
-/** Every in-use heap span is in exactly one place: one mcache slot or one mcentral set. */
+/**
+ * Every in-use heap span is in exactly one place: one mcache slot or one mcentral set.
+ * Returns the places by span start address (checkSpanTable has shown that no two spans
+ * share one).
+ */
 function checkPlaces(h: MHeap, spans: SpanPtr[]): Map<number, string> {
   const u32 = h.views.u32;
   const place = new Map<number, string>();
-  const put = (s: number, where: string) => {
-    const prev = place.get(s);
-    if (prev !== undefined) fail(`span ${s} is in two places: ${prev} and ${where}`);
-    place.set(s, where);
+  const put = (s: SpanPtr, where: string) => {
+    const start = spanStartAddr(u32, s);
+    const prev = place.get(start);
+    if (prev !== undefined) fail(`span ${s} (at ${start}) is in two places: ${prev} and ${where}`);
+    place.set(start, where);
   };
   for (let spc = 0; spc < numSpanClasses; spc++) {
     const c = centralOf(h.central, spc);
@@ -158,7 +161,7 @@ function checkPlaces(h: MHeap, spans: SpanPtr[]): Map<number, string> {
     }
   }
   for (const s of spans) {
-    if (spanState(u32, s) === mSpanInUse && !place.has(s)) fail(`in-use span ${s} is in no mcache and no mcentral set`);
+    if (spanState(u32, s) === mSpanInUse && !place.has(spanStartAddr(u32, s))) fail(`in-use span ${s} is in no mcache and no mcentral set`);
   }
   return place;
 }
@@ -175,6 +178,8 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
     const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, lb = spanLocalFreedBits(u32, s) >>> 2;
     const cached = spanList(u32, s) >= LIST_MCACHE;
+    const spc = spanSpanclass(u32, s);
+    const masks = spc === tinySpanClass ? spanTinyMasks(u32, s) >>> 1 : -1;
     if (fi > nelems) fail(`span ${s}: freeindex ${fi} > nelems ${nelems}`);
     let count = 0, freed = 0;
     for (let i = 0; i < nelems; i++) {
@@ -186,6 +191,10 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
       if ((f || l) && !a) fail(`span ${s}: slot ${i} is freed but not allocated`);
       if (l && !cached) fail(`span ${s}: slot ${i} has a local freed bit, but no mcache holds the span`);
       if (l && f) fail(`span ${s}: slot ${i} is in both freed bitmaps (freed twice)`);
+      // A tiny block is live (allocated, not freed) exactly when its mask has an object.
+      if (masks >= 0 && (a && !f && !l) !== (h.views.u16[masks + i] !== 0)) {
+        fail(`tiny span ${s}: block ${i} is ${a && !f && !l ? 'live' : 'dead'} but its mask is ${h.views.u16[masks + i]}`);
+      }
     }
     const allocCount = spanAllocCount(u32, s);
     if (count !== allocCount) fail(`span ${s}: allocCount ${allocCount} but the bitmaps say ${count} slots are allocated`);
@@ -196,14 +205,6 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
       if (sh >= 32) { lo = hi >>> (sh - 32); hi = 0; } else if (sh > 0) { lo = ((lo >>> sh) | (hi << (32 - sh))) >>> 0; hi = hi >>> sh; }
       if (spanAllocCacheLo(u32, s) !== lo || spanAllocCacheHi(u32, s) !== hi) {
         fail(`span ${s}: allocCache ${spanAllocCacheHi(u32, s).toString(16)}:${spanAllocCacheLo(u32, s).toString(16)} disagrees with allocBits at freeindex ${fi} (${hi.toString(16)}:${lo.toString(16)})`);
-      }
-    }
-    const spc = spanSpanclass(u32, s);
-    if (spc === tinySpanClass) {
-      const masks = spanTinyMasks(u32, s) >>> 1;
-      for (let i = 0; i < nelems; i++) {
-        const live = (i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) && ((u32[fb + (i >>> 5)] | u32[lb + (i >>> 5)]) & (1 << (i & 31))) === 0;
-        if (live !== (h.views.u16[masks + i] !== 0)) fail(`tiny span ${s}: block ${i} is ${live ? 'live' : 'dead'} but its mask is ${h.views.u16[masks + i]}`);
       }
     }
     const elemsize = spanElemsize(u32, s);

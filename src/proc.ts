@@ -454,10 +454,12 @@ export function repairPagesLocked(h: MHeap): void {
  */
 function finishGrowLocked(h: MHeap): void {
   const mem = h.mem, ranges = h.pages.inUseRanges(), chunk = PALLOC_CHUNK_BYTES;
-  const grown = (p: number): boolean => ranges.some(([b, l]) => p >= b && p < l);
+  // The page allocator grows by whole chunks, so a chunk is in its ranges or not at all.
+  const grown = (c: number): boolean => ranges.some(([b, l]) => c >= b && c < l);
   for (let c = 0; c < mem.reserve; c += chunk) {
+    if (grown(c)) continue;
     let cut = false;
-    for (let p = c; p < c + chunk && !cut; p += pageSize) cut = mem.stateOf(p) === MEM_PREPARED && !grown(p);
+    for (let p = c; p < c + chunk && !cut; p += pageSize) cut = mem.stateOf(p) === MEM_PREPARED;
     if (!cut) continue;
     for (let p = c; p < c + chunk; p += pageSize) if (mem.stateOf(p) === MEM_RESERVED) mem.sysMap(p, pageSize, STAT_HEAP_RELEASED);
     h.pages.grow(c, chunk);
