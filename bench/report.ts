@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocatorInfo, allocatorNames, type AllocatorName } from './allocators.js';
@@ -15,6 +15,7 @@ import { benchDir } from './peers/as-build.js';
 import { loadGoCensus, multiWorkerWorkloads, workloads, type WorkloadSpec } from './workloads.js';
 import { viewVariants, type ViewVariant } from './views.js';
 import { why } from './why.js';
+import { whereParts, type WhereShares } from './where.js';
 import { BUMP_OPS_FACTOR as BUMP_FACTOR, RING_CAP as RING_ENTRIES } from './mw.js';
 
 export interface ResultsFile {
@@ -47,6 +48,8 @@ export interface ResultsFile {
   results: RunResult[];
   /** bench/views.ts: ns per typed-array element access, per view kind, one entry per run. */
   views?: { variant: string; nsPerAccess: number[] }[];
+  /** goheap pairs under the CPU profiler: shares per part (bench/where.ts). */
+  where?: WhereShares;
   /** bench/wasm.ts --json: binary-trees in wasm, goheap as its malloc vs the module's own allocator (run.ts adds meta). */
   wasm?: WasmResults;
 }
@@ -335,6 +338,7 @@ export function renderReport(file: ResultsFile): string {
     out.push(`**Why.** ${why.workload(s, w)}`);
     out.push('');
   }
+  if (file.where !== undefined) out.push(whereSection(file.where));
   if (multiWorkerWorkloads.some((w) => [...s.keys()].some((k) => k.startsWith(`${w.id}|`)))) out.push(mwSection(s));
   else {
     out.push('## (e) multi-worker workloads');
@@ -437,6 +441,30 @@ function mwEndStats(c: CaseSummary | undefined): string {
   if (c === undefined || c.ok.length === 0 || c.ok[0].goheap === undefined) return '—';
   const gs = (k: keyof NonNullable<RunResult['goheap']>) => median(c.ok.map((r) => r.goheap![k]));
   return `${fmtBytes(gs('HeapAllocAfterGC'))} / ${fmtBytes(gs('HeapInuse'))} / ${fmtInt(gs('NumGC'))}`;
+}
+
+/** The saved profiles of earlier commits to compare with (bench/data/where-pairs-*.json). */
+function savedWhere(): WhereShares[] {
+  const dir = join(benchDir, 'data');
+  return readdirSync(dir).filter((f) => /^where-pairs-.*\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as WhereShares);
+}
+
+function whereSection(now: WhereShares): string {
+  const before = savedWhere().filter((w) => w.commit !== now.commit);
+  const cols = [...before, now];
+  const out: string[] = [];
+  out.push('## Where the time goes: pairs');
+  out.push('');
+  out.push(`Share of the CPU-profile samples inside the pairs loop (goheap, \`node --cpu-prof\`, ${cols.length > 1 ? 'a saved profile of an earlier commit next to this run\'s' : 'this run\'s'}; \`bench/where.ts\` puts each sample in the first part of this list that a function on its stack belongs to). GC cycles: \`gcStart\` (finishing the last cycle's sweep, flushing, pacing); sweeping: sweeps outside a cycle (\`cacheSpan\`, the page reclaimer); page heap: span allocation and free, the page allocator, the OS layer; refill: the rest of the small-object slow path (mcache refill, mcentral); then the malloc and free fast paths, and the benchmark loop itself.`);
+  out.push('');
+  out.push(`| part | ${cols.map((w) => `commit ${w.commit}${w === now ? ' (this run)' : ''}`).join(' | ')} |`);
+  out.push(`|---|${cols.map(() => '--:').join('|')}|`);
+  for (const part of whereParts) {
+    if (cols.every((w) => w.shares[part] === undefined)) continue;
+    out.push(`| ${part} | ${cols.map((w) => w.shares[part] === undefined ? '—' : `${(100 * w.shares[part]!).toFixed(1)} %`).join(' | ')} |`);
+  }
+  out.push('');
+  return out.join('\n');
 }
 
 function mwSection(s: Map<string, CaseSummary>): string {

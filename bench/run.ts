@@ -37,6 +37,7 @@ import { benchDir, buildDir, buildTlsf, packageVersion, ascFlags } from './peers
 import { writeReport, type ResultsFile, type WasmResults } from './report.js';
 import { viewVariants, type ViewVariant } from './views.js';
 import { allWorkloads as workloads } from './workloads.js';
+import { whereTimeGoes, type WhereShares } from './where.js';
 
 /** The --workload id of bench/wasm.ts's section (not a workload of child.ts). */
 const WASM = 'wasm';
@@ -170,6 +171,27 @@ function merge(old: ResultsFile, fresh: ResultsFile, cases: string[]): ResultsFi
   };
 }
 
+/**
+ * "Where the time goes": goheap on pairs, `runs` more times under --cpu-prof (not timed;
+ * the profiler slows the loop), each sample put in one part of the allocator
+ * (bench/where.ts); the shares averaged over the runs.
+ */
+function runWhere(runs: number, wasmPath: string, git: string): WhereShares {
+  const dir = join(buildDir, 'where');
+  mkdirSync(dir, { recursive: true });
+  const all: WhereShares[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const name = `pairs-${run}.cpuprofile`;
+    const args: ChildArgs = { allocator: 'goheap', workload: 'pairs', run, scale: 1, warmupCapMs: 200, measureCapMs: 700, wasmPath };
+    spawnSync(process.execPath, ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`, '--import', 'tsx', join(benchDir, 'child.ts'), JSON.stringify(args)], { encoding: 'utf8', timeout: 180_000 });
+    all.push(whereTimeGoes(join(dir, name), git, 'pairs'));
+    process.stderr.write(`[where] run ${run}: goheap pairs profiled\n`);
+  }
+  const shares: WhereShares['shares'] = {};
+  for (const w of all) for (const [k, v] of Object.entries(w.shares)) shares[k as keyof typeof shares] = (shares[k as keyof typeof shares] ?? 0) + v / all.length;
+  return { commit: git, workload: 'pairs', loopMs: all.reduce((a, w) => a + w.loopMs, 0), shares };
+}
+
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
@@ -222,6 +244,7 @@ function main(): void {
     }
   }
   const views = !opts.partial ? runViews(opts.quick ? 1 : 3) : [];
+  const where = !opts.partial ? runWhere(opts.quick ? 1 : 3, wasm, git) : undefined;
   const wasmResults = opts.workloads.includes(WASM) ? runWasm(opts.quick, git) : undefined;
   const cmd = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   let file: ResultsFile = {
@@ -250,6 +273,7 @@ function main(): void {
     },
     results,
     views,
+    where,
     wasm: wasmResults,
   };
   const ran = `${results.length} runs, ${file.meta.durationS.toFixed(0)} s`;
