@@ -118,11 +118,15 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
     // Another P may have run the cycle just before we took the lock (Go re-tests the
     // trigger after taking work.startSema for the same reason).
     if (!forced && !sweepAll && !gcTriggerTest(h)) return null;
+    // Go flushes every mcache at mark termination (prepareForSweep); goheap flushes the
+    // calling P's, first, so that its allocations and its local frees are settled in the
+    // counts below.
+    releaseAll(h, ctx.mcache, ctx.emptymspan);
     // Go stops the world here. goheap holds off every other sweeper, finishes the old
     // cycle's sweep, and advances the sweep generation while holding every mcentral lock,
     // so no span is being swept or moved between sets meanwhile. Spans cached by other Ps
     // become stale and are swept when those Ps give them back.
-    let marked = 0;
+    let marked = 0, heapBefore = 0;
     stopSweepers(h);
     try {
       // Go: memstats.lastHeapInUse, HeapInuse at mark termination, when the spans of the
@@ -130,6 +134,7 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
       // by free(); their spans may be swept in the finishSweep just below, so take it here.
       views.f64[h.stats + ST_LAST_HEAP_INUSE] = h.mem.stat(STAT_HEAP_INUSE);
       finishSweep(h, true);
+      heapBefore = heapAllocBytes(h); // Go: work.heap0, after finishsweep_m
       for (let spc = 0; spc < numSpanClasses; spc++) lock(views.i32, centralOf(h.central, spc) + C_LOCK, h.lockToken);
       startSweepCycle(h);
       for (let spc = 0; spc < numSpanClasses; spc++) unlock(views.i32, centralOf(h.central, spc) + C_LOCK);
@@ -139,14 +144,12 @@ export function gcStart(ctx: MallocContext, forced: boolean, sweepAll = forced):
       // live, which raised the goal, left more garbage for the next cycle, and so on (two
       // workers doing large allocations grew a 1 GiB heap to its end with 7 MiB live).
       // Other Ps' allocations and frees meanwhile are missed or seen, both of which only
-      // lower the estimate. This P's mcache is flushed below; its unsettled allocations
-      // and local frees are left out of both (see freedUnsweptBytes).
+      // lower the estimate; their unsettled allocations and local frees are left out of
+      // both (see freedUnsweptBytes).
       marked = heapAllocBytes(h) - freedUnsweptBytes(h);
     } finally {
       startSweepers(h);
     }
-    const heapBefore = heapAllocBytes(h);
-    releaseAll(h, ctx.mcache, ctx.emptymspan);
     if (sweepAll) finishSweep(h);
     return endCycle(ctx, forced, heapBefore, marked, t0);
   } finally {
