@@ -78,7 +78,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   if (u32[sw + SW_STATE] !== mSpanInUse || u32[sw + SW_SWEEPGEN] !== ((sg - 1) >>> 0)) {
     throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[sw + SW_STATE]} with sweepgen ${u32[sw + SW_SWEEPGEN]} (heap ${sg})`);
   }
-  const pp = h.pOf(h.pid);
+  const pp = h.pp;
   const ppw = pp >>> 2;
   u32[ppw + PW_SWEEP_PHASE] = 0;
   u32[ppw + PW_SWEEPSPAN] = s; // plain: read by reclaimP (see SWEEP_PLAIN)
@@ -152,7 +152,7 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
   u32[sw + SW_SWEEPGEN] = sg; // plain: see SWEEP_PLAIN
   u32[pjw + PW_SWEEP_PHASE] = 0;
   const nalloc = u32[sw + SW_ALLOCCOUNT];
-  const pp = h.pOf(h.pid);
+  const pp = h.pp;
   if (preserve) {
     u32[(pp >>> 2) + PW_SWEEPSPAN] = 0;
     return false;
@@ -196,7 +196,7 @@ export function sweepBegin(h: MHeap): boolean {
   if (worldHeld()) return true;
   const i32 = h.views.i32, g = h.sweepersWord;
   if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) return false;
-  const mine = (h.pOf(h.pid) + P_SWEEPING) >>> 2;
+  const mine = (h.pp + P_SWEEPING) >>> 2;
   Atomics.add(i32, mine, 1);
   // Seen together with the GC's store of the pending bit (both sequentially consistent):
   // either the GC sees our count, or we see its bit.
@@ -223,7 +223,7 @@ export function sweepBeginWait(h: MHeap): void {
 export function sweepEnd(h: MHeap): void {
   if (worldHeld()) return; // see sweepBegin
   const i32 = h.views.i32;
-  if (Atomics.sub(i32, (h.pOf(h.pid) >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
+  if (Atomics.sub(i32, (h.pp >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**
