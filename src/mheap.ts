@@ -357,7 +357,7 @@ export class MHeap {
     // Metadata first: if any of it cannot be had, nothing has changed yet.
     const s = this.allocMSpanLocked();
     const sw = s >>> 2;
-    views.u8.fill(0, s, s + MSPAN_SIZE); // Go: mspan.init
+    views.u32.fill(0, sw, sw + (MSPAN_SIZE >>> 2)); // Go: mspan.init (u32: a u8 fill of a SharedArrayBuffer costs 2-3x)
     let bits = 0, masks = 0, nelems = 0, elemsize = 0;
     try {
       if (typ === spanAllocHeap) {
