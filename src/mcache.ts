@@ -99,7 +99,7 @@ function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
     Atomics.or(views.i32, fb + w, m);
     u32[lb + w] = 0;
   }
-  Atomics.store(views.i32, sw + SW_LIST, 0);
+  u32[sw + SW_LIST] = 0; // plain: after the atomic ORs in program order
 }
 
 /**

@@ -73,7 +73,7 @@ export function cacheSpan(h: MHeap, spc: number, old: SpanPtr | 0 = 0): SpanPtr 
       for (let budget = spanBudget; budget > 0; budget--) {
         const f = popUnsweptLocked(h, c, sg);
         if (f === 0) break;
-        acquireSweep(views.i32, f, sg);
+        acquireSweep(views.u32, f, sg);
         sweepSpan(h, f, true);
         const u32 = views.u32;
         // Room left after the sweep? (Go asks nextFreeIndex, which moves freeindex and

@@ -109,7 +109,11 @@ export class FixAlloc {
     if (head !== 0) {
       u32[ow + FW_LIST] = u32[head >>> 2];
       u32[ow + FW_INUSE] += size;
-      if (u32[ow + FW_ZERO] !== 0) views.u8.fill(0, head, head + size);
+      // u32.fill where it can: on a SharedArrayBuffer, Uint8Array.fill costs 2-3x as much.
+      if (u32[ow + FW_ZERO] !== 0) {
+        if (((head | size) & 3) === 0) u32.fill(0, head >>> 2, (head + size) >>> 2);
+        else views.u8.fill(0, head, head + size);
+      }
       else u32[head >>> 2] = 0;
       return head;
     }

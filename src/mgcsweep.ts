@@ -58,18 +58,30 @@ export const SWEEP_COMMITTED = 2;
  *
  * Frees from other workers may arrive meanwhile: a freed bit the snapshot did not see
  * stays set for the next sweep (the clear removes only the bits taken).
+ *
+ * SWEEP_PLAIN — which words of a sweep are atomic. Only two: the clear of the taken freed
+ * bits (Atomics.and: another P's free may OR into the same word at any moment) and
+ * freeindex = 0 after the new alloc bits (a remote free confirms "not allocated" with an
+ * atomic load of freeindex, see freeFast). Everything else is plain: the snapshot of a
+ * freed word is a plain read (aligned u32 reads do not tear; a bit it misses is one a
+ * concurrent free set, left for the next sweep as above); the span's sweepgen is read
+ * only by whoever owns the span next, which gets it through a lock (its mcentral set,
+ * the heap) or is this P (cacheSpan's preserve); the P's sweepSpan word is read only by
+ * reclaimP, after the P's context is gone, or by a reclaim holding every lock, which
+ * also finds the span in the sweeping P's spanInHand. (Go's sweep uses no atomics on
+ * the bitmaps at all: nothing writes the mark bits during a sweep.)
  */
 export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   const sw = s >>> 2;
-  const views = h.views, u32 = views.u32, f64 = views.f64, i32 = views.i32;
+  const views = h.views, u32 = views.u32, f64 = views.f64;
   const sg = h.sweepgen;
   if (u32[sw + SW_STATE] !== mSpanInUse || u32[sw + SW_SWEEPGEN] !== ((sg - 1) >>> 0)) {
     throw new HeapCorruptionError(`sweep of span ${s} in state ${u32[sw + SW_STATE]} with sweepgen ${u32[sw + SW_SWEEPGEN]} (heap ${sg})`);
   }
-  const pp = h.pOf(h.pid);
+  const pp = h.pp;
   const ppw = pp >>> 2;
   u32[ppw + PW_SWEEP_PHASE] = 0;
-  Atomics.store(i32, ppw + PW_SWEEPSPAN, s);
+  u32[ppw + PW_SWEEPSPAN] = s; // plain: read by reclaimP (see SWEEP_PLAIN)
   const spc = u32[sw + SW_SPANCLASS];
   const sizeclass = spanClassSizeclass(spc);
   const nelems = u32[sw + SW_NELEMS];
@@ -82,7 +94,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   // 1. read
   let nalloc = 0, taken = 0;
   for (let w = 0; w < nwords; w++) {
-    const freed = Atomics.load(i32, fb + w);
+    const freed = u32[fb + w]; // plain: a snapshot (see SWEEP_PLAIN)
     const allocated = u32[ab + w] | belowMask(fi, w);
     if ((freed & ~allocated) !== 0) throw new HeapCorruptionError(`sweep of span ${s}: freed bits ${(freed >>> 0).toString(16)} outside the allocated slots of word ${w}`);
     u32[jt + w] = freed;
@@ -137,12 +149,12 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
   }
   Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
-  Atomics.store(i32, (s >>> 2) + SW_SWEEPGEN, sg | 0);
+  u32[sw + SW_SWEEPGEN] = sg; // plain: see SWEEP_PLAIN
   u32[pjw + PW_SWEEP_PHASE] = 0;
   const nalloc = u32[sw + SW_ALLOCCOUNT];
-  const pp = h.pOf(h.pid);
+  const pp = h.pp;
   if (preserve) {
-    Atomics.store(i32, (pp >>> 2) + PW_SWEEPSPAN, 0);
+    u32[(pp >>> 2) + PW_SWEEPSPAN] = 0;
     return false;
   }
   if (nalloc === 0) {
@@ -154,7 +166,7 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
     setPush(views.u32, c, spc, nalloc === nelems ? fullSwept(sg) : partialSwept(sg), s);
     unlock(views.i32, c + C_LOCK);
   }
-  Atomics.store(h.views.i32, (pp >>> 2) + PW_SWEEPSPAN, 0);
+  h.views.u32[(pp >>> 2) + PW_SWEEPSPAN] = 0;
   return nalloc === 0;
 }
 
@@ -184,7 +196,7 @@ export function sweepBegin(h: MHeap): boolean {
   if (worldHeld()) return true;
   const i32 = h.views.i32, g = h.sweepersWord;
   if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) return false;
-  const mine = (h.pOf(h.pid) + P_SWEEPING) >>> 2;
+  const mine = (h.pp + P_SWEEPING) >>> 2;
   Atomics.add(i32, mine, 1);
   // Seen together with the GC's store of the pending bit (both sequentially consistent):
   // either the GC sees our count, or we see its bit.
@@ -211,7 +223,7 @@ export function sweepBeginWait(h: MHeap): void {
 export function sweepEnd(h: MHeap): void {
   if (worldHeld()) return; // see sweepBegin
   const i32 = h.views.i32;
-  if (Atomics.sub(i32, (h.pOf(h.pid) >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
+  if (Atomics.sub(i32, (h.pp >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }
 
 /**
@@ -287,7 +299,7 @@ function sweeponeLocked(h: MHeap): number {
       if (s === 0) s = setPop(views.u32, c, partialUnswept(sg), w);
       unlock(views.i32, c + C_LOCK);
       if (s === 0) break;
-      acquireSweep(views.i32, s, sg);
+      acquireSweep(views.u32, s, sg);
       const npages = spanNpages(views.u32, s);
       const freed = sweepSpan(h, s, false);
       views.u32[w] = 0;
@@ -338,7 +350,9 @@ export function startSweepCycle(h: MHeap): void {
  * sweepLocker.tryAcquire). In Go the CAS can lose to another sweeper; here a span in a set
  * belongs to whoever popped it, so a failure means the metadata is corrupt.
  */
-export function acquireSweep(i32: Int32Array, s: SpanPtr, sg: number): void {
-  const old = Atomics.compareExchange(i32, (s >>> 2) + SW_SWEEPGEN, (sg - 2) | 0, (sg - 1) | 0);
-  if (old !== ((sg - 2) | 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old >>> 0}, expected ${(sg - 2) >>> 0}`);
+export function acquireSweep(u32: Uint32Array, s: SpanPtr, sg: number): void {
+  // A plain check and store, not Go's CAS: nobody else can hold the span (see above).
+  const old = u32[(s >>> 2) + SW_SWEEPGEN];
+  if (old !== ((sg - 2) >>> 0)) throw new HeapCorruptionError(`span ${s} in an unswept set has sweepgen ${old}, expected ${(sg - 2) >>> 0}`);
+  u32[(s >>> 2) + SW_SWEEPGEN] = (sg - 1) >>> 0;
 }

@@ -111,6 +111,12 @@ export class MHeap {
   pid = -1;
   /** f64 index of this context's per-P statistics block. */
   pstats = 0;
+  /**
+   * Address of this context's P struct (0 before it has one), and the u32 index of its
+   * spanInHand word: fixed once bound (a P struct never moves), like pstats.
+   */
+  pp = 0 as PPtr;
+  private inHand = 0;
   /** Lock-holder token of this context: pid + 1 (maxProcs + 1 while attaching). */
   lockToken = maxProcs + 1;
   /** Second result of allocPages: bytes the heap grew by for it (Go: allocSpan's growth). */
@@ -327,7 +333,7 @@ export class MHeap {
    * reclaimP puts a dead context's span in hand back (proc.ts, window 5).
    */
   inHandWord(): number {
-    return (this.pOf(this.pid) + P_INHAND) >>> 2;
+    return this.inHand;
   }
 
   /** Free a span, taking the heap lock (Go: mheap.freeSpan / freeManual). */
@@ -351,7 +357,7 @@ export class MHeap {
     // Metadata first: if any of it cannot be had, nothing has changed yet.
     const s = this.allocMSpanLocked();
     const sw = s >>> 2;
-    views.u8.fill(0, s, s + MSPAN_SIZE); // Go: mspan.init
+    views.u32.fill(0, sw, sw + (MSPAN_SIZE >>> 2)); // Go: mspan.init (u32: a u8 fill of a SharedArrayBuffer costs 2-3x)
     let bits = 0, masks = 0, nelems = 0, elemsize = 0;
     try {
       if (typ === spanAllocHeap) {
@@ -439,7 +445,7 @@ export class MHeap {
    * MSpanInuse grows in steps of 64 structs, and ours does too.) Heap lock held.
    */
   private allocMSpanLocked(): SpanPtr {
-    const p = this.pOf(this.pid);
+    const p = this.pp;
     const pw = p >>> 2;
     if (p === 0) return this.spanalloc.alloc() as SpanPtr;
     let n = this.views.u32[pw + PW_MSPANCACHE_LEN];
@@ -456,7 +462,7 @@ export class MHeap {
 
   /** Give back an mspan struct: to this P's cache if it has room, else to the fixalloc. */
   private freeMSpanLocked(s: SpanPtr): void {
-    const p = this.pOf(this.pid);
+    const p = this.pp;
     const u32 = this.views.u32;
     const n = p === 0 ? mspanCacheCap : pMspancacheLen(u32, p);
     if (n < mspanCacheCap) {
@@ -682,6 +688,8 @@ export class MHeap {
   bindP(pid: number): void {
     this.pid = pid;
     this.pstats = this.pStatsOf(pid);
+    this.pp = this.pOf(pid);
+    this.inHand = (this.pp + P_INHAND) >>> 2;
     this.lockToken = pid + 1;
   }
 
