@@ -12,7 +12,7 @@ import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
 import { DetachedHeapError, GoHeapError, InvalidArgumentError, InvalidPointerError, InvalidSizeError, OutOfMemoryError, describeValue } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
-import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
+import * as malloc from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
 import { OSMemory, STAT_OTHER_SYS, type BackendKind } from './mem.js';
 import { gcBeforeOOM, gcinit, gcStart, heapGoalFor } from './mgc.js';
@@ -33,6 +33,10 @@ import {
   type ScavTraceInfo,
 } from './mgcscavenge.js';
 import type { ReleaseMode } from './mem_linux.js';
+
+// Module-local copies of the allocator's entry points: V8 checks an imported function
+// through its module cell at every call it inlines, and folds a local const (see malloc.ts).
+const { findObject, freeObject, mallocgc, usableSize } = malloc;
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {

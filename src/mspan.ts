@@ -1,7 +1,5 @@
-import {
-  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
-  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START, type SpanPtr,
-} from './layout.js';
+import * as layout from './layout.js';
+import type { SpanPtr } from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
  * struct in src/runtime/mheap.go, bitmap helpers in mbitmap.go, nextFreeFast in malloc.go).
@@ -32,6 +30,11 @@ import {
  */
 
 // The mspan struct: S_* offsets and span*/setSpan* accessors in layout.ts (generated).
+// Module-local copies of the word offsets (see malloc.ts: V8 folds a local const, not an import).
+const {
+  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
+  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START,
+} = layout;
 
 /** Span states (Go: mSpanState). */
 export const mSpanDead = 0;
