@@ -14,7 +14,7 @@ import { DetachedHeapError, GoHeapError, InvalidArgumentError, InvalidPointerErr
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
 import * as malloc from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
-import { OSMemory, STAT_OTHER_SYS, type BackendKind } from './mem.js';
+import { OSMemory, STAT_OTHER_SYS, type BackendKind, type HeapViews } from './mem.js';
 import { gcBeforeOOM, gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
 import { lock, unlock } from './lock_futex.js';
@@ -144,6 +144,8 @@ export const defaultReserve = 1 << 30;
 export class Heap implements MallocContext {
   /** The page heap and its metadata (internal structures, for tools and tests). */
   readonly h: MHeap;
+  /** The heap's views (the same object as h.views; the fast paths read it one load sooner). */
+  readonly views: HeapViews;
   /** Address of this context's mcache. */
   readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */
@@ -171,6 +173,7 @@ export class Heap implements MallocContext {
 
   private constructor(h: MHeap, pid: number) {
     this.h = h;
+    this.views = h.views;
     this.pid = pid;
     this.cacheTag = LIST_MCACHE + pid;
     h.bindP(pid);

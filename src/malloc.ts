@@ -62,7 +62,7 @@ const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize,
 export function mallocgc(ctx: MallocContext, size: number, noscan: number, needzero: boolean): number {
   if ((size >>> 0) !== size || size > _MaxSmallSize) return mallocLarge(ctx, size, noscan, needzero);
   if (size === 0) return ctx.h.zerobase;
-  const h = ctx.h, c = ctx.mcache, u32 = h.views.u32;
+  const c = ctx.mcache, views = ctx.views, u32 = views.u32;
   const cw = c >>> 2;
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
   const sizeclass = sizeToClass(size);
@@ -71,8 +71,8 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
   const sw = s >>> 2;
   let v = nextFreeFast(u32, s);
   if (v === 0) return mallocSlow(ctx, spc, needzero);
-  if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
+  if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
   return v;
 }
 
@@ -111,7 +111,7 @@ function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: numbe
 
 /** The tiny allocator (Go: the tiny path of mallocgc). */
 function mallocTiny(ctx: MallocContext, size: number): number {
-  const h = ctx.h, c = ctx.mcache, views = h.views, u32 = views.u32;
+  const h = ctx.h, c = ctx.mcache, views = ctx.views, u32 = views.u32;
   const cw = c >>> 2;
   let off = u32[cw + MCW_TINYOFFSET];
   if ((size & 7) === 0) off = (off + 7) & ~7;
@@ -304,7 +304,7 @@ export function freeObject(ctx: MallocContext, p: number): void {
  */
 function freeFast(ctx: MallocContext, p: number): boolean {
   // Word indices, not accessors (as in nextFreeFast): this runs on every free.
-  const h = ctx.h, u32 = h.views.u32;
+  const h = ctx.h, u32 = ctx.views.u32;
   if ((p >>> 0) !== p || p >= h.reserve) return false;
   const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
   const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2] >>> 0) as SpanPtr; // undefined -> 0
@@ -340,7 +340,7 @@ function doubleFree(p: number): never {
  * freed one.
  */
 function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
-  const views = ctx.h.views, u32 = views.u32, sw = s >>> 2;
+  const views = ctx.views, u32 = views.u32, sw = s >>> 2;
   if (u32[sw + SW_STATE] !== mSpanInUse) return false;
   if (u32[sw + SW_SPANCLASS] === tinySpanClass) return freeTiny(ctx, p, s);
   const off = p - u32[sw + SW_START];
@@ -374,7 +374,7 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
  * unusual, which findObject then names.
  */
 function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
-  const views = ctx.h.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
+  const views = ctx.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
   const off = p - u32[sw + SW_START];
   if (off < 0 || p >= u32[sw + SW_LIMIT]) return false;
   const idx = off >>> 4, w = idx >>> 5, bit = 1 << (idx & 31), mbit = 1 << (off & 15);
