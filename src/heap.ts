@@ -392,10 +392,17 @@ export class Heap implements MallocContext {
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
+    // The common call in one test, the rest out of line: small enough for V8 to inline
+    // this and mallocgc into the caller.
+    if (opts === undefined && typeof size === 'number' && !this.detached) return mallocgc(this, size, 1, false);
+    return this.mallocWith(size, opts);
+  }
+
+  /** malloc with options, or an error. */
+  private mallocWith(size: number, opts: MallocOptions | undefined): number {
     if (this.detached || typeof size !== 'number') throw this.badCall('malloc', 'size', size);
-    if (opts === undefined) return mallocgc(this, size, 1, false);
-    const noscan = noscanOf(opts, 'malloc');
-    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
+    const noscan = opts === undefined ? 1 : noscanOf(opts, 'malloc');
+    return mallocgc(this, opts?.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
   }
 
   /**
@@ -493,8 +500,15 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number | TypedArray): void {
-    if (this.detached || (typeof p !== 'number' && !ArrayBuffer.isView(p))) throw this.badCall('free', 'pointer', p);
-    if (typeof p === 'number') { freeObject(this, p); return; } // freeObject syncs the views when it must
+    // A pointer in one test (freeObject syncs the views when it must), a view or an error
+    // out of line: small enough for V8 to inline this and freeFast into the caller.
+    if (typeof p === 'number' && !this.detached) { freeObject(this, p); return; }
+    this.freeView(p);
+  }
+
+  /** free of a view, or an error. */
+  private freeView(p: number | TypedArray): void {
+    if (this.detached || typeof p === 'number' || !ArrayBuffer.isView(p)) throw this.badCall('free', 'pointer', p);
     this.h.views.sync();
     freeObject(this, this.pointerOf(p, 'free'));
   }

@@ -60,34 +60,37 @@ const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize,
  * (calloc); plain malloc memory may hold old data, like C's.
  */
 export function mallocgc(ctx: MallocContext, size: number, noscan: number, needzero: boolean): number {
+  // Kept small (its rare cases are functions of their own) so that V8 inlines it, and
+  // nextFreeFast in it, into the caller.
   if ((size >>> 0) !== size || size > _MaxSmallSize) return mallocLarge(ctx, size, noscan, needzero);
   if (size === 0) return ctx.h.zerobase;
-  const c = ctx.mcache, views = ctx.views, u32 = views.u32;
-  const cw = c >>> 2;
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
-  const sizeclass = sizeToClass(size);
-  const spc = (sizeclass << 1) | noscan;
-  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
-  const sw = s >>> 2;
-  let v = nextFreeFast(u32, s);
+  const u32 = ctx.views.u32;
+  const spc = (sizeToClass(size) << 1) | noscan;
+  const s = u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr;
+  const v = nextFreeFast(u32, s);
   if (v === 0) return mallocSlow(ctx, spc, needzero);
-  if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
+  if (spc === tinySpanClass || needzero) finishSmall(ctx, s, spc, v, needzero);
   return v;
 }
 
 /** Small allocation when the cached span's allocCache is exhausted. */
 function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number {
-  const h = ctx.h, c = ctx.mcache;
-  const cw = c >>> 2;
+  const h = ctx.h;
   const v = nextFreeOrGC(ctx, spc);
-  const u32 = h.views.u32;
-  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
-  const sw = s >>> 2;
-  if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
+  finishSmall(ctx, ctx.views.u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr, spc, v, needzero);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return v;
+}
+
+/**
+ * The rest of a small allocation at v in span s, for a block of the tiny span class (its
+ * mask gets its first object) or when the memory must be zeroed.
+ */
+function finishSmall(ctx: MallocContext, s: SpanPtr, spc: number, v: number, needzero: boolean): void {
+  const views = ctx.views, u32 = views.u32;
+  if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
+  if (needzero && u32[(s >>> 2) + SW_NEEDZERO] !== 0) views.u8.fill(0, v, v + u32[(s >>> 2) + SW_ELEMSIZE]);
 }
 
 /**
@@ -273,7 +276,11 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
  * statistic is written per free.
  */
 export function freeObject(ctx: MallocContext, p: number): void {
-  if (freeFast(ctx, p)) return;
+  if (!freeFast(ctx, p)) freeSlow(ctx, p);
+}
+
+/** freeObject when freeFast did not free p: 0, zerobase, stale views, or an error. */
+function freeSlow(ctx: MallocContext, p: number): void {
   const h = ctx.h;
   if (p === 0 || p === h.zerobase) return;
   // Another worker may have grown the buffer since this P's views were made: a pointer

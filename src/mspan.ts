@@ -93,21 +93,28 @@ function shiftCache(u32: Uint32Array, s: SpanPtr, lo: number, hi: number, n: num
  */
 export function nextFreeFast(u32: Uint32Array, s: SpanPtr): number {
   const sw = s >>> 2;
-  const lo = u32[sw + SW_CACHE_LO];
-  let b: number;
-  if (lo !== 0) b = 31 - Math.clz32(lo & -lo);
-  else {
-    const hi = u32[sw + SW_CACHE_HI];
-    if (hi === 0) return 0;
+  const lo = u32[sw + SW_CACHE_LO], hi = u32[sw + SW_CACHE_HI];
+  // theBit = ctz64(allocCache), and allocCache >> (theBit + 1) in two 32-bit halves (JS
+  // shifts count mod 32: a shift by theBit + 1 is written as >>> b >>> 1).
+  let b: number, nlo: number, nhi: number;
+  if (lo !== 0) {
+    b = 31 - Math.clz32(lo & -lo);
+    nlo = (lo >>> b >>> 1) | (hi << (31 - b));
+    nhi = hi >>> b >>> 1;
+  } else if (hi !== 0) {
     b = 63 - Math.clz32(hi & -hi);
+    nlo = hi >>> (b - 32) >>> 1;
+    nhi = 0;
+  } else {
+    return 0;
   }
-  const fi = u32[sw + SW_FREEINDEX];
-  const result = fi + b;
+  const result = u32[sw + SW_FREEINDEX] + b;
   const nelems = u32[sw + SW_NELEMS];
   if (result >= nelems) return 0;
   const f = result + 1;
   if ((f & 63) === 0 && f !== nelems) return 0;
-  shiftCache(u32, s, lo, u32[sw + SW_CACHE_HI], b + 1);
+  u32[sw + SW_CACHE_LO] = nlo;
+  u32[sw + SW_CACHE_HI] = nhi;
   u32[sw + SW_FREEINDEX] = f;
   u32[sw + SW_ALLOCCOUNT]++;
   return u32[sw + SW_START] + result * u32[sw + SW_ELEMSIZE];
