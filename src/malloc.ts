@@ -258,8 +258,8 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
 
 /**
  * Free the object at p. free(0) and free(zerobase) do nothing. A live object is checked
- * and freed in one pass (freeFast, freeTiny); for anything else findObject throws the
- * precise error.
+ * and freed in one pass (freeFast, and freeShared or freeTiny from it); for anything else
+ * findObject throws the precise error.
  *
  * Where the freed bit goes depends on who holds the span (JS difference; Go frees by
  * marking, and needs neither):
