@@ -501,7 +501,7 @@ export class Heap implements MallocContext {
    */
   free(p: number | TypedArray): void {
     // A pointer in one test (freeObject syncs the views when it must), a view or an error
-    // out of line: small enough for V8 to inline this and freeFast into the caller.
+    // out of line: small, so that V8 inlines this and freeObject into the caller.
     if (typeof p === 'number' && !this.detached) { freeObject(this, p); return; }
     this.freeView(p);
   }

@@ -279,6 +279,12 @@ export const size_to_class128: Uint8Array = TABLES.sizeToClass128;
 // Hot-path lookups
 // ---------------------------------------------------------------------------------------
 
+// Module-local (not exported) copies for sizeToClass: V8 reads an exported binding through
+// its module cell on every use, even in its own module, and folds a local const into the
+// optimized code (see malloc.ts).
+const sizeToClass8 = TABLES.sizeToClass8, sizeToClass128 = TABLES.sizeToClass128;
+const smallMax8 = smallSizeMax - smallSizeDiv, smallMax = smallSizeMax, maxSmall = _MaxSmallSize;
+
 /**
  * Size class for a request of `size` bytes: the smallest class whose objects hold it.
  *
@@ -291,11 +297,6 @@ export function sizeToClass(size: number): number {
   if (size <= maxSmall) return sizeToClass128[(size - smallMax + 127) >> 7]!;
   return 0;
 }
-// Module-local (not exported) copies for sizeToClass: V8 reads an exported binding through
-// its module cell on every use, even in its own module, and folds a local const into the
-// optimized code (see malloc.ts).
-const sizeToClass8 = TABLES.sizeToClass8, sizeToClass128 = TABLES.sizeToClass128;
-const smallMax8 = smallSizeMax - smallSizeDiv, smallMax = smallSizeMax, maxSmall = _MaxSmallSize;
 
 /**
  * The number of bytes actually reserved for a request of `size` bytes (Go's msize.go):
