@@ -12,9 +12,9 @@ import { inspectHeap, type HeapSnapshot } from './inspect.js';
 import { stackalloc, stackfree } from './stack.js';
 import { DetachedHeapError, GoHeapError, InvalidArgumentError, InvalidPointerError, InvalidSizeError, OutOfMemoryError, describeValue } from './errors.js';
 import { P_RESERVED, P_RUNNING, type GCCycleInfo, type MallocContext } from './runtime2.js';
-import { findObject, freeObject, mallocgc, usableSize } from './malloc.js';
+import * as malloc from './malloc.js';
 import { inFlightAllocs, releaseAll } from './mcache.js';
-import { OSMemory, STAT_OTHER_SYS, type BackendKind } from './mem.js';
+import { OSMemory, STAT_OTHER_SYS, type BackendKind, type HeapViews } from './mem.js';
 import { gcBeforeOOM, gcinit, gcStart, heapGoalFor } from './mgc.js';
 import { MHeap, maxProcs } from './mheap.js';
 import { lock, unlock } from './lock_futex.js';
@@ -33,6 +33,10 @@ import {
   type ScavTraceInfo,
 } from './mgcscavenge.js';
 import type { ReleaseMode } from './mem_linux.js';
+
+// Module-local copies of the allocator's entry points: V8 checks an imported function
+// through its module cell at every call it inlines, and folds a local const (see malloc.ts).
+const { findObject, freeObject, mallocgc, usableSize } = malloc;
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {
@@ -140,6 +144,8 @@ export const defaultReserve = 1 << 30;
 export class Heap implements MallocContext {
   /** The page heap and its metadata (internal structures, for tools and tests). */
   readonly h: MHeap;
+  /** The heap's views (the same object as h.views; the fast paths read it one load sooner). */
+  readonly views: HeapViews;
   /** Address of this context's mcache. */
   readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */
@@ -167,6 +173,7 @@ export class Heap implements MallocContext {
 
   private constructor(h: MHeap, pid: number) {
     this.h = h;
+    this.views = h.views;
     this.pid = pid;
     this.cacheTag = LIST_MCACHE + pid;
     h.bindP(pid);
@@ -385,10 +392,17 @@ export class Heap implements MallocContext {
    * @throws OutOfMemoryError when the reservation is full
    */
   malloc(size: number, opts?: MallocOptions): number {
+    // The common call in one test, the rest out of line: small enough for V8 to inline
+    // this and mallocgc into the caller.
+    if (opts === undefined && typeof size === 'number' && !this.detached) return mallocgc(this, size, 1, false);
+    return this.mallocWith(size, opts);
+  }
+
+  /** malloc with options, or an error. */
+  private mallocWith(size: number, opts: MallocOptions | undefined): number {
     if (this.detached || typeof size !== 'number') throw this.badCall('malloc', 'size', size);
-    if (opts === undefined) return mallocgc(this, size, 1, false);
-    const noscan = noscanOf(opts, 'malloc');
-    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
+    const noscan = opts === undefined ? 1 : noscanOf(opts, 'malloc');
+    return mallocgc(this, opts?.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
   }
 
   /**
@@ -486,8 +500,15 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number | TypedArray): void {
-    if (this.detached || (typeof p !== 'number' && !ArrayBuffer.isView(p))) throw this.badCall('free', 'pointer', p);
-    if (typeof p === 'number') { freeObject(this, p); return; } // freeObject syncs the views when it must
+    // A pointer in one test (freeObject syncs the views when it must), a view or an error
+    // out of line: small, so that V8 inlines this and freeObject into the caller.
+    if (typeof p === 'number' && !this.detached) { freeObject(this, p); return; }
+    this.freeView(p);
+  }
+
+  /** free of a view, or an error. */
+  private freeView(p: number | TypedArray): void {
+    if (this.detached || typeof p === 'number' || !ArrayBuffer.isView(p)) throw this.badCall('free', 'pointer', p);
     this.h.views.sync();
     freeObject(this, this.pointerOf(p, 'free'));
   }

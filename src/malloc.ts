@@ -32,17 +32,27 @@ import { gcBeforeOOM, gcTriggerTest, gcStart } from './mgc.js';
 import { nextFree } from './mcache.js';
 import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { isFreed, mSpanInUse, nextFreeFast } from './mspan.js';
-import { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } from './sizeclasses.js';
+import * as mspan from './mspan.js';
+import * as sizeclasses from './sizeclasses.js';
 import { LIST_MCACHE, centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
+import * as layout from './layout.js';
 import {
+  mcacheTiny, mcacheTinyOffset, spanElemsize, spanSpanclass, spanStartAddr, spanTinyMasks, type SpanPtr,
+} from './layout.js';
+
+// Module-local copies of the constants and functions the fast paths use (JS difference,
+// for speed): V8 reads an imported binding through its module cell on every use (a load,
+// a hole check and an untag, or an identity check for a function it inlines), while it
+// folds a module-local const into the optimized code.
+const {
   C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
   ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS,
   SW_ALLOCCOUNT, SW_DIVMUL, SW_DIVMUL20, SW_LIST, SW_LOCALFREED, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
-  SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, type SpanPtr,
-  mcacheTiny, mcacheTinyOffset, spanElemsize, spanSpanclass, spanStartAddr, spanTinyMasks,
-} from './layout.js';
+  SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
+} = layout;
+const { isFreed, mSpanInUse, nextFreeFast } = mspan;
+const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } = sizeclasses;
 
 /**
  * Allocate size bytes (Go: mallocgc). noscan is 1 for objects without pointers, 0 for
@@ -50,34 +60,37 @@ import {
  * (calloc); plain malloc memory may hold old data, like C's.
  */
 export function mallocgc(ctx: MallocContext, size: number, noscan: number, needzero: boolean): number {
+  // Kept small (its rare cases are functions of their own) so that V8 inlines it, and
+  // nextFreeFast in it, into the caller.
   if ((size >>> 0) !== size || size > _MaxSmallSize) return mallocLarge(ctx, size, noscan, needzero);
   if (size === 0) return ctx.h.zerobase;
-  const h = ctx.h, c = ctx.mcache, u32 = h.views.u32;
-  const cw = c >>> 2;
   if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
-  const sizeclass = sizeToClass(size);
-  const spc = (sizeclass << 1) | noscan;
-  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
-  const sw = s >>> 2;
-  let v = nextFreeFast(u32, s);
+  const u32 = ctx.views.u32;
+  const spc = (sizeToClass(size) << 1) | noscan;
+  const s = u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr;
+  const v = nextFreeFast(u32, s);
   if (v === 0) return mallocSlow(ctx, spc, needzero);
-  if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
+  if (spc === tinySpanClass || needzero) finishSmall(ctx, s, spc, v, needzero);
   return v;
 }
 
 /** Small allocation when the cached span's allocCache is exhausted. */
 function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number {
-  const h = ctx.h, c = ctx.mcache;
-  const cw = c >>> 2;
+  const h = ctx.h;
   const v = nextFreeOrGC(ctx, spc);
-  const u32 = h.views.u32;
-  const s = u32[cw + MCW_ALLOC + spc] as SpanPtr;
-  const sw = s >>> 2;
-  if (spc === tinySpanClass) startTinyBlock(u32, h.views.u16, s, v);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) h.views.u8.fill(0, v, v + u32[sw + SW_ELEMSIZE]);
+  finishSmall(ctx, ctx.views.u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr, spc, v, needzero);
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return v;
+}
+
+/**
+ * The rest of a small allocation at v in span s, for a block of the tiny span class (its
+ * mask gets its first object) or when the memory must be zeroed.
+ */
+function finishSmall(ctx: MallocContext, s: SpanPtr, spc: number, v: number, needzero: boolean): void {
+  const views = ctx.views, u32 = views.u32;
+  if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
+  if (needzero && u32[(s >>> 2) + SW_NEEDZERO] !== 0) views.u8.fill(0, v, v + u32[(s >>> 2) + SW_ELEMSIZE]);
 }
 
 /**
@@ -101,7 +114,7 @@ function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: numbe
 
 /** The tiny allocator (Go: the tiny path of mallocgc). */
 function mallocTiny(ctx: MallocContext, size: number): number {
-  const h = ctx.h, c = ctx.mcache, views = h.views, u32 = views.u32;
+  const h = ctx.h, c = ctx.mcache, views = ctx.views, u32 = views.u32;
   const cw = c >>> 2;
   let off = u32[cw + MCW_TINYOFFSET];
   if ((size & 7) === 0) off = (off + 7) & ~7;
@@ -245,8 +258,8 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
 
 /**
  * Free the object at p. free(0) and free(zerobase) do nothing. A live object is checked
- * and freed in one pass (freeFast, freeTiny); for anything else findObject throws the
- * precise error.
+ * and freed in one pass (freeFast, and freeShared or freeTiny from it); for anything else
+ * findObject throws the precise error.
  *
  * Where the freed bit goes depends on who holds the span (JS difference; Go frees by
  * marking, and needs neither):
@@ -263,7 +276,11 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
  * statistic is written per free.
  */
 export function freeObject(ctx: MallocContext, p: number): void {
-  if (freeFast(ctx, p)) return;
+  if (!freeFast(ctx, p)) freeSlow(ctx, p);
+}
+
+/** freeObject when freeFast did not free p: 0, zerobase, stale views, or an error. */
+function freeSlow(ctx: MallocContext, p: number): void {
   const h = ctx.h;
   if (p === 0 || p === h.zerobase) return;
   // Another worker may have grown the buffer since this P's views were made: a pointer
@@ -279,37 +296,68 @@ export function freeObject(ctx: MallocContext, p: number): void {
  * The work of freeObject: true if p was a live object and is now freed; false for
  * anything else (nothing changed then).
  *
+ * The common case first, with as few loads as it can: a small object of a span cached in
+ * this P's mcache (its list field is this P's cacheTag). Such a span is in use and
+ * small-object, and only this P allocates from it, sweeps it or writes its localFreedBits
+ * while it is cached, so no atomic is needed; a slot below freeindex is allocated (Go's
+ * invariant), so the alloc bitmap and the span's limit are read only for a slot at or above
+ * it. Every other case (another P's span, a span no mcache holds, a tiny block, anything
+ * that is not the base of a live object) is freeShared's.
+ *
  * Runs without views.sync(): a read past the end of stale views gives undefined, which
- * fails the checks; the one store that such a read could send nowhere (the local freed
- * bit) only happens in a span this P cached, whose metadata it reached through these
- * views; and the atomic OR is done only inside the views (an Atomics call out of range
- * would throw), with the alloc bitmap before the freed one.
+ * fails the checks (undefined is never the cacheTag); the one store that such a read could
+ * send nowhere (the local freed bit) only happens in a span this P cached, whose metadata
+ * it reached through these views.
  */
 function freeFast(ctx: MallocContext, p: number): boolean {
   // Word indices, not accessors (as in nextFreeFast): this runs on every free.
-  const h = ctx.h, views = h.views, u32 = views.u32;
+  const h = ctx.h, u32 = ctx.views.u32;
   if ((p >>> 0) !== p || p >= h.reserve) return false;
   const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
   const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2] >>> 0) as SpanPtr; // undefined -> 0
+  if (s === 0) return false;
   const sw = s >>> 2;
-  if (s === 0 || u32[sw + SW_STATE] !== mSpanInUse) return false;
+  if (u32[sw + SW_LIST] !== ctx.cacheTag || u32[sw + SW_SPANCLASS] === tinySpanClass) return freeShared(ctx, p, s);
+  // p - start < 0 (a stale page -> span entry) fails the exactness test too: idx * elemsize >= 0.
+  const off = p - u32[sw + SW_START];
+  const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
+  if (idx * u32[sw + SW_ELEMSIZE] !== off) return false;
+  const w = idx >>> 5, bit = 1 << (idx & 31);
+  // Allocated: below freeindex (hence below nelems), or inside the span with its alloc bit set.
+  if (idx >= u32[sw + SW_FREEINDEX] && (p >= u32[sw + SW_LIMIT] || (u32[(u32[sw + SW_ALLOCBITS] >>> 2) + w] & bit) === 0)) return false;
+  const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w;
+  const m = u32[lw];
+  // Freed already by this P (localFreedBits) or by another one (freedBits).
+  if (((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) !== 0) doubleFree(p);
+  u32[lw] = m | bit;
+  return true;
+}
+
+/** Throws the DoubleFreeError of free(p) (out of line: keeps freeFast small enough to inline). */
+function doubleFree(p: number): never {
+  throw new DoubleFreeError(`free: ${p} was already freed`);
+}
+
+/**
+ * freeFast for every span that is not a small-object span cached in this P's mcache (see
+ * freeFast): tiny blocks go to freeTiny; otherwise any worker may free into the span at
+ * the same moment, so the bit is set in freedBits with an atomic OR, whose old value
+ * settles a race between two frees of the same object. The atomic OR is done only inside
+ * the views (an Atomics call out of range would throw), with the alloc bitmap before the
+ * freed one.
+ */
+function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
+  const views = ctx.views, u32 = views.u32, sw = s >>> 2;
+  if (u32[sw + SW_STATE] !== mSpanInUse) return false;
   if (u32[sw + SW_SPANCLASS] === tinySpanClass) return freeTiny(ctx, p, s);
   const off = p - u32[sw + SW_START];
-  const elemsize = u32[sw + SW_ELEMSIZE];
   const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
-  if (off < 0 || idx * elemsize !== off || p >= u32[sw + SW_LIMIT]) return false;
+  if (idx * u32[sw + SW_ELEMSIZE] !== off || p >= u32[sw + SW_LIMIT]) return false; // off < 0 fails too
   const w = idx >>> 5, bit = 1 << (idx & 31);
   const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
+  // Not a span of this P's mcache (freeFast took those, and only this P caches a span
+  // under its cacheTag), so this P's frees never go to localFreedBits here.
   const list = u32[sw + SW_LIST];
-  if (list === ctx.cacheTag) {
-    // Ours: allocBits and freeindex change only in this P while the span is cached.
-    if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX]) return false;
-    const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w;
-    const m = u32[lw];
-    if (((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
-    u32[lw] = m | bit;
-    return true;
-  }
   const fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
   // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another worker
   // rewrites allocBits and then stores freeindex = 0; a plain read that says "not
@@ -319,9 +367,9 @@ function freeFast(ctx: MallocContext, p: number): boolean {
       idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0)) return false;
   // Freed already by the P that caches the span (settleSpan moves those bits into
   // freedBits before the span's list changes, so no free is missed in between).
-  if (list >= LIST_MCACHE && (u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+  if (list >= LIST_MCACHE && (u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
   const old = Atomics.or(views.i32, fw, bit);
-  if ((old & bit) !== 0) throw new DoubleFreeError(`free: ${p} was already freed`);
+  if ((old & bit) !== 0) doubleFree(p);
   return true;
 }
 
@@ -333,7 +381,7 @@ function freeFast(ctx: MallocContext, p: number): boolean {
  * unusual, which findObject then names.
  */
 function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
-  const views = ctx.h.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
+  const views = ctx.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
   const off = p - u32[sw + SW_START];
   if (off < 0 || p >= u32[sw + SW_LIMIT]) return false;
   const idx = off >>> 4, w = idx >>> 5, bit = 1 << (idx & 31), mbit = 1 << (off & 15);

@@ -1,7 +1,5 @@
-import {
-  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
-  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START, type SpanPtr,
-} from './layout.js';
+import * as layout from './layout.js';
+import type { SpanPtr } from './layout.js';
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
  * struct in src/runtime/mheap.go, bitmap helpers in mbitmap.go, nextFreeFast in malloc.go).
@@ -32,6 +30,11 @@ import {
  */
 
 // The mspan struct: S_* offsets and span*/setSpan* accessors in layout.ts (generated).
+// Module-local copies of the word offsets (see malloc.ts: V8 folds a local const, not an import).
+const {
+  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
+  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START,
+} = layout;
 
 /** Span states (Go: mSpanState). */
 export const mSpanDead = 0;
@@ -90,21 +93,28 @@ function shiftCache(u32: Uint32Array, s: SpanPtr, lo: number, hi: number, n: num
  */
 export function nextFreeFast(u32: Uint32Array, s: SpanPtr): number {
   const sw = s >>> 2;
-  const lo = u32[sw + SW_CACHE_LO];
-  let b: number;
-  if (lo !== 0) b = 31 - Math.clz32(lo & -lo);
-  else {
-    const hi = u32[sw + SW_CACHE_HI];
-    if (hi === 0) return 0;
+  const lo = u32[sw + SW_CACHE_LO], hi = u32[sw + SW_CACHE_HI];
+  // theBit = ctz64(allocCache), and allocCache >> (theBit + 1) in two 32-bit halves (JS
+  // shifts count mod 32: a shift by theBit + 1 is written as >>> b >>> 1).
+  let b: number, nlo: number, nhi: number;
+  if (lo !== 0) {
+    b = 31 - Math.clz32(lo & -lo);
+    nlo = (lo >>> b >>> 1) | (hi << (31 - b));
+    nhi = hi >>> b >>> 1;
+  } else if (hi !== 0) {
     b = 63 - Math.clz32(hi & -hi);
+    nlo = hi >>> (b - 32) >>> 1;
+    nhi = 0;
+  } else {
+    return 0;
   }
-  const fi = u32[sw + SW_FREEINDEX];
-  const result = fi + b;
+  const result = u32[sw + SW_FREEINDEX] + b;
   const nelems = u32[sw + SW_NELEMS];
   if (result >= nelems) return 0;
   const f = result + 1;
   if ((f & 63) === 0 && f !== nelems) return 0;
-  shiftCache(u32, s, lo, u32[sw + SW_CACHE_HI], b + 1);
+  u32[sw + SW_CACHE_LO] = nlo;
+  u32[sw + SW_CACHE_HI] = nhi;
   u32[sw + SW_FREEINDEX] = f;
   u32[sw + SW_ALLOCCOUNT]++;
   return u32[sw + SW_START] + result * u32[sw + SW_ELEMSIZE];

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { HeapViews } from './mem.js';
 import type { MHeap } from './mheap.js';
 import type { BackgroundScavenger, ScavTraceInfo } from './mgcscavenge.js';
 import {
@@ -31,6 +32,8 @@ export const P_RECLAIMING = 4;
 export interface MallocContext {
   /** The heap. */
   readonly h: MHeap;
+  /** The heap's views (h.views, one load nearer for the fast paths). */
+  readonly views: HeapViews;
   /** Address of this P's mcache. */
   readonly mcache: MCachePtr;
   /** Address of the heap's emptymspan. */

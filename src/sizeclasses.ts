@@ -279,6 +279,12 @@ export const size_to_class128: Uint8Array = TABLES.sizeToClass128;
 // Hot-path lookups
 // ---------------------------------------------------------------------------------------
 
+// Module-local (not exported) copies for sizeToClass: V8 reads an exported binding through
+// its module cell on every use, even in its own module, and folds a local const into the
+// optimized code (see malloc.ts).
+const sizeToClass8 = TABLES.sizeToClass8, sizeToClass128 = TABLES.sizeToClass128;
+const smallMax8 = smallSizeMax - smallSizeDiv, smallMax = smallSizeMax, maxSmall = _MaxSmallSize;
+
 /**
  * Size class for a request of `size` bytes: the smallest class whose objects hold it.
  *
@@ -287,8 +293,8 @@ export const size_to_class128: Uint8Array = TABLES.sizeToClass128;
  * returns 0 as well. No validation beyond that: this is on the allocation fast path.
  */
 export function sizeToClass(size: number): number {
-  if (size <= smallSizeMax - 8) return size_to_class8[(size + 7) >> 3]!;
-  if (size <= _MaxSmallSize) return size_to_class128[(size - smallSizeMax + 127) >> 7]!;
+  if (size <= smallMax8) return sizeToClass8[(size + 7) >> 3]!;
+  if (size <= maxSmall) return sizeToClass128[(size - smallMax + 127) >> 7]!;
   return 0;
 }
 
