@@ -76,10 +76,14 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
 
 /** Small allocation when the cached span's allocCache is exhausted. */
 function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number {
-  const h = ctx.h;
+  const h = ctx.h, slot = (ctx.mcache >>> 2) + MCW_ALLOC + spc;
+  const before = ctx.views.u32[slot];
   const v = nextFreeOrGC(ctx, spc);
-  finishSmall(ctx, ctx.views.u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr, spc, v, needzero);
-  if (gcTriggerTest(h)) gcStart(ctx, false);
+  const s = ctx.views.u32[slot] as SpanPtr;
+  finishSmall(ctx, s, spc, v, needzero);
+  // Go: shouldhelpgc — the trigger is tested only when the mcache took a new span (the
+  // only time heapLive moves), not each time allocCache is reloaded from the same span.
+  if (s !== before && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
 }
 

@@ -18,17 +18,27 @@
 import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
 import type { MHeap } from './mheap.js';
-import { nextFreeIndex } from './mspan.js';
+import * as mspan from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
-import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
-import { LIST_MCACHE } from './mspanset.js';
-import {
+import * as sizeclasses from './sizeclasses.js';
+import * as mspanset from './mspanset.js';
+import * as layout from './layout.js';
+import type { MCachePtr, SpanPtr } from './layout.js';
+
+// Module-local copies of imported values: V8 folds a local const into optimized code,
+// not an imported binding (docs/architecture.md, "Fast paths").
+const { nextFreeIndex } = mspan;
+const {
+  NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize,
+} = sizeclasses;
+const { LIST_MCACHE } = mspanset;
+const {
   MCW_ALLOC, MCW_FLUSHGEN, MCW_PID, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
-  MC_ALLOC, type MCachePtr, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT,
-  SW_ACBC, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN,
-  type SpanPtr, mcacheAlloc, mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc,
-  setMcacheFlushGen, setMcachePid, spanAllocCount, spanAllocCountBeforeCache, spanNelems, SW_LOCALFREED, SW_FREEDBITS,
-} from './layout.js';
+  MC_ALLOC, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC,
+  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN, mcacheAlloc,
+  mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid,
+  spanAllocCount, spanAllocCountBeforeCache, spanNelems, SW_LOCALFREED, SW_FREEDBITS,
+} = layout;
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
 

@@ -19,15 +19,24 @@
  *
  * @module
  */
-import { lock, unlock } from './lock_futex.js';
+import * as lock_futex from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import { sweepBegin, sweepBeginWait, sweepEnd, sweepSpan, acquireSweep, reclaim } from './mgcsweep.js';
-import { positionAllocCache } from './mspan.js';
-import { class_to_allocnpages, spanClassSizeclass } from './sizeclasses.js';
-import { centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept } from './mspanset.js';
-import {
-  C_LOCK, SW_ALLOCCOUNT, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN, type SpanPtr,
-} from './layout.js';
+import * as mspan from './mspan.js';
+import * as sizeclasses from './sizeclasses.js';
+import * as mspanset from './mspanset.js';
+import * as layout from './layout.js';
+import type { SpanPtr } from './layout.js';
+
+// Module-local copies of imported values: V8 folds a local const into optimized code,
+// not an imported binding (docs/architecture.md, "Fast paths").
+const { lock, unlock } = lock_futex;
+const { positionAllocCache } = mspan;
+const { class_to_allocnpages, spanClassSizeclass } = sizeclasses;
+const {
+  centralOf, partialUnswept, fullUnswept, setPush, fullSwept, setPop, partialSwept,
+} = mspanset;
+const { C_LOCK, SW_ALLOCCOUNT, SW_NELEMS, SW_SPANCLASS, SW_SWEEPGEN } = layout;
 
 // The mcentral struct: C_* offsets in layout.ts (generated); its span sets: mspanset.ts.
 

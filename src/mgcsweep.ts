@@ -23,17 +23,28 @@
  * @module
  */
 import { HeapCorruptionError } from './errors.js';
-import { lock, unlock, worldHeld } from './lock_futex.js';
+import * as lock_futex from './lock_futex.js';
 import type { MHeap } from './mheap.js';
-import { mSpanInUse, popcount32, refillAllocCache } from './mspan.js';
-import { numSpanClasses, spanClassSizeclass } from './sizeclasses.js';
-import { centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop } from './mspanset.js';
-import {
-  C_LOCK, type PPtr, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
-  P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT,
-  ST_SMALL_FREE, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX,
-  SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS, SW_STATE, SW_SWEEPGEN, type SpanPtr, spanNpages,
-} from './layout.js';
+import * as mspan from './mspan.js';
+import * as sizeclasses from './sizeclasses.js';
+import * as mspanset from './mspanset.js';
+import * as layout from './layout.js';
+import type { PPtr, SpanPtr } from './layout.js';
+
+// Module-local copies of imported values: V8 folds a local const into optimized code,
+// not an imported binding (docs/architecture.md, "Fast paths").
+const { lock, unlock, worldHeld } = lock_futex;
+const { mSpanInUse, popcount32, refillAllocCache } = mspan;
+const { numSpanClasses, spanClassSizeclass } = sizeclasses;
+const {
+  centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop,
+} = mspanset;
+const {
+  C_LOCK, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
+  P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCBITS,
+  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS,
+  SW_STATE, SW_SWEEPGEN, spanNpages,
+} = layout;
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
 export const SWEEP_COMMITTED = 2;

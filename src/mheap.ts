@@ -32,29 +32,38 @@
  * @module
  */
 import { HeapCorruptionError } from './errors.js';
-import { lock, unlock } from './lock_futex.js';
+import * as lock_futex from './lock_futex.js';
 import { FixAlloc, PersistentAlloc } from './mfixalloc.js';
 import {
   OSMemory, HeapViews, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
 import { PageAlloc, PALLOC_CHUNK_BYTES } from './mpagealloc.js';
-import { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } from './mspan.js';
-import { class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass, pageSize, pageShift } from './sizeclasses.js';
+import * as mspan from './mspan.js';
+import * as sizeclasses from './sizeclasses.js';
 import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
-import {
+import * as layout from './layout.js';
+import type { PPtr, SpanPtr } from './layout.js';
+
+// Module-local copies of imported values: V8 folds a local const into optimized code,
+// not an imported binding (docs/architecture.md, "Fast paths").
+const { lock, unlock } = lock_futex;
+const { gcBitsBytes, mSpanDead, mSpanInUse, mSpanManual } = mspan;
+const {
+  class_to_divmagic, class_to_size, spanClassSizeclass, tinySpanClass, pageSize, pageShift,
+} = sizeclasses;
+const {
   AW_ZEROED_BASE, A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_ALLP, HW_ARENA_HINT,
   HW_CUR_BASE, HW_CUR_END, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC,
   H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS,
-  H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, type PPtr,
-  PW_MSPANCACHE_BUF, PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT,
-  SW_CACHE_HI, SW_CACHE_LO, SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
-  SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
-  type SpanPtr, arenaSpans, arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas,
-  mheapCurArenaBase, mheapCurArenaEnd, mheapEmptymspan, mheapMaxprocs, mheapPageAlloc,
-  mheapSweepDone, mheapSweepgen, pMspancacheLen, setArenaSpans, setMheapArenaHint,
-  setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs, setMheapPageAlloc,
-  setMheapSweepDone, spanStartAddr,
-} from './layout.js';
+  H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, PW_MSPANCACHE_BUF,
+  PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO,
+  SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
+  SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, arenaSpans,
+  arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
+  mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
+  setArenaSpans, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs,
+  setMheapPageAlloc, setMheapSweepDone, spanStartAddr,
+} = layout;
 
 /** Go: logHeapArenaBytes / heapArenaBytes. */
 export const logHeapArenaBytes = 26;

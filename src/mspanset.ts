@@ -16,10 +16,15 @@
  * @module
  */
 import { HeapCorruptionError } from './errors.js';
-import {
+import * as layout from './layout.js';
+import type { SpanPtr } from './layout.js';
+
+// Module-local copies of imported values: V8 folds a local const into optimized code,
+// not an imported binding (docs/architecture.md, "Fast paths").
+const {
   C_SETS, MCENTRAL_SIZE, SLW_FIRST, SLW_LAST, SPAN_LIST_SIZE, SW_LIST, SW_NEXT, SW_PREV,
-  type SpanPtr, mSpanListFirst,
-} from './layout.js';
+  mSpanListFirst,
+} = layout;
 
 // ---------------------------------------------------------------------------------------
 // mSpanList: the list at byte address l

@@ -41,7 +41,7 @@ import {
 export function sumP(h: MHeap, slot: number): number {
   const f64 = h.views.f64;
   let n = 0;
-  for (let pid = 0; pid < h.nprocs; pid++) {
+  for (let pid = 0, np = h.nprocs; pid < np; pid++) { // nprocs is an atomic load: once
     const ps = h.pStatsOf(pid);
     if (ps !== 0) n += f64[ps + slot];
   }
