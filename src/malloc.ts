@@ -94,7 +94,9 @@ function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number 
 function finishSmall(ctx: MallocContext, s: SpanPtr, spc: number, v: number, needzero: boolean): void {
   const views = ctx.views, u32 = views.u32;
   if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
-  if (needzero && u32[(s >>> 2) + SW_NEEDZERO] !== 0) views.u8.fill(0, v, v + u32[(s >>> 2) + SW_ELEMSIZE]);
+  // Slots start and end on 8-byte boundaries (every size class is a multiple of 8): a u32
+  // fill, which on a SharedArrayBuffer costs a third of a byte fill.
+  if (needzero && u32[(s >>> 2) + SW_NEEDZERO] !== 0) u32.fill(0, v >>> 2, (v + u32[(s >>> 2) + SW_ELEMSIZE]) >>> 2);
 }
 
 /**
@@ -210,7 +212,7 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   setPush(views.u32, c, spc, fullSwept(sg), s);
   views.u32[h.inHandWord()] = 0;
   unlock(views.i32, c + C_LOCK);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u8.fill(0, base, base + nbytes);
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u32.fill(0, base >>> 2, (base + nbytes) >>> 2); // pages: see finishSmall
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return base;
 }
