@@ -11,7 +11,8 @@
  *
  *   GC cycles        a frame of gcStart (finishing the last sweep, flushing, pacing)
  *   sweeping         a sweep outside a GC cycle (sweepSpan, sweepone, reclaim)
- *   page heap        MHeap alloc/free of spans, the page allocator, OS layer
+ *   page heap        MHeap's span allocation and free, the page allocator, fixalloc, the
+ *                    OS layer (not MHeap's getters, which every part calls)
  *   refill           the rest of the small-object slow path (mallocSlow: mcache refill,
  *                    mcentral cacheSpan/uncacheSpan, settling the local frees)
  *   malloc fast path Heap.malloc / mallocgc / nextFreeFast / the tiny allocator
@@ -45,7 +46,9 @@ export interface WhereShares {
 
 const gcFns = new Set(['gcStart']);
 const sweepFns = new Set(['sweepSpan', 'sweepSpanCommitted', 'sweepone', 'sweeponeLocked', 'reclaim', 'finishSweep']);
-const heapFiles = ['/src/mheap.ts', '/src/mpagealloc.ts', '/src/mpallocbits.ts', '/src/mem.ts', '/src/mem_linux.ts', '/src/mgcscavenge.ts', '/src/mfixalloc.ts'];
+/** The page heap's files, and MHeap's span allocation and free (not its getters, which every part calls). */
+const heapFiles = ['/src/mpagealloc.ts', '/src/mpallocbits.ts', '/src/mem.ts', '/src/mem_linux.ts', '/src/mgcscavenge.ts', '/src/mfixalloc.ts'];
+const heapFns = new Set(['alloc', 'allocManual', 'allocSpanLocked', 'allocPages', 'allocMSpanLocked', 'allocNeedsZero', 'freeSpan', 'freeSpanLocked', 'setSpans', 'setPageInUse', 'grow', 'sysAllocArena', 'mapAndGrow']);
 const refillFns = new Set(['mallocSlow', 'nextFreeOrGC', 'nextFree']);
 const mallocFns = new Set(['malloc', 'mallocgc', 'nextFreeFast', 'mallocTiny', 'startTinyBlock', 'mallocLarge', 'allocLarge']);
 const freeFns = new Set(['free', 'freeObject', 'freeFast', 'freeTiny']);
@@ -58,7 +61,7 @@ function partOf(stack: CpuNode['callFrame'][]): WherePart | null {
   if (!inLoop) return null;
   if (stack.some((f) => inSrc(f) && gcFns.has(f.functionName))) return 'GC cycles';
   if (stack.some((f) => inSrc(f) && sweepFns.has(f.functionName))) return 'sweeping';
-  if (stack.some((f) => heapFiles.some((h) => f.url.endsWith(h)))) return 'page heap';
+  if (stack.some((f) => heapFiles.some((h) => f.url.endsWith(h)) || (f.url.endsWith('/src/mheap.ts') && heapFns.has(f.functionName)))) return 'page heap';
   if (stack.some((f) => inSrc(f) && refillFns.has(f.functionName))) return 'refill';
   if (stack.some((f) => inSrc(f) && freeFns.has(f.functionName))) return 'free';
   if (stack.some((f) => inSrc(f) && mallocFns.has(f.functionName))) return 'malloc fast path';
