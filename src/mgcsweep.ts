@@ -35,12 +35,12 @@ import type { PPtr, SpanPtr } from './layout.js';
 // not an imported binding (docs/architecture.md, "Fast paths").
 const { lock, unlock, worldHeld } = lock_futex;
 const { mSpanInUse, popcount32, refillAllocCache } = mspan;
-const { numSpanClasses, spanClassSizeclass } = sizeclasses;
+const { numSpanClasses, spanClassSizeclass, tinySpanClass } = sizeclasses;
 const {
   centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop,
 } = mspanset;
 const {
-  C_LOCK, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
+  C_LOCK, MCW_TINY, PW_MCACHE, PW_SWEEPING, SW_LIMIT, SW_START, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
   P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCBITS,
   SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS,
   SW_STATE, SW_SWEEPGEN, spanNpages,
@@ -111,6 +111,24 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
     u32[jt + w] = freed;
     nalloc += popcount32(allocated & ~freed);
     taken += popcount32(freed);
+  }
+  if (spc === tinySpanClass) {
+    // A dead tiny block that is still some P's current tiny block is not taken yet (its
+    // freed bit stays for a later sweep). That P may be between reading the block's mask
+    // and its compare-and-swap in mallocTiny; if the block were swept and handed out again
+    // as a new tiny block meanwhile (mask 1 again), that CAS would succeed and place an
+    // object in another P's block. The P lets go of the block in mallocTiny or releaseAll.
+    const start = u32[sw + SW_START], limit = u32[sw + SW_LIMIT];
+    for (let pid = 0, np = h.nprocs; pid < np; pid++) {
+      const p = h.pOf(pid);
+      const t = p === 0 ? 0 : u32[(u32[(p >>> 2) + PW_MCACHE] >>> 2) + MCW_TINY];
+      if (t < start || t >= limit) continue;
+      const idx = (t - start) >>> 4, bit = 1 << (idx & 31), w = jt + (idx >>> 5);
+      if ((u32[w] & bit) === 0) continue;
+      u32[w] &= ~bit;
+      nalloc++;
+      taken--;
+    }
   }
   u32[ppw + PW_SWEEP_FREEINDEX] = fi;
   const nfreed = allocCount - nalloc;

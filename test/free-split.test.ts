@@ -249,3 +249,36 @@ test('a worker that grew the buffer, ran a GC and exited without detaching is re
   assert.equal(heap.readMemStats().HeapObjects, 8);
   heap.check();
 });
+
+test('a dead tiny block that is still another P\'s current tiny block is not swept until that P lets go of it (no ABA on its mask)', () => {
+  const a = Heap.create({ reserve: 64 * MiB, scavenger: false });
+  const b = Heap.attach(a.share());
+  const p = b.malloc(8); // b's current tiny block now holds one object, at offset 0
+  const block = p & ~15;
+  // 16-byte objects come from the same span class: use up b's span, so that the block's
+  // span goes back to its mcentral (where a sweep can reach it) while the block is still
+  // b's current tiny block.
+  const fill: number[] = [];
+  while (cachedBy(b, block) >= 0) fill.push(b.malloc(16));
+  assert.ok(fill.length > 0 && fill.length <= 512);
+  const frees = () => a.readMemStats().Frees;
+  a.free(p); // the block's last object: the block is dead, its freed bit set
+  assert.equal(bitOf(a, block), 'freed');
+  const f0 = frees();
+  a.gc();
+  assert.equal(bitOf(a, block), 'freed', 'kept for b: its freed bit was not taken');
+  assert.equal(frees(), f0, 'not counted as freed yet');
+  a.check();
+  // b lets go of it: its next tiny allocation finds the block dead and starts another.
+  const q = b.malloc(8);
+  assert.notEqual(q & ~15, block);
+  a.gc();
+  assert.equal(bitOf(a, block), 'none', 'swept now');
+  assert.ok(frees() >= f0 + 1);
+  a.check();
+  b.free(q);
+  for (const f of fill) b.free(f);
+  b.detach();
+  a.gc();
+  a.check();
+});
