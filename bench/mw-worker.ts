@@ -19,22 +19,8 @@ import { attachFromWorkerData, userWorkerData } from '../src/node.js';
 import type { Heap } from '../src/index.js';
 import { BumpAllocator, GoHeapAllocator } from './allocators.js';
 import type { Allocator } from './common.js';
-import { CTL_START, RING_BASE, RING_HEAD, RING_TAIL } from './mw.js';
+import { CTL_START, RING_BASE, RING_HEAD, RING_TAIL, type MwParams } from './mw-protocol.js';
 import { INPUT_MASK, fillWindow, makeInputs, runWindowFifo, workloads } from './workloads.js';
-
-export interface MwParams {
-  entry: string;
-  role: 'churn' | 'producer' | 'consumer';
-  /** 'goheap' (attached to the shared heap), 'goheap-private' (attached to a heap of its own), 'bump' (own array) or 'copy' (no allocator). */
-  allocator: string;
-  id: number;
-  warmupOps: number;
-  ops: number;
-  ctl: SharedArrayBuffer;
-  times: SharedArrayBuffer;
-  ring?: SharedArrayBuffer;
-  ringCap?: number;
-}
 
 
 const P = userWorkerData<MwParams>();

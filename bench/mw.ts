@@ -19,17 +19,11 @@ import { Worker } from 'node:worker_threads';
 import { spawnHeapWorker } from '../src/node.js';
 import { GoHeapAllocator } from './allocators.js';
 import { readRss, type RunResult } from './common.js';
-import type { MwParams } from './mw-worker.js';
+import { CTL_START, RING_BASE, RING_CAP, type MwParams } from './mw-protocol.js';
 import type { WorkloadSpec } from './workloads.js';
 
 /** The bump allocator's churn runs this many times more ops (it is ~50–100× faster; keeps its runs ≥ 100 ms, so the barrier latency does not dominate). */
 export const BUMP_OPS_FACTOR = 32;
-/** SPSC ring entries (power of two). */
-export const RING_CAP = 1024;
-/** i32 index of the start flag in the control buffer. */
-export const CTL_START = 0;
-/** Ring layout (i32 indices): head (consumer's) at 0, tail (producer's) at 16 — 64 bytes apart — entries from 32. */
-export const RING_HEAD = 0, RING_TAIL = 16, RING_BASE = 32;
 
 interface Msg { ready?: boolean; done?: boolean; ns?: number; ops?: number; check?: number }
 

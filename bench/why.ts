@@ -7,7 +7,7 @@
  */
 import type { AllocatorName } from './allocators.js';
 import { fmtBytes, median } from './common.js';
-import type { CaseSummary, ResultsFile, WasmResults } from './report.js';
+import type { CaseSummary, ResultsFile, WasmResults } from './results.js';
 import { workloads, type WorkloadSpec } from './workloads.js';
 
 type S = Map<string, CaseSummary>;
