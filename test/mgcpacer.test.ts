@@ -79,7 +79,7 @@ function churn(liveMiB: number, ops: number, limit: number): { peak: number; num
 // while the 1 KiB population is replaced by 512-1408 B objects, the old 1 KiB spans keep
 // one or two live objects each (no cycle can free them) while the new size classes fill
 // new spans — with the limiter off (a cycle on every slow path) the peak is 68.0 MiB — and
-// the cycles, back to back, fill the GC CPU limiter. goheap measured 68-74 MiB there, also
+// the cycles, back to back, fill the GC CPU limiter. goheap measured 69-74 MiB there, also
 // with the machine loaded 2-3 times over (the limiter's cycle cost is a median of recent
 // pauses, so one cycle the OS preempted does not hold cycles off: docs/go-mapping.md,
 // "Memory limit"). The bound is Go's peak.
