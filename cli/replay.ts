@@ -35,8 +35,10 @@
  *                                            (Go: time.Sleep). Replayed synchronously on a
  *                                            simulated clock: rounds of the scavenger run one
  *                                            after the other, each advancing the clock by its
- *                                            work time plus the sleep it asks for (99 × the
- *                                            work, or the 1 s poll when it has nothing to do).
+ *                                            work time plus the sleep it asks for (so that
+ *                                            its work is 1 % of the machine's CPUs, see
+ *                                            scavengeSleepMs; or the 1 s poll when it has
+ *                                            nothing to do).
  *                                            How much a round releases depends on the machine
  *                                            (1 ms of work), as in Go. goheap's scavenger runs
  *                                            an idle GC cycle when frees are pending (Go does

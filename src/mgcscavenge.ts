@@ -460,6 +460,8 @@ export class BackgroundScavenger {
   lastWorkedMs = 0;
   /** heapLive + NumGC at the last round: unchanged means the heap was idle in between. */
   private lastActivity = -1;
+  /** The machine's CPU count (Go's GOMAXPROCS), read once: it paces every round. */
+  private readonly procs = gomaxprocs();
 
   constructor(ctx: ScavengerContext) {
     this.ctx = new WeakRef(ctx);
@@ -557,6 +559,6 @@ export class BackgroundScavenger {
     // JS difference: the sleep is at most the poll interval. A round's wall time includes
     // any time the OS or V8 kept the thread from running (Go's scavenger has a thread of
     // its own); a round does about 1 ms of work, so a 1 s sleep keeps it well under its share.
-    return scavengeSleepMs(worked);
+    return scavengeSleepMs(worked, this.procs);
   }
 }
