@@ -40,10 +40,10 @@ const {
   centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop,
 } = mspanset;
 const {
-  C_LOCK, MCW_TINY, PW_MCACHE, PW_SWEEPING, SW_LIMIT, SW_START, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
+  C_LOCK, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
   P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCBITS,
-  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_NEEDZERO, SW_NELEMS, SW_SPANCLASS,
-  SW_STATE, SW_SWEEPGEN, spanNpages,
+  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_NELEMS,
+  SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, mcacheTiny, pMcache, spanNpages,
 } = layout;
 
 /** sweep.phase of a P's sweep journal once the sweep's counts are committed. */
@@ -121,7 +121,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
     const start = u32[sw + SW_START], limit = u32[sw + SW_LIMIT];
     for (let pid = 0, np = h.nprocs; pid < np; pid++) {
       const p = h.pOf(pid);
-      const t = p === 0 ? 0 : u32[(u32[(p >>> 2) + PW_MCACHE] >>> 2) + MCW_TINY];
+      const t = p === 0 ? 0 : mcacheTiny(u32, pMcache(u32, p));
       if (t < start || t >= limit) continue;
       const idx = (t - start) >>> 4, bit = 1 << (idx & 31), w = jt + (idx >>> 5);
       if ((u32[w] & bit) === 0) continue;
