@@ -38,7 +38,7 @@ import { writeReport } from './report.js';
 import type { ResultsFile, WasmResults } from './results.js';
 import { viewVariants, type ViewVariant } from './views.js';
 import { allWorkloads as workloads } from './workloads.js';
-import { whereTimeGoes, type WhereShares } from './where.js';
+import { averageWhere, whereTimeGoes, type WhereShares } from './where.js';
 
 /** The --workload id of bench/wasm.ts's section (not a workload of child.ts). */
 const WASM = 'wasm';
@@ -188,9 +188,7 @@ function runWhere(runs: number, wasmPath: string, git: string): WhereShares {
     all.push(whereTimeGoes(join(dir, name), git, 'pairs'));
     process.stderr.write(`[where] run ${run}: goheap pairs profiled\n`);
   }
-  const shares: WhereShares['shares'] = {};
-  for (const w of all) for (const [k, v] of Object.entries(w.shares)) shares[k as keyof typeof shares] = (shares[k as keyof typeof shares] ?? 0) + v / all.length;
-  return { commit: git, workload: 'pairs', loopMs: all.reduce((a, w) => a + w.loopMs, 0), shares };
+  return averageWhere(all);
 }
 
 function main(): void {

@@ -2,7 +2,10 @@
  * where.ts — where goheap's time goes in a benchmark loop: a V8 CPU profile of a goheap
  * run, each sample put in one part of the allocator by the functions on its stack.
  *
- *   npx tsx bench/where.ts FILE.cpuprofile [--commit C] [--save bench/data/where-pairs-C.json]
+ *   npx tsx bench/where.ts FILE.cpuprofile... [--commit C] [--save bench/data/where-pairs-C.json]
+ *
+ * (several profiles are averaged: how bench/data/where-pairs-0e47ae1.json was made, from
+ * `npm run bench -- --workload pairs --alloc goheap --runs 3 --profile` at that commit).
  *
  * `npm run bench` profiles one extra goheap pairs run and keeps its shares in the results
  * (BENCHMARKS.md shows them next to a saved earlier profile, bench/data/where-pairs-*.json).
@@ -93,12 +96,20 @@ export function whereTimeGoes(path: string, commit: string, workload: string): W
   return { commit, workload, loopMs: loop, shares };
 }
 
+/** The shares of several profiles of one commit and workload, averaged (loopMs summed). */
+export function averageWhere(all: WhereShares[]): WhereShares {
+  const shares: WhereShares['shares'] = {};
+  for (const w of all) for (const part of whereParts) if (w.shares[part] !== undefined) shares[part] = (shares[part] ?? 0) + w.shares[part]! / all.length;
+  return { commit: all[0]!.commit, workload: all[0]!.workload, loopMs: all.reduce((a, w) => a + w.loopMs, 0), shares };
+}
+
 if (process.argv[2] !== undefined && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-  const w = whereTimeGoes(args[0]!, opt('--commit') ?? '?', opt('--workload') ?? 'pairs');
+  const files = args.filter((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1]!.startsWith('--')));
+  const w = averageWhere(files.map((f) => whereTimeGoes(f, opt('--commit') ?? '?', opt('--workload') ?? 'pairs')));
   for (const part of whereParts) if (w.shares[part] !== undefined) console.log(`${(100 * w.shares[part]!).toFixed(1).padStart(5)} %  ${part}`);
-  console.log(`(${w.loopMs.toFixed(0)} ms of samples in the loop)`);
+  console.log(`(${w.loopMs.toFixed(0)} ms of samples in the loop, ${files.length} profile(s))`);
   const save = opt('--save');
   if (save !== undefined) writeFileSync(save, JSON.stringify(w, null, 2) + '\n');
 }
