@@ -34,7 +34,7 @@ import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import * as mspan from './mspan.js';
 import * as sizeclasses from './sizeclasses.js';
-import { LIST_MCACHE, centralOf, setPush, fullSwept } from './mspanset.js';
+import { centralOf, setPush, fullSwept } from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import * as layout from './layout.js';
 import {
@@ -272,7 +272,7 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
  *   - the span is cached in this P's mcache (its list field says so): only this P
  *     allocates from it, sweeps it or frees into localFreedBits while it is cached, so the
  *     free is a plain read-modify-write of that bitmap, with no atomic; when the span
- *     leaves the cache, settleSpan moves the bits into freedBits;
+ *     leaves the cache the bits stay there until the span is swept;
  *   - otherwise any worker may free into the span at the same moment: the bit is set in
  *     freedBits with an atomic OR, whose old value settles a race between two frees of the
  *     same object.
@@ -363,7 +363,6 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
   // Not a span of this P's mcache (freeFast took those, and only this P caches a span
   // under its cacheTag), so this P's frees never go to localFreedBits here.
-  const list = u32[sw + SW_LIST];
   const fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
   // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another worker
   // rewrites allocBits and then stores freeindex = 0; a plain read that says "not
@@ -371,9 +370,9 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // freeindex it returns.
   if (fw >= u32.length || ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] &&
       idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0)) return false;
-  // Freed already by the P that caches the span (settleSpan moves those bits into
-  // freedBits before the span's list changes, so no free is missed in between).
-  if (list >= LIST_MCACHE && (u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
+  // Freed already by the P that caches the span, or that last cached it (its local bits
+  // stay until the span is swept).
+  if ((u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
   const old = Atomics.or(views.i32, fw, bit);
   if ((old & bit) !== 0) doubleFree(p);
   return true;

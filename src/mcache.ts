@@ -37,7 +37,7 @@ const {
   MC_ALLOC, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC,
   SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN, mcacheAlloc,
   mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid,
-  spanAllocCount, spanAllocCountBeforeCache, spanNelems, SW_LOCALFREED, SW_FREEDBITS,
+  spanAllocCount, spanAllocCountBeforeCache, spanNelems,
 } = layout;
 
 // The mcache struct: MC_* offsets and mcache* accessors in layout.ts (generated).
@@ -82,15 +82,18 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
 }
 
 /**
- * Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount), and
- * move the frees this P made into it while it held it (localFreedBits, see freeObject)
- * into freedBits, where every other P's frees are: once the span leaves the cache, any P
- * may free into it or sweep it.
+ * Count the slots span s handed out while cached (smallAllocCount, tinyAllocCount) and
+ * let go of it: once its list field changes, any P may free into it (freedBits) or sweep
+ * it. The frees this P made while it held the span stay in localFreedBits, which nobody
+ * writes any more until the span is swept (the sweep takes both bitmaps) or cached again
+ * (by whichever P caches it next, as its own local bits). No atomic: moving the bits into
+ * freedBits would cost one atomic OR per bitmap word, and the sweep one more to clear it.
  */
 function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
   const views = h.views, u32 = views.u32, f64 = views.f64, sw = s >>> 2, cw = c >>> 2;
   const slot = h.pstats + ST_SMALL_ALLOC + spanClassSizeclass(spc), pstats = h.pstats;
-  // One straight run with no call (word indices, not accessors): counted once or not at all.
+  // One straight run with no call (word indices, not accessors): counted once or not at
+  // all; reclaimP settles a dead P's spans again, which counts nothing the second time.
   f64[slot] += u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC];
   f64[pstats + ST_HEAP_ALLOC] += (u32[sw + SW_ALLOCCOUNT] - u32[sw + SW_ACBC]) * u32[sw + SW_ELEMSIZE];
   u32[sw + SW_ACBC] = u32[sw + SW_ALLOCCOUNT];
@@ -98,24 +101,11 @@ function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
     f64[pstats + ST_TINY_ALLOC_COUNT] += u32[cw + MCW_TINYALLOCS];
     u32[cw + MCW_TINYALLOCS] = 0;
   }
-  // OR first, then clear: a context terminated in between leaves a bit in both bitmaps,
-  // and reclaimP's settleSpan of its mcache ORs it again (idempotent). The list changes
-  // only afterwards: a free from another P that sees the span uncached finds the bit in
-  // freedBits (see freeObject).
-  const lb = u32[sw + SW_LOCALFREED] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
-  for (let w = 0, nw = ((u32[sw + SW_NELEMS] + 63) >>> 6) << 1; w < nw; w++) {
-    const m = u32[lb + w];
-    if (m === 0) continue;
-    Atomics.or(views.i32, fb + w, m);
-    u32[lb + w] = 0;
-  }
-  u32[sw + SW_LIST] = 0; // plain: after the atomic ORs in program order
+  // After the counts (a GC that sees the span uncached counts its local frees as freed:
+  // the allocations they undo must be counted by then; see mstats freedUnsweptBytes).
+  u32[sw + SW_LIST] = 0;
 }
 
-/**
- * Give every cached span back to its mcentral and drop the tiny block (Go:
- * mcache.releaseAll). Used by readMemStats, gc() and detach.
- */
 export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
   const views = h.views;
   views.sync();

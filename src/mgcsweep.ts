@@ -42,7 +42,7 @@ const {
 const {
   C_LOCK, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
   P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCBITS,
-  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO, SW_NELEMS,
+  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO, SW_NELEMS,
   SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, mcacheTiny, pMcache, spanNpages,
 } = layout;
 
@@ -99,13 +99,15 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   const elemsize = u32[sw + SW_ELEMSIZE];
   const allocCount = u32[sw + SW_ALLOCCOUNT];
   const fi = u32[sw + SW_FREEINDEX];
-  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
+  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2, lb = u32[sw + SW_LOCALFREED] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pp + P_SWEEP_TAKEN) >>> 2;
   // 1. read
   let nalloc = 0, taken = 0;
   for (let w = 0; w < nwords; w++) {
-    const freed = u32[fb + w]; // plain: a snapshot (see SWEEP_PLAIN)
+    // Plain: a snapshot (see SWEEP_PLAIN). localFreedBits holds the frees of the P that
+    // last cached the span; nobody writes it while the span is not cached.
+    const freed = u32[fb + w] | u32[lb + w];
     const allocated = u32[ab + w] | belowMask(fi, w);
     if ((freed & ~allocated) !== 0) throw new HeapCorruptionError(`sweep of span ${s}: freed bits ${(freed >>> 0).toString(16)} outside the allocated slots of word ${w}`);
     u32[jt + w] = freed;
@@ -167,14 +169,21 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
   const spc = u32[sw + SW_SPANCLASS];
   const nelems = u32[sw + SW_NELEMS];
   const fi = u32[pjw + PW_SWEEP_FREEINDEX];
-  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2;
+  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2, lb = u32[sw + SW_LOCALFREED] >>> 2;
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pj + P_SWEEP_TAKEN) >>> 2;
+  const own = pj === h.pp; // not finishing a dead P's sweep (reclaimSweeps)
   for (let w = 0; w < nwords; w++) {
     const took = u32[jt + w], below = belowMask(fi, w);
     if ((took | below) === 0) continue; // nothing changes in this word
     u32[ab + w] = (u32[ab + w] | below) & ~took;
-    if (took !== 0) Atomics.and(i32, fb + w, ~took);
+    if (took === 0) continue;
+    // The taken bits in freedBits are cleared with an atomic AND (another P may OR a
+    // new free into the word meanwhile), only if the word has any: those this P read in
+    // step 1 it reads again (a later read of the same word by the same thread never sees
+    // an older value). A dead P's journal is applied with the AND always.
+    if (!own || (u32[fb + w] & took) !== 0) Atomics.and(i32, fb + w, ~took);
+    u32[lb + w] &= ~took; // plain: nobody sets a local bit while the span is not cached
   }
   Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);

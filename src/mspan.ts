@@ -20,8 +20,8 @@ import type { SpanPtr } from './layout.js';
  * There are two freed bitmaps (JS difference, see malloc.ts freeObject): `localFreedBits`
  * takes the frees of the P whose mcache holds the span, with plain stores, and
  * `freedBits` those of every other P, with an atomic OR. When the span leaves the mcache
- * the local bits are moved into freedBits (mcache.ts settleSpan), so a span that no mcache
- * holds has only freedBits, and that is all a sweep reads.
+ * its local bits stay where they are: nobody writes them until the span is swept (a sweep
+ * takes the frees of both bitmaps) or cached again, when they are the new holder's.
  *
  * Span structs come from the heap's span fixalloc (counted in MSpanInuse / MSpanSys) and
  * live in the buffer; a JS number (the struct's address) is the span "pointer".

@@ -21,12 +21,13 @@ import {
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
 import { bitmapCount, mSpanInUse } from './mspan.js';
+import { LIST_MCACHE } from './mspanset.js';
 import {
   ST_GC_PERCENT, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
   ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT, ST_MEMORY_LIMIT,
   ST_SCAV_RELEASED_BG, ST_SCAV_RELEASED_ASSIST,
-  SW_ELEMSIZE, SW_FREEDBITS, SW_NELEMS, SW_STATE,
+  SW_ELEMSIZE, SW_FREEDBITS, SW_LIST, SW_LOCALFREED, SW_NELEMS, SW_STATE,
 } from './layout.js';
 
 
@@ -86,7 +87,9 @@ export function freedUnsweptBytes(h: MHeap): number {
   h.forEachInUseSpan((s) => {
     const sw = s >>> 2;
     if (u32[sw + SW_STATE] !== mSpanInUse) return;
-    n += bitmapCount(u32, u32[sw + SW_FREEDBITS], u32[sw + SW_NELEMS]) * u32[sw + SW_ELEMSIZE];
+    let freed = bitmapCount(u32, u32[sw + SW_FREEDBITS], u32[sw + SW_NELEMS]);
+    if (u32[sw + SW_LIST] < LIST_MCACHE) freed += bitmapCount(u32, u32[sw + SW_LOCALFREED], u32[sw + SW_NELEMS]);
+    n += freed * u32[sw + SW_ELEMSIZE];
   });
   return n;
 }

@@ -325,7 +325,7 @@ function repairTinyMasks(h: MHeap, s: SpanPtr): void {
   const u32 = h.views.u32, u16 = h.views.u16;
   const fi = spanFreeIndex(u32, s), nelems = spanNelems(u32, s);
   const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, masks = spanTinyMasks(u32, s) >>> 1;
-  const lb = spanLocalFreedBits(u32, s) >>> 2; // the dead P's own frees (settleSpan moves them)
+  const lb = spanLocalFreedBits(u32, s) >>> 2; // the frees of the P that holds (or last held) the span
   for (let i = 0; i < nelems; i++) {
     const bit = 1 << (i & 31);
     const live = (i < fi || (u32[ab + (i >>> 5)] & bit) !== 0) && ((u32[fb + (i >>> 5)] | u32[lb + (i >>> 5)]) & bit) === 0;

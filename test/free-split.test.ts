@@ -1,9 +1,9 @@
 // The two free paths (malloc.ts freeObject): a free into a span cached by the freeing P
 // goes to the span's localFreedBits with plain stores; any other free goes to freedBits
-// with an atomic OR. These tests pin down where each bit lands, that the local bits move
-// to freedBits when the span leaves the mcache, that a double free is caught whichever
-// path each of the two frees took, and that a P that dies with local frees pending loses
-// none of them (reclaimP).
+// with an atomic OR. These tests pin down where each bit lands, that the local bits stay
+// with the span when it leaves the mcache until a sweep takes them, that a double free is
+// caught whichever path each of the two frees took, and that a P that dies with local
+// frees pending loses none of them (reclaimP).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Heap } from '../src/index.js';
@@ -31,7 +31,7 @@ function cachedBy(h: Heap, p: number): number {
   return list >= LIST_MCACHE ? list - LIST_MCACHE : -1;
 }
 
-test('a free into a span the freeing P caches sets a local bit; it moves to freedBits when the span leaves the cache; the sweep reclaims it', () => {
+test('a free into a span the freeing P caches sets a local bit; it stays when the span leaves the cache; the sweep reclaims it', () => {
   const heap = Heap.create({ reserve: 64 * MiB });
   const ps = Array.from({ length: 10 }, () => heap.malloc(48));
   assert.equal(cachedBy(heap, ps[0]), heap.pid);
@@ -41,12 +41,12 @@ test('a free into a span the freeing P caches sets a local bit; it moves to free
   assert.equal(bitOf(heap, ps[7]), 'local');
   assert.equal(bitOf(heap, ps[4]), 'none');
   heap.check();
-  // readMemStats flushes the mcache (releaseAll): the bits move, and HeapAlloc still counts
+  // readMemStats flushes the mcache (releaseAll): the bits stay, and HeapAlloc still counts
   // the freed objects until their span is swept (as Go counts unreachable, unswept ones).
   const ms = heap.readMemStats();
   assert.equal(cachedBy(heap, ps[0]), -1);
-  assert.equal(bitOf(heap, ps[3]), 'freed');
-  assert.equal(bitOf(heap, ps[7]), 'freed');
+  assert.equal(bitOf(heap, ps[3]), 'local');
+  assert.equal(bitOf(heap, ps[7]), 'local');
   assert.equal(ms.HeapAlloc, 10 * 48);
   assert.equal(ms.Frees, 0);
   heap.check();
@@ -59,6 +59,34 @@ test('a free into a span the freeing P caches sets a local bit; it moves to free
   assert.equal(after.HeapAlloc, 7 * 48);
   assert.equal(after.Frees, 3);
   assert.equal(bitOf(heap, ps[3]), 'none');
+  assert.equal(bitOf(heap, ps[5]), 'none');
+  heap.check();
+});
+
+test('a span cached again before it is swept keeps the old holder\'s local frees: the new holder adds its own, double frees are caught, the sweep takes both', () => {
+  const heap = Heap.create({ reserve: 64 * MiB, maxProcs: 2 });
+  const other = Heap.attach(heap.share());
+  const ps = Array.from({ length: 10 }, () => heap.malloc(48));
+  for (const i of [1, 3, 7]) heap.free(ps[i]);
+  heap.readMemStats(); // heap's mcache gives the span back: partial, on the swept partial set
+  assert.equal(cachedBy(heap, ps[0]), -1);
+  const q = other.malloc(48); // other's refill takes the same span from the swept partial set
+  assert.equal(heap.h.spanOf(q), heap.h.spanOf(ps[0]));
+  assert.equal(cachedBy(heap, q), other.pid);
+  assert.equal(bitOf(heap, ps[3]), 'local');
+  assert.throws(() => other.free(ps[3]), DoubleFreeError);
+  assert.throws(() => heap.free(ps[7]), DoubleFreeError);
+  other.free(q); // the new holder's own local free
+  other.free(ps[4]);
+  assert.equal(bitOf(heap, q), 'local');
+  assert.equal(bitOf(heap, ps[4]), 'local');
+  heap.check();
+  other.detach();
+  heap.gc();
+  const ms = heap.readMemStats();
+  assert.equal(ms.HeapAlloc, 6 * 48);
+  assert.equal(ms.Frees, 5);
+  for (const p of [ps[1], ps[3], ps[4], ps[7], q]) assert.equal(bitOf(heap, p), 'none');
   heap.check();
 });
 
@@ -82,7 +110,7 @@ test('a double free is caught whichever path each free took (same P, another P, 
   dbl(heap, c);
   dbl(other, c);
   heap.check();
-  // after the span left the owner's cache: the local bits are in freedBits now
+  // after the span left the owner's cache (its local bits stay until the sweep)
   heap.readMemStats();
   for (const p of [a, b, c]) { dbl(heap, p); dbl(other, p); }
   // the other P's own cached span: the same rules the other way round
@@ -104,7 +132,7 @@ test('the GC counts freedBits, not the local frees of a span another P still cac
   const kept = Array.from({ length: 100 }, () => heap.malloc(128));
   const fromOther = Array.from({ length: 100 }, () => other.malloc(128));
   for (const p of fromOther) other.free(p); // local bits in other's cached span
-  for (const p of kept.slice(50)) heap.free(p); // local bits in heap's span, moved by gc's flush
+  for (const p of kept.slice(50)) heap.free(p); // local bits in heap's span, uncached by gc's flush
   const info = heap.gc();
   // heap's 50 freed objects were swept; other's allocations and frees are both unsettled.
   assert.equal(info.heapMarked, 50 * 128);
@@ -114,34 +142,25 @@ test('the GC counts freedBits, not the local frees of a span another P still cac
   heap.check();
 });
 
-test('reclaimP of a P that died with local frees pending loses none of them, also when it died half-way through moving them', () => {
-  for (const cut of [false, true]) {
-    const heap = Heap.create({ reserve: 64 * MiB, maxProcs: 2 });
-    const dead = Heap.attach(heap.share());
-    const ps = Array.from({ length: 1000 }, () => dead.malloc(32));
-    for (let i = 0; i < ps.length; i += 2) dead.free(ps[i]);
-    const last = ps[ps.length - 2]; // freed, in the span dead still caches
-    assert.equal(cachedBy(heap, last), dead.pid);
-    assert.equal(bitOf(heap, last), 'local');
-    if (cut) {
-      // settleSpan ORs a local word into freedBits, then clears it: "terminated" in between.
-      const u32 = heap.u32, s = heap.h.spanOf(last);
-      const lw = u32[(s + S_LOCALFREED) >>> 2] >>> 2, fw = u32[(s + S_FREEDBITS) >>> 2] >>> 2;
-      u32[fw] |= u32[lw];
-      assert.throws(() => heap.check(), /in both freed bitmaps/);
-    }
-    assert.equal(heap.reclaimP(dead.pid), true);
-    heap.check();
-    heap.gc();
-    const ms = heap.readMemStats();
-    assert.equal(ms.HeapAlloc, 500 * 32, `cut=${cut}`);
-    assert.equal(ms.Frees, 500);
-    assert.equal(bitOf(heap, last), 'none');
-    for (let i = 1; i < ps.length; i += 2) heap.free(ps[i]);
-    heap.gc();
-    assert.equal(heap.readMemStats().HeapAlloc, 0);
-    heap.check();
-  }
+test('reclaimP of a P that died with local frees pending loses none of them', () => {
+  const heap = Heap.create({ reserve: 64 * MiB, maxProcs: 2 });
+  const dead = Heap.attach(heap.share());
+  const ps = Array.from({ length: 1000 }, () => dead.malloc(32));
+  for (let i = 0; i < ps.length; i += 2) dead.free(ps[i]);
+  const last = ps[ps.length - 2]; // freed, in the span dead still caches
+  assert.equal(cachedBy(heap, last), dead.pid);
+  assert.equal(bitOf(heap, last), 'local');
+  assert.equal(heap.reclaimP(dead.pid), true);
+  heap.check();
+  heap.gc();
+  const ms = heap.readMemStats();
+  assert.equal(ms.HeapAlloc, 500 * 32);
+  assert.equal(ms.Frees, 500);
+  assert.equal(bitOf(heap, last), 'none');
+  for (let i = 1; i < ps.length; i += 2) heap.free(ps[i]);
+  heap.gc();
+  assert.equal(heap.readMemStats().HeapAlloc, 0);
+  heap.check();
 });
 
 test('reclaimP: a tiny-class block a dead P took before recording its object start (mask 0) is kept, next to its local frees', () => {
