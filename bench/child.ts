@@ -5,7 +5,9 @@
  *
  * Steps: generate the inputs (not timed); take the RSS baseline; create the allocator;
  * prefill the live window (timed separately, reported as fillMs); warm up (same loop, not
- * timed, so the loop and the allocator are optimised by TurboFan before timing); then the
+ * part of the result: at least the workload's warmupOps and at least warmupMs, so that the
+ * loop and the allocator — its rarely run slow paths too — are optimised by TurboFan
+ * before timing; the mean over the first warmupOps is kept as coldNsPerOp); then the
  * measured phase: batches of ops, each timed with process.hrtime.bigint() around the whole
  * batch. Statistics (memory) are read only between batches. The result is one line on
  * stdout: `RESULT {json}`.
@@ -30,6 +32,9 @@ export interface ChildArgs {
   run: number;
   /** Divide the op counts by this (--quick). */
   scale: number;
+  /** Warm up for at least this long (and at least the workload's warmupOps)... */
+  warmupMs: number;
+  /** ...but never longer than this (times the workload's warmupCapScale). */
   warmupCapMs: number;
   measureCapMs: number;
   wasmPath: string;
@@ -118,7 +123,11 @@ function makeAllocator(args: ChildArgs, spec: WorkloadSpec): Allocator {
   }
 }
 
-interface PhaseResult { ops: number; ns: number; batches: number; best: number; batchSize: number; capped: boolean }
+interface PhaseResult {
+  ops: number; ns: number; batches: number; best: number; batchSize: number; capped: boolean;
+  /** Mean ns per op over the first maxOps ops (all of them if the cap came first). */
+  coldNsPerOp: number;
+}
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -163,29 +172,33 @@ async function main(): Promise<void> {
     // A batch is never more than 1/16 of the measured ops, so there are >= 16 timed batches.
     const maxBatch = Math.max(1, measureOps >> 4);
 
-    const phase = (start: number, maxOps: number, capMs: number, firstBatch: number, measure: boolean): PhaseResult => {
-      const capNs = capMs * 1e6;
-      const targetNs = capNs / 24;
-      let batch = Math.min(firstBatch, maxBatch), done = 0, ns = 0, batches = 0, best = Infinity;
-      while (done < maxOps && ns < capNs) {
-        const n = Math.min(batch, maxOps - done);
+    // maxOps: the ops to run (measure), or at least (warm-up, which also runs minMs).
+    const phase = (start: number, maxOps: number, minMs: number, capMs: number, firstBatch: number, measure: boolean): PhaseResult => {
+      const capNs = capMs * 1e6, minNs = minMs * 1e6;
+      const targetNs = (measure ? capNs : Math.min(capNs, Math.max(minNs, 1))) / 24;
+      let batch = Math.min(firstBatch, maxBatch), done = 0, ns = 0, batches = 0, best = Infinity, coldNs = NaN;
+      while ((done < maxOps || ns < minNs) && ns < capNs) {
+        const n = done < maxOps ? Math.min(batch, maxOps - done) : batch; // past maxOps: warm-up running out minMs
         const b0 = process.hrtime.bigint();
         driver.run(start + done, n);
         const el = Number(process.hrtime.bigint() - b0);
         done += n; ns += el; batches++;
         if (el / n < best) best = el / n;
+        if (Number.isNaN(coldNs) && done >= maxOps) coldNs = ns / done;
         if (measure) sample();
         // Grow (never shrink below 16) the batch towards targetNs per batch.
         const want = Math.floor(n * targetNs / Math.max(el, 1));
         batch = Math.max(16, Math.min(maxBatch, want, batch * 4));
       }
-      return { ops: done, ns, batches, best, batchSize: batch, capped: done < maxOps };
+      return { ops: done, ns, batches, best, batchSize: batch, capped: done < maxOps, coldNsPerOp: Number.isNaN(coldNs) ? ns / done : coldNs };
     };
 
-    const warm = phase(0, warmupOps, args.warmupCapMs * (spec.warmupCapScale ?? 1), 16, false);
+    const warmScale = spec.warmupCapScale ?? 1;
+    const warm = phase(0, warmupOps, args.warmupMs * warmScale, Math.max(args.warmupMs, args.warmupCapMs) * warmScale, 16, false);
     result.warmupOps = warm.ops;
+    result.coldNsPerOp = warm.coldNsPerOp;
     sample();
-    const m = phase(warm.ops, measureOps, args.measureCapMs, warm.batchSize, true);
+    const m = phase(warm.ops, measureOps, 0, args.measureCapMs, warm.batchSize, true);
     result.ops = m.ops;
     result.ns = m.ns;
     result.batches = m.batches;

@@ -56,7 +56,13 @@ export interface RunResult {
   nsPerOp: number;
   /** Fastest batch, ns per pair. */
   bestBatchNsPerOp: number;
+  /** Ops run in the warm-up (at least the workload's warmupOps, and at least warmupMs long). */
   warmupOps: number;
+  /**
+   * Mean ns per op over the first warmupOps ops of the warm-up: the allocator before (and
+   * while) the JIT optimises it. The measured phase comes after the whole warm-up.
+   */
+  coldNsPerOp?: number;
   /** True when the time cap, not the op count, ended the measured phase. */
   capped: boolean;
   /** Setup: prefilling the live window, in ms. */

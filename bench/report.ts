@@ -90,20 +90,21 @@ let present: AllocatorName[] = [...allocatorNames];
 let peers: AllocatorName[] = present.filter((a) => a !== 'goheap');
 
 function timeTable(s: Map<string, CaseSummary>, w: WorkloadSpec): string {
-  const rows = ['| allocator | ns per malloc+free (median) | min – max | goheap ÷ this | ops timed per run |', '|---|--:|--:|--:|--:|'];
+  const rows = [`| allocator | ns per malloc+free (median) | min – max | goheap ÷ this | ops timed per run | cold: first ${fmtInt(w.warmupOps)} ops |`, '|---|--:|--:|--:|--:|--:|'];
   const g = get(s, w.id, 'goheap');
   for (const a of present) {
     const c = get(s, w.id, a);
     if (c === undefined) continue;
     if (c.ok.length === 0) {
-      rows.push(`| ${a} | failed | | | |`);
+      rows.push(`| ${a} | failed | | | | |`);
       continue;
     }
     const r = a === 'goheap' ? '1' : g !== undefined && g.ok.length > 0 ? fmtRatio(g.med / c.med) : '—';
     const ncap = c.ok.filter((x) => x.capped).length;
     const capped = ncap === 0 ? '' : ncap === c.ok.length ? ' †' : ` (${ncap} of ${c.ok.length} runs †)`;
     const failed = c.failed.length > 0 ? ` (${c.failed.length} of ${c.runs.length} runs failed)` : '';
-    rows.push(`| ${a === 'goheap' ? '**goheap**' : a} | ${fmtNs(c.med)} | ${fmtNs(c.min)} – ${fmtNs(c.max)} | ${r} | ${fmtInt(c.opsMed)}${capped}${failed} |`);
+    const cold = median(c.ok.map((x) => x.coldNsPerOp ?? NaN));
+    rows.push(`| ${a === 'goheap' ? '**goheap**' : a} | ${fmtNs(c.med)} | ${fmtNs(c.min)} – ${fmtNs(c.max)} | ${r} | ${fmtInt(c.opsMed)}${capped}${failed} | ${fmtNs(cold)} |`);
   }
   return rows.join('\n');
 }
@@ -449,12 +450,12 @@ function mwSection(s: Map<string, CaseSummary>): string {
 
 function methodology(file: ResultsFile): string {
   const q = file.meta.quick;
-  const wc = file.meta.warmupCapMs ?? (q ? 150 : 300), mc = file.meta.measureCapMs ?? (q ? 400 : 1000);
+  const wm = file.meta.warmupMs, wc = file.meta.warmupCapMs ?? (q ? 150 : 300), mc = file.meta.measureCapMs ?? (q ? 400 : 1000);
   return [
     '- **One process per run.** `bench/run.ts` starts `node --expose-gc --import tsx bench/child.ts <case>` for every (allocator × workload × run), one after another (never two at once on this 2-core machine), interleaving the runs (run 1 of every case, then run 2, ...). A process loads one allocator class only, so the timed loops\' `a.malloc` / `a.free` call sites stay monomorphic, and no run inherits another\'s JIT state or garbage.',
     '- **Same workload code for everyone.** The loops in `bench/workloads.ts` drive every allocator through the interface `{ name, malloc(size): number, free(p): void, stats(): { reserved, committed } }`. Sizes (and, for random order, the victim slots) are drawn with a seeded PRNG (mulberry32) into `Uint32Array`s of 2^20 entries before anything is timed; every allocator sees the identical sequence. The timed loops allocate nothing on the JS heap (only `uint8array` does, by design). The one exception is `as-tlsf-wasm`, which runs the same algorithms written in AssemblyScript (`bench/peers/as/tlsf.ts`) over copies of the same arrays in wasm memory.',
     '- **Op** = one `malloc` + one `free`; every number is **ns per op** (per malloc+free pair).',
-    `- **Warm-up, then batches.** Each process first prefills the live window (timed separately, not in the tables), then warms up with the same loop (${q ? '1/16 of ' : ''}2^19 ops, at most ${wc / 1000} s; large objects: 2^13 ops, at most ${5 * wc / 1000} s) so TurboFan has optimised it, then times ${q ? '1/16 of ' : ''}2^21 ops (large objects: 2^16) in batches of growing size (at least 16 batches), each timed as a whole with \`process.hrtime.bigint()\`; memory statistics are read between batches only. A run's number is total time ÷ ops; the tables give the **median over runs** and the **min – max** of the runs. A hand-rolled loop timing whole batches is used rather than mitata/tinybench: per-call timing cannot resolve operations of a few ns, and an allocator's cost is only meaningful amortised over its refills, sweeps and GC cycles, which a batch of thousands of ops includes.`,
+    `- **Warm-up, then batches.** Each process first prefills the live window (timed separately, not in the tables), then warms up with the same loop ${wm === undefined ? `(${q ? '1/16 of ' : ''}2^19 ops, at most ${wc / 1000} s; large objects: 2^13 ops, at most ${5 * wc / 1000} s)` : `for at least ${wm / 1000} s and at least ${q ? '1/16 of ' : ''}2^19 ops (large objects: 2^13 ops and ${5 * wm / 1000} s; at most ${wc / 1000} s, large objects ${5 * wc / 1000} s)`} so TurboFan has optimised it${wm === undefined ? '' : ' — goheap\'s slow paths too (refill, sweep, GC cycle: they run once per span or per cycle, and are optimised only after 1–2 M ops). The "cold" column is each run\'s mean over its first 2^19 ops (2^13 for large objects) of the warm-up, JIT tier-up included: what a short-lived program sees'}, then times ${q ? '1/16 of ' : ''}2^21 ops (large objects: 2^16) in batches of growing size (at least 16 batches), each timed as a whole with \`process.hrtime.bigint()\`; memory statistics are read between batches only. A run's number is total time ÷ ops; the tables give the **median over runs** and the **min – max** of the runs. A hand-rolled loop timing whole batches is used rather than mitata/tinybench: per-call timing cannot resolve operations of a few ns, and an allocator's cost is only meaningful amortised over its refills, sweeps and GC cycles, which a batch of thousands of ops includes.`,
     `- **Time cap.** The measured phase stops after ${mc / 1000} s even if fewer ops were timed; such cases are marked **†** (this only happens to allocators that are orders of magnitude slower, e.g. @thi.ng/malloc with large live sets, whose free walks a list). Their numbers are then averages over fewer, but still ≥ 16, batches.`,
     '- **Memory.** "peak live" is the largest sum of requested sizes of the live objects (replayed without an allocator). "reserved" / "committed" are sampled between batches, peaks reported:',
     '  - goheap: reserved = the growable SharedArrayBuffer\'s byteLength (address space made accessible; it includes a 64 MiB gap below the first arena, which goheap places at reserve/16 like Go\'s arena hints — never touched, so never resident); committed = `Sys − HeapReleased` from `readMemStats()` (what goheap has mapped Ready).',

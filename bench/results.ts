@@ -23,6 +23,7 @@ export interface ResultsFile {
     versions: Record<string, string>;
     ascFlags: string;
     git?: string;
+    warmupMs?: number;
     warmupCapMs?: number;
     measureCapMs?: number;
     loadAvgBefore?: string;

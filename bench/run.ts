@@ -44,6 +44,16 @@ import { averageWhere, whereTimeGoes, type WhereShares } from './where.js';
 const WASM = 'wasm';
 
 /**
+ * Every run warms up for at least this long (and at least its workload's warmupOps) before
+ * it is timed: goheap's slow paths (refill, sweep, GC cycle) run once per span or per
+ * cycle, and TurboFan optimises them only after ~1-2 M ops; a shorter warm-up times them
+ * half-interpreted. The first warmupOps are kept as each run's "cold" figure.
+ */
+const WARMUP_MS = 400;
+/** A warm-up never takes longer than this (a slow allocator with a large window). */
+const WARMUP_CAP_MS = 1000;
+
+/**
  * bench/wasm.ts at a size that keeps it to about a minute of the suite on a quiet machine:
  * depth 14 (3.1M nodes per run), 3 runs of its 9 cases, then the boundary loops. (One run
  * at depth 14 took 50 s wall with the 2 cores at load average 9, 18 s of it on the CPU.)
@@ -183,7 +193,7 @@ function runWhere(runs: number, wasmPath: string, git: string): WhereShares {
   const all: WhereShares[] = [];
   for (let run = 1; run <= runs; run++) {
     const name = `pairs-${run}.cpuprofile`;
-    const args: ChildArgs = { allocator: 'goheap', workload: 'pairs', run, scale: 1, warmupCapMs: 200, measureCapMs: 700, wasmPath };
+    const args: ChildArgs = { allocator: 'goheap', workload: 'pairs', run, scale: 1, warmupMs: WARMUP_MS, warmupCapMs: WARMUP_CAP_MS, measureCapMs: 700, wasmPath };
     spawnSync(process.execPath, ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`, '--import', 'tsx', join(benchDir, 'child.ts'), JSON.stringify(args)], { encoding: 'utf8', timeout: 180_000 });
     all.push(whereTimeGoes(join(dir, name), git, 'pairs'));
     process.stderr.write(`[where] run ${run}: goheap pairs profiled\n`);
@@ -208,7 +218,7 @@ function main(): void {
     for (const a of own) if ((opts.allocs as string[]).includes(a === 'copy' ? 'bump' : a === 'goheap-private' || a === 'goheap-proc' ? 'goheap' : a)) cases.push({ w, a });
   }
   const total = cases.length * opts.runs;
-  const warmupCapMs = opts.quick ? 150 : 200, measureCapMs = opts.quick ? 400 : 700;
+  const warmupMs = opts.quick ? 100 : WARMUP_MS, warmupCapMs = opts.quick ? 300 : WARMUP_CAP_MS, measureCapMs = opts.quick ? 400 : 700;
   const results: RunResult[] = [];
   let k = 0;
   for (let run = 1; run <= opts.runs; run++) {
@@ -216,7 +226,7 @@ function main(): void {
       k++;
       const args: ChildArgs = {
         allocator: c.a, workload: c.w, run, scale: opts.quick ? 16 : 1,
-        warmupCapMs, measureCapMs, wasmPath: wasm,
+        warmupMs, warmupCapMs, measureCapMs, wasmPath: wasm,
       };
       const nodeArgs = ['--expose-gc', '--max-old-space-size=4096'];
       if (opts.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${c.a}--${c.w}--${run}.cpuprofile`);
@@ -264,6 +274,7 @@ function main(): void {
         tsx: packageVersion('tsx'),
       },
       ascFlags: ascFlags.join(' '),
+      warmupMs,
       warmupCapMs,
       measureCapMs,
       git,

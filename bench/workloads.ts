@@ -107,7 +107,9 @@ function churn(workers: number): WorkloadSpec {
     id: `e-churn-${workers}w`, group: 'e',
     title: `per-worker churn, ${workers} worker${workers > 1 ? 's' : ''}: each runs the 1k-window FIFO (16–128 B) on the shared heap`,
     kind: 'mw-churn', sizes: 'uniform16-128', window: 1_000,
-    warmupOps: 1 << 19, measureOps: 1 << 22, capacity: 16 * MiB, workers, allocators: ['goheap', 'goheap-private', 'goheap-proc', 'bump'],
+    // Each worker JIT-compiles goheap on its own (and the compiler threads share the 2
+    // cores): 4 M ops of warm-up, where one thread alone needs 1-2 M (see run.ts WARMUP_MS).
+    warmupOps: 1 << 22, measureOps: 1 << 22, capacity: 16 * MiB, workers, allocators: ['goheap', 'goheap-private', 'goheap-proc', 'bump'],
   };
 }
 export const multiWorkerWorkloads: WorkloadSpec[] = [
@@ -116,7 +118,7 @@ export const multiWorkerWorkloads: WorkloadSpec[] = [
     id: 'e-prodcons', group: 'e',
     title: 'producer / consumer: worker A mallocs (16–128 B), writes 4 bytes, passes the pointer through an SPSC ring; worker B reads and frees',
     kind: 'mw-prodcons', sizes: 'uniform16-128', window: 0,
-    warmupOps: 1 << 18, measureOps: 1 << 20, capacity: 0, workers: 2, allocators: ['goheap', 'copy'],
+    warmupOps: 1 << 20, measureOps: 1 << 20, capacity: 0, workers: 2, allocators: ['goheap', 'copy'],
   },
 ];
 
