@@ -5,9 +5,11 @@
  *   npx tsx bench/where.ts FILE.cpuprofile... [--commit C] [--save bench/data/where-pairs-C.json]
  *
  * (several profiles are averaged: how bench/data/where-pairs-0e47ae1.json was made, from
- * `npm run bench -- --workload pairs --alloc goheap --runs 3 --profile` at that commit).
+ * `npm run bench -- --workload pairs --alloc goheap --runs 3 --profile` run by this
+ * commit's bench/ over the src/ of 0e47ae1, so that both sides have the same 400 ms
+ * warm-up: `git worktree add W HEAD && git -C W checkout 0e47ae1 -- src`).
  *
- * `npm run bench` profiles one extra goheap pairs run and keeps its shares in the results
+ * `npm run bench` profiles three extra goheap pairs runs and keeps their shares in the results
  * (BENCHMARKS.md shows them next to a saved earlier profile, bench/data/where-pairs-*.json).
  *
  * Parts, first match from the top of the list wins:
