@@ -398,11 +398,11 @@ export class Heap implements MallocContext {
     return this.mallocWith(size, opts);
   }
 
-  /** malloc with options, or an error. */
+  /** malloc with options, or an error (malloc takes every other call). */
   private mallocWith(size: number, opts: MallocOptions | undefined): number {
-    if (this.detached || typeof size !== 'number') throw this.badCall('malloc', 'size', size);
-    const noscan = opts === undefined ? 1 : noscanOf(opts, 'malloc');
-    return mallocgc(this, opts?.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
+    if (this.detached || typeof size !== 'number' || opts === undefined) throw this.badCall('malloc', 'size', size);
+    const noscan = noscanOf(opts, 'malloc'); // first: it rejects a non-object opts
+    return mallocgc(this, opts.align === undefined ? size : alignedSize(size, opts.align), noscan, false);
   }
 
   /**

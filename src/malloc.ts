@@ -148,11 +148,7 @@ function mallocTiny(ctx: MallocContext, size: number): number {
   // A new block from the tiny span class.
   const s0 = u32[cw + MCW_ALLOC + tinySpanClass] as SpanPtr;
   let v = nextFreeFast(u32, s0);
-  let refilled = false;
-  if (v === 0) {
-    v = nextFreeOrGC(ctx, tinySpanClass);
-    refilled = true;
-  }
+  if (v === 0) v = nextFreeOrGC(ctx, tinySpanClass);
   const u32n = views.u32; // nextFree may have grown the buffer
   const s = u32n[cw + MCW_ALLOC + tinySpanClass] as SpanPtr;
   u32n[v >>> 2] = 0; u32n[(v >>> 2) + 1] = 0; u32n[(v >>> 2) + 2] = 0; u32n[(v >>> 2) + 3] = 0;
@@ -163,7 +159,8 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     u32n[cw + MCW_TINYOFFSET] = size;
     u32n[cw + MCW_TINYMASK] = u32n[(s >>> 2) + SW_TINYMASKS] + 2 * ((v - u32n[(s >>> 2) + SW_START]) >>> 4);
   }
-  if (refilled && gcTriggerTest(h)) gcStart(ctx, false);
+  // Go: shouldhelpgc, as in mallocSlow: only when the mcache took a new span.
+  if (s !== s0 && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
 }
 
