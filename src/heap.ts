@@ -154,6 +154,8 @@ export class Heap implements MallocContext {
   readonly pid: number;
   /** The list id of a span in this context's mcache (see freeObject). */
   readonly cacheTag: number;
+  /** No other thread runs a P of this heap (see MHeap.solo; share() turns it off). */
+  solo: boolean;
   /** Called after each GC cycle this context runs (gctrace). */
   onGC: ((info: GCCycleInfo) => void) | null = null;
   /**
@@ -176,6 +178,7 @@ export class Heap implements MallocContext {
     this.views = h.views;
     this.pid = pid;
     this.cacheTag = LIST_MCACHE + pid;
+    this.solo = h.solo;
     h.bindP(pid);
     this.mcache = pMcache(h.views.u32, h.pOf(pid));
     this.emptymspan = h.emptymspan;
@@ -222,6 +225,9 @@ export class Heap implements MallocContext {
     if (!(buffer instanceof SharedArrayBuffer)) throw new ArgError('Heap.attach: only heaps over shared memory (backend sab or wasm) can be attached');
     const mem = OSMemory.attach(buffer, desc.memory);
     const h = MHeap.attach(mem, desc.heapBase);
+    // Only share() makes a heap attachable: until then its one thread updates the words Ps
+    // share without atomics (MHeap.solo).
+    if (!h.shared) throw new ArgError('Heap.attach: this heap has not been shared; make the descriptor with heap.share()');
     const pid = desc.pid;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < -1 || pid >= h.maxprocs) {
       throw new ArgError(`Heap.attach: the descriptor's pid must be -1 or a P id below ${h.maxprocs}, got ${describeValue(pid)}`);
@@ -241,6 +247,10 @@ export class Heap implements MallocContext {
     booleanOption('share', 'reserveP', reserveP, false);
     const views = this.h.views;
     if (!(views.buffer instanceof SharedArrayBuffer)) throw new ArgError('share: a heap over a resizable ArrayBuffer cannot be shared; create it with backend "sab" or "wasm"');
+    // Before any other thread can have a P: from here on this handle uses atomics where Ps
+    // race (MHeap.solo).
+    this.h.markShared();
+    this.solo = this.h.solo;
     const pid = reserveP ? this.reserveP() : -1;
     return { buffer: views.memory ? null : views.buffer, memory: views.memory, heapBase: this.h.base, pid, epoch: pid < 0 ? 0 : this.pEpoch(pid) };
   }

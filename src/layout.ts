@@ -484,7 +484,8 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
  *       40      4  H_EMPTYSPAN        emptymspan SpanPtr  the empty span (nelems 0) of empty mcache slots
  *       44      4  H_ZEROBASE         zerobase u32        the address every zero-size allocation returns is this word's (Go: zerobase)
  *       48      4  H_MAXPROCS         maxprocs u32        most Ps this heap allows (<= 64)
- *       52     12                     (pad)
+ *       52      4  H_SHARED           shared u32          1 once share() made a descriptor: Ps may run in other threads (MHeap.solo)
+ *       56      8                     (pad)
  *       64    256  H_ARENAS           arenas[64] u32      heapArena address per 64 MiB of address space (read on every free)
  *      320     32  H_SPANALLOC        spanalloc           fixalloc of mspan structs (mspan_sys)
  *      352     32  H_CACHEALLOC       cachealloc          fixalloc of mcache structs (mcache_sys)
@@ -515,6 +516,7 @@ export const H_PERSISTENT = 32;
 export const H_EMPTYSPAN = 40;
 export const H_ZEROBASE = 44;
 export const H_MAXPROCS = 48;
+export const H_SHARED = 52;
 export const H_ARENAS = 64;
 export const H_SPANALLOC = 320;
 export const H_CACHEALLOC = 352;
@@ -539,6 +541,7 @@ export const HW_NPROCS = 7;
 export const HW_EMPTYSPAN = 10;
 export const HW_ZEROBASE = 11;
 export const HW_MAXPROCS = 12;
+export const HW_SHARED = 13;
 export const HW_ARENAS = 16;
 export const HW_LOCK = 128;
 export const HW_GCLOCK = 129;
@@ -575,6 +578,9 @@ export function setMheapEmptymspan(u32: Uint32Array, b: number, v: SpanPtr | 0):
 /** mheap.maxprocs: most Ps this heap allows. */
 export function mheapMaxprocs(u32: Uint32Array, b: number): number { return u32[(b + H_MAXPROCS) >>> 2]; }
 export function setMheapMaxprocs(u32: Uint32Array, b: number, v: number): void { u32[(b + H_MAXPROCS) >>> 2] = v; }
+/** mheap.shared: 1 once share. */
+export function mheapShared(u32: Uint32Array, b: number): number { return u32[(b + H_SHARED) >>> 2]; }
+export function setMheapShared(u32: Uint32Array, b: number, v: number): void { u32[(b + H_SHARED) >>> 2] = v; }
 /** mheap.arenas[i]: heapArena address per 64 MiB of address space. */
 export function mheapArenas(u32: Uint32Array, b: number, i: number): number { return u32[((b + H_ARENAS) >>> 2) + i]; }
 export function setMheapArenas(u32: Uint32Array, b: number, i: number, v: number): void { u32[((b + H_ARENAS) >>> 2) + i] = v; }

@@ -132,9 +132,15 @@ function mallocTiny(ctx: MallocContext, size: number): number {
     // A block whose objects were all freed is dead (mask 0): never add to it. Another
     // worker may free an object of this block at the same moment, so the mask is updated
     // with a compare-and-swap: the one atomic of the allocation paths (JS difference: Go
-    // never frees a tiny object explicitly).
+    // never frees a tiny object explicitly). In a heap no other thread can use, a plain store.
     const u16 = views.u16;
     let m = u16[mask];
+    if (m !== 0 && ctx.solo) {
+      u16[mask] = m | (1 << off);
+      u32[cw + MCW_TINYOFFSET] = off + size;
+      u32[cw + MCW_TINYALLOCS]++;
+      return tiny + off;
+    }
     while (m !== 0) {
       const prev = Atomics.compareExchange(u16, mask, m, m | (1 << off));
       if (prev === m) {
@@ -370,8 +376,9 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // Freed already by the P that caches the span, or that last cached it (its local bits
   // stay until the span is swept).
   if ((u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
-  const old = Atomics.or(views.i32, fw, bit);
+  const old = ctx.solo ? u32[fw] : Atomics.or(views.i32, fw, bit);
   if ((old & bit) !== 0) doubleFree(p);
+  if (ctx.solo) u32[fw] = old | bit; // no other thread: a plain store (see MHeap.solo)
   return true;
 }
 
@@ -393,16 +400,18 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // The block is allocated (see freeFast) and not freed, and an object starts at p.
   if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;
   if (((u32[fw] | u32[lw]) & bit) !== 0 || (u16[mi] & mbit) === 0) return false;
-  const old = Atomics.and(u16, mi, ~mbit);
+  const old = ctx.solo ? u16[mi] : Atomics.and(u16, mi, ~mbit);
   if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
+  if (ctx.solo) u16[mi] = old & ~mbit; // see MHeap.solo
   if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
   if (u32[sw + SW_LIST] === ctx.cacheTag) {
     u32[lw] |= bit;
     return true;
   }
-  const oldw = Atomics.or(views.i32, fw, bit);
+  const oldw = ctx.solo ? u32[fw] : Atomics.or(views.i32, fw, bit);
   if ((oldw & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
+  if (ctx.solo) u32[fw] = oldw | bit;
   return true;
 }
 

@@ -182,10 +182,12 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
     // new free into the word meanwhile), only if the word has any: those this P read in
     // step 1 it reads again (a later read of the same word by the same thread never sees
     // an older value). A dead P's journal is applied with the AND always.
-    if (!own || (u32[fb + w] & took) !== 0) Atomics.and(i32, fb + w, ~took);
+    if (h.solo) u32[fb + w] &= ~took; // no other thread (see MHeap.solo)
+    else if (!own || (u32[fb + w] & took) !== 0) Atomics.and(i32, fb + w, ~took);
     u32[lb + w] &= ~took; // plain: nobody sets a local bit while the span is not cached
   }
-  Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
+  if (h.solo) u32[sw + SW_FREEINDEX] = 0;
+  else Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)
   refillAllocCache(u32, s, 0);
   u32[sw + SW_SWEEPGEN] = sg; // plain: see SWEEP_PLAIN
   u32[pjw + PW_SWEEP_PHASE] = 0;
@@ -231,7 +233,8 @@ const SWEEP_SEQ_MASK = 0x7fffffff;
 /** Register a sweep; false (and nothing registered) while a GC is advancing sweepgen. */
 export function sweepBegin(h: MHeap): boolean {
   // A reclaim holding every mcentral lock: sweepgen cannot advance, nothing to register.
-  if (worldHeld()) return true;
+  // A heap no other thread uses (MHeap.solo): no GC can run while this thread sweeps.
+  if (worldHeld() || h.solo) return true;
   const i32 = h.views.i32, g = h.sweepersWord;
   if ((Atomics.load(i32, g) & SWEEP_PENDING) !== 0) return false;
   const mine = (h.pp + P_SWEEPING) >>> 2;
@@ -247,7 +250,7 @@ export function sweepBegin(h: MHeap): boolean {
 
 /** Register a sweep, waiting for a GC that is advancing sweepgen. Hold no lock when calling. */
 export function sweepBeginWait(h: MHeap): void {
-  if (worldHeld()) return; // see sweepBegin
+  if (worldHeld() || h.solo) return; // see sweepBegin
   const i32 = h.views.i32, g = h.sweepersWord;
   while (!sweepBegin(h)) {
     const v = Atomics.load(i32, g);
@@ -259,7 +262,7 @@ export function sweepBeginWait(h: MHeap): void {
 
 /** End a sweep registered with sweepBegin. */
 export function sweepEnd(h: MHeap): void {
-  if (worldHeld()) return; // see sweepBegin
+  if (worldHeld() || h.solo) return; // see sweepBegin
   const i32 = h.views.i32;
   if (Atomics.sub(i32, (h.pp >>> 2) + PW_SWEEPING, 1) === 1) wakeStopSweepers(i32, h.sweepersWord);
 }

@@ -54,13 +54,13 @@ const {
 const {
   AW_ZEROED_BASE, A_PAGE_IN_USE, FIXALLOC_SIZE, HEAP_ARENA_SIZE, HW_ALLP, HW_ARENA_HINT,
   HW_CUR_BASE, HW_CUR_END, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC,
-  H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SPANALLOC, H_STACKPOOL, H_STATS,
+  H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SHARED, H_SPANALLOC, H_STACKPOOL, H_STATS,
   H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, PW_MSPANCACHE_BUF,
   PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO,
   SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
   SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, arenaSpans,
   arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
-  mheapEmptymspan, mheapMaxprocs, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
+  mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
   setArenaSpans, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs,
   setMheapPageAlloc, setMheapSweepDone, spanStartAddr,
 } = layout;
@@ -116,6 +116,17 @@ export class MHeap {
   readonly arenas: number;
   /** The reservation in bytes (mem.reserve, kept here for the free path). */
   readonly reserve: number;
+  /**
+   * No other thread runs a P of this heap: it has never been shared (share() sets the
+   * header's `shared` word; Heap.attach requires it), its memory cannot be shared (backend
+   * 'rab'), or it allows one P (maxProcs 1). Then the words other Ps would write at the
+   * same moment (freed bits, tiny masks, the sweepers' counts) are updated with plain
+   * operations: an Atomics call is a builtin call of 10-15 ns in Node 20, and each free
+   * into a span this P does not cache would pay one (JS difference: Go's frees are its
+   * collector's). share() turns it off, in the one thread that has a P, before any other
+   * thread can have one (see Heap.share).
+   */
+  solo: boolean;
   /** P id this handle's context runs as (-1 before it has one). */
   pid = -1;
   /** f64 index of this context's per-P statistics block. */
@@ -154,6 +165,7 @@ export class MHeap {
     this.stats = (base + H_STATS) >>> 3;
     this.arenas = base + H_ARENAS;
     this.reserve = mem.reserve;
+    this.solo = !(this.views.buffer instanceof SharedArrayBuffer) || mheapMaxprocs(u32, base) === 1 || mheapShared(u32, base) === 0;
   }
 
   /** Create the heap's metadata in a fresh OS layer (Go: mallocinit + mheap.init). */
@@ -691,6 +703,21 @@ export class MHeap {
   /** Most Ps this heap allows. */
   get maxprocs(): number {
     return mheapMaxprocs(this.views.u32, this.base);
+  }
+
+  /** Whether share() has made a descriptor of this heap (Ps may run in other threads). */
+  get shared(): boolean {
+    return mheapShared(this.views.u32, this.base) !== 0;
+  }
+
+  /**
+   * share() is making a descriptor: from now on other threads may run Ps, so this handle
+   * stops using plain stores where they would race (see solo). Called in the one thread
+   * that has a P, before the descriptor exists.
+   */
+  markShared(): void {
+    Atomics.store(this.views.i32, (this.base + H_SHARED) >>> 2, 1);
+    this.solo = this.maxprocs === 1;
   }
 
   /** Make this handle run as P pid (Go: acquirep). */

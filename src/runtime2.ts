@@ -40,6 +40,8 @@ export interface MallocContext {
   readonly emptymspan: SpanPtr;
   /** The list id of a span in this P's mcache (LIST_MCACHE + pid; see freeObject). */
   readonly cacheTag: number;
+  /** h.solo, one load nearer for the free and tiny paths: no other thread runs a P of this heap. */
+  readonly solo: boolean;
   /** Called after every GC cycle this context runs (gctrace), or null. */
   onGC: ((info: GCCycleInfo) => void) | null;
   /** Called with a scavtrace line after every GC cycle this context runs, or null. */

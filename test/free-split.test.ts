@@ -301,3 +301,37 @@ test('a dead tiny block that is still another P\'s current tiny block is not swe
   a.gc();
   a.check();
 });
+
+test('a heap updates the words Ps share with plain stores until share(): share() turns that off before any other P can exist, and attach needs it', () => {
+  const heap = Heap.create({ reserve: 64 * MiB });
+  assert.equal(heap.solo, true);
+  assert.equal(heap.h.solo, true);
+  // Frees into a span no mcache holds, tiny frees and a double free, all on the plain path.
+  const ps = Array.from({ length: 300 }, () => heap.malloc(48));
+  const tiny = Array.from({ length: 40 }, () => heap.malloc(5));
+  heap.readMemStats(); // flush: every span leaves the mcache
+  for (const p of ps.slice(0, 100)) heap.free(p);
+  assert.equal(bitOf(heap, ps[0]), 'freed');
+  assert.throws(() => heap.free(ps[0]), DoubleFreeError);
+  for (const p of tiny) heap.free(p);
+  assert.throws(() => heap.free(tiny[0]), /already freed/);
+  heap.check();
+  // A descriptor made by hand for a heap never shared is refused.
+  const forged = { buffer: heap.buffer, memory: null, heapBase: heap.h.base, pid: -1, epoch: 0 };
+  assert.throws(() => Heap.attach(forged as never), /has not been shared/);
+  const other = Heap.attach(heap.share());
+  assert.equal(heap.solo, false);
+  assert.equal(heap.h.solo, false);
+  assert.equal(other.solo, false);
+  for (const p of ps.slice(100, 200)) other.free(p);
+  assert.throws(() => heap.free(ps[150]), DoubleFreeError);
+  heap.check();
+  other.detach();
+  heap.gc();
+  assert.equal(heap.readMemStats().HeapAlloc, 100 * 48);
+  heap.check();
+  // One P at most: nothing can race, so share() leaves it on.
+  const one = Heap.create({ reserve: 64 * MiB, maxProcs: 1 });
+  one.share();
+  assert.equal(one.solo, true);
+});
