@@ -78,7 +78,7 @@ function rssNote(s: S, w: string): string {
 
 const design =
   'By design, goheap\'s small-object malloc is Go\'s: size → size class by table lookup, then `nextFreeFast` on the mcache\'s span for that class — a count-trailing-zeros over the span\'s 64-bit `allocCache` (two u32 halves in shared memory, `Math.clz32(x & -x)`), a shift of the cache and a bump of `freeindex`. ' +
-  '`free(p)` finds the span through the page → span table (arena, then page), computes the slot index with one multiply by the class\'s `divMul` magic, validates the pointer (span state, bounds, base of a slot, allocated, not already freed) and sets the slot\'s freed bit: a plain store into the span\'s `localFreedBits` when this P\'s mcache holds the span, else an atomic OR into its `freedBits`. ' +
+  '`free(p)` finds the span through the page → span table (arena, then page), computes the slot index with one multiply by the class\'s `divMul` magic, validates the pointer (span state, bounds, base of a slot, allocated, not already freed) and sets the slot\'s freed bit: a plain store into the span\'s `localFreedBits` when this P\'s mcache holds the span, else an OR into its `freedBits` — atomic once the heap has been shared with another thread (`share()`), a plain store before (as in (a)–(d), where one thread uses the heap: an Atomics call is a 10–15 ns builtin call in Node 20). ' +
   'A freed slot is reused only after its span is swept (after a GC cycle: lazily when an mcache needs a span of that class, by the page reclaimer, or all at once by the next cycle), 64 slots per bitmap word. No step depends on the number of live objects.';
 
 export const why = {

@@ -278,7 +278,8 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
  *     leaves the cache the bits stay there until the span is swept;
  *   - otherwise any worker may free into the span at the same moment: the bit is set in
  *     freedBits with an atomic OR, whose old value settles a race between two frees of the
- *     same object.
+ *     same object — or with a plain read and store while no other thread can run a P of
+ *     this heap (ctx.solo: never shared; see MHeap.solo).
  * mimalloc splits its frees the same way (a page's local free list and its atomic
  * thread-free list). Nothing is counted here: sweeping counts the frees, and the GC
  * recounts the freed, unswept bytes from the bitmaps (mgc.ts freedUnsweptBytes), so no
