@@ -234,7 +234,7 @@ const structs: Struct[] = [
       { c: 'EMPTYSPAN', f: 'emptymspan', t: 'u32', ptr: 'SpanPtr', m: 'the empty span (nelems 0) of empty mcache slots' },
       { c: 'ZEROBASE', f: '', t: 'u32', m: 'the address every zero-size allocation returns is this word\'s (Go: zerobase)' },
       { c: 'MAXPROCS', f: 'maxprocs', t: 'u32', m: 'most Ps this heap allows (<= 64)' },
-      { c: 'SHARED', f: 'shared', t: 'u32', m: '1 once share() made a descriptor: Ps may run in other threads (MHeap.solo)' },
+      { c: 'SHARED', f: 'shared', t: 'u32', m: '1 once share made a descriptor: Ps may run in other threads; see MHeap.solo' },
       { c: '', f: '', t: 'pad', n: 8, m: '' },
       { c: 'ARENAS', f: 'arenas', t: 'u32', n: maxArenas, m: 'heapArena address per 64 MiB of address space (read on every free)' },
       { c: 'SPANALLOC', f: '', t: 'bytes', n: 32, m: 'fixalloc of mspan structs (mspan_sys)' },

@@ -484,7 +484,7 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
  *       40      4  H_EMPTYSPAN        emptymspan SpanPtr  the empty span (nelems 0) of empty mcache slots
  *       44      4  H_ZEROBASE         zerobase u32        the address every zero-size allocation returns is this word's (Go: zerobase)
  *       48      4  H_MAXPROCS         maxprocs u32        most Ps this heap allows (<= 64)
- *       52      4  H_SHARED           shared u32          1 once share() made a descriptor: Ps may run in other threads (MHeap.solo)
+ *       52      4  H_SHARED           shared u32          1 once share made a descriptor: Ps may run in other threads; see MHeap.solo
  *       56      8                     (pad)
  *       64    256  H_ARENAS           arenas[64] u32      heapArena address per 64 MiB of address space (read on every free)
  *      320     32  H_SPANALLOC        spanalloc           fixalloc of mspan structs (mspan_sys)
@@ -578,7 +578,7 @@ export function setMheapEmptymspan(u32: Uint32Array, b: number, v: SpanPtr | 0):
 /** mheap.maxprocs: most Ps this heap allows. */
 export function mheapMaxprocs(u32: Uint32Array, b: number): number { return u32[(b + H_MAXPROCS) >>> 2]; }
 export function setMheapMaxprocs(u32: Uint32Array, b: number, v: number): void { u32[(b + H_MAXPROCS) >>> 2] = v; }
-/** mheap.shared: 1 once share. */
+/** mheap.shared: 1 once share made a descriptor: Ps may run in other threads; see MHeap.solo. */
 export function mheapShared(u32: Uint32Array, b: number): number { return u32[(b + H_SHARED) >>> 2]; }
 export function setMheapShared(u32: Uint32Array, b: number, v: number): void { u32[(b + H_SHARED) >>> 2] = v; }
 /** mheap.arenas[i]: heapArena address per 64 MiB of address space. */

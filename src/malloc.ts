@@ -377,10 +377,30 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // Freed already by the P that caches the span, or that last cached it (its local bits
   // stay until the span is swept).
   if ((u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
-  const old = ctx.solo ? u32[fw] : Atomics.or(views.i32, fw, bit);
-  if ((old & bit) !== 0) doubleFree(p);
-  if (ctx.solo) u32[fw] = old | bit; // no other thread: a plain store (see MHeap.solo)
+  if ((fetchOr(ctx, fw, bit) & bit) !== 0) doubleFree(p);
   return true;
+}
+
+/**
+ * Atomics.or on word i, whose old value it returns; a plain read and store while no other
+ * thread runs a P of this heap (ctx.solo, see MHeap.solo). Setting a bit that was set
+ * already changes nothing, so callers may throw after it.
+ */
+function fetchOr(ctx: MallocContext, i: number, bits: number): number {
+  const views = ctx.views;
+  if (!ctx.solo) return Atomics.or(views.i32, i, bits);
+  const old = views.u32[i];
+  views.u32[i] = old | bits;
+  return old;
+}
+
+/** Atomics.and on u16 i, as fetchOr (clearing a clear bit changes nothing). */
+function fetchAnd16(ctx: MallocContext, i: number, bits: number): number {
+  const u16 = ctx.views.u16;
+  if (!ctx.solo) return Atomics.and(u16, i, bits);
+  const old = u16[i];
+  u16[i] = old & bits;
+  return old;
 }
 
 /**
@@ -401,21 +421,17 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // The block is allocated (see freeFast) and not freed, and an object starts at p.
   if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;
   if (((u32[fw] | u32[lw]) & bit) !== 0 || (u16[mi] & mbit) === 0) return false;
-  const old = ctx.solo ? u16[mi] : Atomics.and(u16, mi, ~mbit);
+  const old = fetchAnd16(ctx, mi, ~mbit);
   if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
-  if (ctx.solo) u16[mi] = old & ~mbit; // see MHeap.solo
   if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
   if (u32[sw + SW_LIST] === ctx.cacheTag) {
     u32[lw] |= bit;
     return true;
   }
-  const oldw = ctx.solo ? u32[fw] : Atomics.or(views.i32, fw, bit);
-  if ((oldw & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
-  if (ctx.solo) u32[fw] = oldw | bit;
+  if ((fetchOr(ctx, fw, bit) & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
   return true;
 }
-
 
 /**
  * Bytes usable at p: the object's slot size (class size, or whole pages for a large

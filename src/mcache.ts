@@ -106,6 +106,10 @@ function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
   u32[sw + SW_LIST] = 0;
 }
 
+/**
+ * Give every cached span back to its mcentral and drop the tiny block (Go:
+ * mcache.releaseAll). Used by readMemStats, gc() and detach.
+ */
 export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
   const views = h.views;
   views.sync();

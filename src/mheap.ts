@@ -165,7 +165,12 @@ export class MHeap {
     this.stats = (base + H_STATS) >>> 3;
     this.arenas = base + H_ARENAS;
     this.reserve = mem.reserve;
-    this.solo = !(this.views.buffer instanceof SharedArrayBuffer) || mheapMaxprocs(u32, base) === 1 || mheapShared(u32, base) === 0;
+    this.solo = this.soloNow();
+  }
+
+  /** What solo is now, from the buffer and the header (see solo). */
+  private soloNow(): boolean {
+    return !(this.views.buffer instanceof SharedArrayBuffer) || this.maxprocs === 1 || !this.shared;
   }
 
   /** Create the heap's metadata in a fresh OS layer (Go: mallocinit + mheap.init). */
@@ -717,7 +722,7 @@ export class MHeap {
    */
   markShared(): void {
     Atomics.store(this.views.i32, (this.base + H_SHARED) >>> 2, 1);
-    this.solo = this.maxprocs === 1;
+    this.solo = this.soloNow();
   }
 
   /** Make this handle run as P pid (Go: acquirep). */
