@@ -71,9 +71,10 @@ export function checkHeap(h: MHeap): HeapRecount {
   h.mem.check();
   h.pages.check();
   const spans = checkSpanTable(h);
-  checkPagesAndOS(h);
+  const cached = h.cachedPages();
+  checkPagesAndOS(h, cached);
   const places = checkPlaces(h, spans);
-  return { ...checkStats(h, spans), spans: spans.length, places };
+  return { ...checkStats(h, spans, cached), spans: spans.length, places };
 }
 
 /** Spans found in the page -> span table, with their pages verified. */
@@ -106,13 +107,16 @@ function checkSpanTable(h: MHeap): SpanPtr[] {
 }
 
 /** Page allocator bits against spans and OS states, for every grown page. */
-function checkPagesAndOS(h: MHeap): void {
+function checkPagesAndOS(h: MHeap, cached: Map<number, 1 | 2>): void {
   for (const [base, limit] of h.pages.inUseRanges()) {
     for (let p = base; p < limit; p += pageSize) {
-      const alloc = h.pages.pageAllocated(p), scav = h.pages.pageScavenged(p);
-      const s = h.spanOf(p);
-      if (alloc !== (s !== 0)) fail(`page ${p} is ${alloc ? 'allocated' : 'free'} in the page allocator but ${s !== 0 ? 'held by span ' + s : 'held by no span'}`);
-      if (alloc && scav) fail(`page ${p} is both allocated and scavenged`);
+      const alloc = h.pages.pageAllocated(p);
+      const s = h.spanOf(p), c = cached.get(p);
+      if (c !== undefined && s !== 0) fail(`page ${p} is in a P's page cache and held by span ${s}`);
+      if (alloc !== (s !== 0 || c !== undefined)) fail(`page ${p} is ${alloc ? 'allocated' : 'free'} in the page allocator but ${s !== 0 ? 'held by span ' + s : 'held by no span or page cache'}`);
+      if (alloc && h.pages.pageScavenged(p)) fail(`page ${p} is both allocated and scavenged`);
+      // A cached page's scavenged bit is its cache's (mpagecache.ts).
+      const scav = c === undefined ? h.pages.pageScavenged(p) : c === 2;
       const st = h.mem.stateOf(p);
       if (scav && st !== MEM_PREPARED) fail(`page ${p} is scavenged but its OS state is ${st}, not Prepared`);
       if (!scav && st !== MEM_READY) fail(`page ${p} is not scavenged but its OS state is ${st}, not Ready`);
@@ -167,7 +171,7 @@ function checkPlaces(h: MHeap, spans: SpanPtr[]): Map<number, string> {
 }
 
 /** Bitmaps of each span, then the statistics against a recount. */
-function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'places'> {
+function checkStats(h: MHeap, spans: SpanPtr[], cached: Map<number, 1 | 2>): Omit<HeapRecount, 'spans' | 'places'> {
   const u32 = h.views.u32, mem = h.mem;
   let inUseBytes = 0, stackBytes = 0, freedUnswept = 0, largeLive = 0;
   const perClass = new Float64Array(NUM_SIZE_CLASSES);
@@ -228,6 +232,7 @@ function checkStats(h: MHeap, spans: SpanPtr[]): Omit<HeapRecount, 'spans' | 'pl
     grown += limit - base;
     for (let p = base; p < limit; p += pageSize) if (h.pages.pageScavenged(p)) scavPages++;
   }
+  for (const c of cached.values()) if (c === 2) scavPages++; // released pages in P page caches
   if (mem.stat(STAT_HEAP_RELEASED) !== scavPages * pageSize) fail(`HeapReleased is ${mem.stat(STAT_HEAP_RELEASED)}, ${scavPages * pageSize} bytes are scavenged`);
   const heapSys = mem.stat(STAT_HEAP_INUSE) + mem.stat(STAT_HEAP_FREE) + mem.stat(STAT_HEAP_RELEASED);
   if (heapSys + stackBytes !== grown) fail(`HeapSys ${heapSys} + stacks ${stackBytes} != ${grown} bytes grown into`);

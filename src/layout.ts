@@ -243,7 +243,12 @@ export function setMcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number, v: Spa
  *       12      4  P_SWEEPING         sweeping i32                sweeps this P has in progress (Go: sweep.active, per P so that a dead worker's share can be taken back)
  *       16      4  P_SWEEPSPAN        sweepSpan SpanPtr           the span this P is sweeping (0 = none), for reclaimP
  *       20      4  P_INHAND           spanInHand SpanPtr          a span this P has taken out of every place (its mcache, an mcentral set, the page heap) and not yet put in another (0 = none), so that reclaimP can put back the one a dead context was holding
- *       24     40                     (pad)
+ *       24      4  P_PCACHE_BASE      pcacheBase u32              page cache: base of its 64-page aligned block (Go: p.pcache.base; 0 = empty)
+ *       28      4  P_PCACHE_LO        pcacheLo u32                page cache: free pages 0..31 of the block, 1 = free and this P's (Go: pcache.cache)
+ *       32      4  P_PCACHE_HI        pcacheHi u32                page cache: free pages 32..63
+ *       36      4  P_PCACHE_SCAV_LO   pcacheScavLo u32            page cache: which of pages 0..31 are scavenged (released; Go: pcache.scav)
+ *       40      4  P_PCACHE_SCAV_HI   pcacheScavHi u32            page cache: which of pages 32..63 are scavenged
+ *       44     20                     (pad)
  *       64   1152  P_STATS            stats                       this P's statistics block (PSTAT_* slots below)
  *     1216      4  P_MSPANCACHE_LEN   mspancacheLen u32           mspan structs cached (Go: p.mspancache.len)
  *     1220    512  P_MSPANCACHE_BUF   mspancacheBuf[128] SpanPtr  cached mspan struct addresses (Go: p.mspancache.buf)
@@ -260,6 +265,11 @@ export const P_EPOCH = 8;
 export const P_SWEEPING = 12;
 export const P_SWEEPSPAN = 16;
 export const P_INHAND = 20;
+export const P_PCACHE_BASE = 24;
+export const P_PCACHE_LO = 28;
+export const P_PCACHE_HI = 32;
+export const P_PCACHE_SCAV_LO = 36;
+export const P_PCACHE_SCAV_HI = 40;
 export const P_STATS = 64;
 export const P_MSPANCACHE_LEN = 1216;
 export const P_MSPANCACHE_BUF = 1220;
@@ -272,6 +282,11 @@ export const PW_EPOCH = 2;
 export const PW_SWEEPING = 3;
 export const PW_SWEEPSPAN = 4;
 export const PW_INHAND = 5;
+export const PW_PCACHE_BASE = 6;
+export const PW_PCACHE_LO = 7;
+export const PW_PCACHE_HI = 8;
+export const PW_PCACHE_SCAV_LO = 9;
+export const PW_PCACHE_SCAV_HI = 10;
 export const PW_MSPANCACHE_LEN = 304;
 export const PW_MSPANCACHE_BUF = 305;
 export const PW_SWEEP_PHASE = 433;
@@ -295,6 +310,21 @@ export function setPSweepSpan(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void {
 /** p.spanInHand: a span this P has taken out of every place. */
 export function pSpanInHand(u32: Uint32Array, b: PPtr): SpanPtr { return u32[(b + P_INHAND) >>> 2] as SpanPtr; }
 export function setPSpanInHand(u32: Uint32Array, b: PPtr, v: SpanPtr | 0): void { u32[(b + P_INHAND) >>> 2] = v; }
+/** p.pcacheBase: page cache: base of its 64-page aligned block. */
+export function pPcacheBase(u32: Uint32Array, b: PPtr): number { return u32[(b + P_PCACHE_BASE) >>> 2]; }
+export function setPPcacheBase(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_PCACHE_BASE) >>> 2] = v; }
+/** p.pcacheLo: page cache: free pages 0..31 of the block, 1 = free and this P's. */
+export function pPcacheLo(u32: Uint32Array, b: PPtr): number { return u32[(b + P_PCACHE_LO) >>> 2]; }
+export function setPPcacheLo(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_PCACHE_LO) >>> 2] = v; }
+/** p.pcacheHi: page cache: free pages 32..63. */
+export function pPcacheHi(u32: Uint32Array, b: PPtr): number { return u32[(b + P_PCACHE_HI) >>> 2]; }
+export function setPPcacheHi(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_PCACHE_HI) >>> 2] = v; }
+/** p.pcacheScavLo: page cache: which of pages 0..31 are scavenged. */
+export function pPcacheScavLo(u32: Uint32Array, b: PPtr): number { return u32[(b + P_PCACHE_SCAV_LO) >>> 2]; }
+export function setPPcacheScavLo(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_PCACHE_SCAV_LO) >>> 2] = v; }
+/** p.pcacheScavHi: page cache: which of pages 32..63 are scavenged. */
+export function pPcacheScavHi(u32: Uint32Array, b: PPtr): number { return u32[(b + P_PCACHE_SCAV_HI) >>> 2]; }
+export function setPPcacheScavHi(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_PCACHE_SCAV_HI) >>> 2] = v; }
 /** p.mspancacheLen: mspan structs cached. */
 export function pMspancacheLen(u32: Uint32Array, b: PPtr): number { return u32[(b + P_MSPANCACHE_LEN) >>> 2]; }
 export function setPMspancacheLen(u32: Uint32Array, b: PPtr, v: number): void { u32[(b + P_MSPANCACHE_LEN) >>> 2] = v; }

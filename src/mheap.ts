@@ -38,6 +38,7 @@ import {
   OSMemory, HeapViews, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
 import { PageAlloc, PALLOC_CHUNK_BYTES } from './mpagealloc.js';
+import { PAGE_CACHE_PAGES, pageCacheAlloc, pageCacheFlush, pageCacheHolds, pageCacheMaxPages, pageCacheScav } from './mpagecache.js';
 import * as mspan from './mspan.js';
 import * as sizeclasses from './sizeclasses.js';
 import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
@@ -60,7 +61,7 @@ const {
   SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
   SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, arenaSpans,
   arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
-  mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
+  mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen, pPcacheBase,
   setArenaSpans, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs,
   setMheapPageAlloc, setMheapSweepDone, spanStartAddr,
 } = layout;
@@ -141,6 +142,8 @@ export class MHeap {
   lockToken = maxProcs + 1;
   /** Second result of allocPages: bytes the heap grew by for it (Go: allocSpan's growth). */
   private grew = 0;
+  /** Third result of allocPages: bytes of its pages that were scavenged (released). */
+  private scav = 0;
   /**
    * The scavenging Go 1.19's allocSpan does after taking pages (mgcscavenge.ts,
    * scavengeOnAlloc: for the memory limit and after heap growth), called with the heap lock
@@ -405,7 +408,7 @@ export class MHeap {
       this.freeMSpanLocked(s);
       return 0;
     }
-    const scav = this.pages.scav;
+    const scav = this.scav;
     const u32 = views.u32;
     const nbytes = npages * pageSize;
     u32[sw + SW_START] = base;
@@ -452,17 +455,46 @@ export class MHeap {
     return s;
   }
 
-  /** Pages for a span: from the page allocator, growing the heap if needed; 0 if full. */
+  /**
+   * Pages for a span (Go: the page part of mheap.allocSpan): a small span's from this P's
+   * page cache (mpagecache.ts), else from the page allocator, growing the heap if needed;
+   * 0 if full. The scavenged bytes among them go to `scav`.
+   */
   private allocPages(npages: number): number {
     this.grew = 0;
-    let base = this.pages.alloc(npages);
-    if (base === 0) {
-      if (!this.grow(npages)) return 0;
-      this.grew = align(npages, PALLOC_CHUNK_PAGES) * pageSize;
-      base = this.pages.alloc(npages);
-      if (base === 0) throw new HeapCorruptionError(`grew the heap by ${npages} pages but could not allocate them`);
+    const pp = this.pp, pages = this.pages;
+    if (pp !== 0 && npages < pageCacheMaxPages) {
+      const base = pageCacheAlloc(pages, this.views.u32, pp, npages);
+      if (base !== 0) {
+        this.scav = pageCacheScav;
+        return base;
+      }
     }
+    let base = pages.alloc(npages);
+    if (base === 0) {
+      if (this.grow(npages)) {
+        this.grew = align(npages, PALLOC_CHUNK_PAGES) * pageSize;
+      } else {
+        // The reservation is full: this P's cached pages are the last ones it can have.
+        if (pp === 0) return 0;
+        pageCacheFlush(pages, this.views.u32, pp);
+      }
+      base = pages.alloc(npages);
+      if (base === 0 && this.grew !== 0) throw new HeapCorruptionError(`grew the heap by ${npages} pages but could not allocate them`);
+    }
+    this.scav = pages.scav;
     return base;
+  }
+
+  /** Give P pid's cached pages back to the page allocator (a P going away). */
+  flushPageCache(pid: number): void {
+    lock(this.views.i32, this.base + H_LOCK, this.lockToken);
+    this.views.sync();
+    try {
+      pageCacheFlush(this.pages, this.views.u32, this.pOf(pid));
+    } finally {
+      unlock(this.views.i32, this.base + H_LOCK);
+    }
   }
 
   /**
@@ -522,6 +554,21 @@ export class MHeap {
       if (p !== 0) n += pMspancacheLen(this.views.u32, p);
     }
     return n;
+  }
+
+  /** The pages every P's page cache holds: 1, or 2 if the cache has it as scavenged. */
+  cachedPages(): Map<number, 1 | 2> {
+    const u32 = this.views.u32, out = new Map<number, 1 | 2>();
+    for (let pid = 0; pid < this.nprocs; pid++) {
+      const p = this.pOf(pid);
+      if (p === 0) continue;
+      const base = pPcacheBase(u32, p);
+      for (let i = 0; i < PAGE_CACHE_PAGES; i++) {
+        const held = pageCacheHolds(u32, p, base + i * pageSize);
+        if (held !== 0) out.set(base + i * pageSize, held);
+      }
+    }
+    return out;
   }
 
   /**

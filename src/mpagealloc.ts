@@ -204,6 +204,11 @@ const WORD_BIT_MASK = (1 << LOG_WORD_BITS) - 1;
 const ALL_ONES = 0xffffffff;
 /** Go's scavenge index is scanned a byte (8 chunks) at a time; mask of a chunk within its byte. */
 const SI_GROUP_MASK = 7;
+/** Pages of a P's page cache (Go: pageCachePages, 8 × the bytes of its uint64 bitmap). */
+export const PAGE_CACHE_PAGES = 64;
+/** Second results of allocToCache: free bits lo, hi, scavenged bits lo, hi of the block. */
+export const cacheOut = new Uint32Array(4);
+
 /** Chunk index of an address. */
 export function chunkIndex(p: number): number {
   return p >>> LOG_PALLOC_CHUNK_BYTES;
@@ -693,6 +698,65 @@ export class PageAlloc {
     this.scav = this.allocRange(u32, addr, npages);
     if (u32[w + PAW_SEARCH_ADDR] < newSearchAddr) u32[w + PAW_SEARCH_ADDR] = newSearchAddr;
     return addr;
+  }
+
+  /**
+   * Take a 64-page aligned block for a P's page cache (Go: pageAlloc.allocToCache, in
+   * mpagecache.go): the block holding the first free page at or after searchAddr. Its free
+   * pages are marked in use and their scavenged bits cleared (the cache remembers them), as
+   * one non-contiguous allocation. Returns the block's base, or 0 if no page is free; the
+   * free and scavenged bits of the block go to {@link cacheOut} (lo, hi, scavLo, scavHi).
+   */
+  allocToCache(): number {
+    const u32 = this.views.u32, w = this.w;
+    const searchAddr = u32[w + PAW_SEARCH_ADDR];
+    if (chunkIndex(searchAddr) >= u32[w + PAW_END]) return 0;
+    let addr: number;
+    const sci = chunkIndex(searchAddr);
+    if (sumMax(u32, w + W_SUM_LEAF + sci * SUM_WORDS) !== 0) {
+      // Fast path: a free page in searchAddr's chunk, at or after it.
+      const j = pallocBitsFind(u32, this.chunkWord(sci), 1, chunkPageIndex(searchAddr));
+      if (j === NOT_FOUND) throw new HeapCorruptionError(`page allocator: bad summary data: chunk ${sci} has no free page from ${chunkPageIndex(searchAddr)}`);
+      addr = chunkBase(sci) + j * pageSize;
+    } else {
+      addr = this.find(u32, 1);
+      if (addr === 0) {
+        u32[w + PAW_SEARCH_ADDR] = MAX_SEARCH_ADDR;
+        return 0;
+      }
+    }
+    const ci = chunkIndex(addr), cw = this.chunkWord(ci);
+    const wi = (chunkPageIndex(addr) >>> 5) & ~1; // the block's first bitmap word
+    const base = chunkBase(ci) + (wi << 5) * pageSize;
+    const lo = ~u32[cw + wi] >>> 0, hi = ~u32[cw + wi + 1] >>> 0;
+    cacheOut[0] = lo;
+    cacheOut[1] = hi;
+    cacheOut[2] = u32[cw + PD_SCAV_W + wi] & lo; // only free pages are ever scavenged
+    cacheOut[3] = u32[cw + PD_SCAV_W + wi + 1] & hi;
+    u32[cw + wi] = ALL_ONES;
+    u32[cw + wi + 1] = ALL_ONES;
+    u32[cw + PD_SCAV_W + wi] = 0;
+    u32[cw + PD_SCAV_W + wi + 1] = 0;
+    this.updateSums(u32, base, PAGE_CACHE_PAGES, false, true);
+    // Go: the block's last page (searchAddr may not point past mapped memory).
+    u32[w + PAW_SEARCH_ADDR] = base + (PAGE_CACHE_PAGES - 1) * pageSize;
+    return base;
+  }
+
+  /**
+   * Give back the pages of a P's page cache (Go: pageCache.flush): the free pages in
+   * lo/hi are freed, those in scavLo/scavHi marked scavenged again.
+   */
+  freeCache(base: number, lo: number, hi: number, scavLo: number, scavHi: number): void {
+    const u32 = this.views.u32, w = this.w;
+    const cw = this.chunkWord(chunkIndex(base)), wi = chunkPageIndex(base) >>> 5;
+    u32[cw + wi] &= ~lo;
+    u32[cw + wi + 1] &= ~hi;
+    u32[cw + PD_SCAV_W + wi] |= scavLo;
+    u32[cw + PD_SCAV_W + wi + 1] |= scavHi;
+    if ((((lo & ~scavLo) | (hi & ~scavHi)) >>> 0) !== 0) this.siMark(u32, base, base + PAGE_CACHE_PAGES * pageSize);
+    if (base < u32[w + PAW_SEARCH_ADDR]) u32[w + PAW_SEARCH_ADDR] = base;
+    this.updateSums(u32, base, PAGE_CACHE_PAGES, false, false);
   }
 
   /**

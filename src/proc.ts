@@ -24,7 +24,9 @@
  *      stores, so a set is never left half linked while its lock is held.
  *   2. holding the heap lock (a span allocation or free, heap growth): the lock is taken
  *      over and repairPagesLocked rebuilds the page-level metadata from the page -> span
- *      table and the span structs (see its doc; finishGrowLocked completes a grow cut short).
+ *      table, the span structs and the live Ps' page caches (see its doc; finishGrowLocked
+ *      completes a grow cut short). The dead P's page cache is emptied first, so the pages
+ *      it held, or was taking, are among those the repair frees (mpagecache.ts).
  *   3. holding the GC lock (in a GC cycle): taken over inside the locks and released last;
  *      sweeps are let start again (startSweepers) and the sweep cursor restarts.
  *   4. in a sweep (mgcsweep.ts: read, commit, apply): reclaimSweeps runs a sweep cut short
@@ -40,7 +42,8 @@
  *      from freeindex and allocBits and reloads allocCache; then releaseAll gives every span
  *      back (its settle step and the refill tail are straight runs: counted once or not at
  *      all). A tiny block taken but not yet marked gets a mask (repairTinyMasks).
- *   7. its mspan cache is returned (MHeap.flushMSpanCache) and the P becomes idle.
+ *   7. its page cache and its mspan cache are returned (MHeap.flushPageCache,
+ *      flushMSpanCache) and the P becomes idle.
  *
  * A straight run means no call: those stores use word indices (SW_* in layout.ts), not
  * the accessor functions, because an accessor call is a point where a terminated worker
@@ -68,6 +71,7 @@ import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { repairStackpoolLocked } from './stack.js';
+import { emptyPageCache } from './mpagecache.js';
 import { scavLockOff } from './mgcscavenge.js';
 import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
@@ -128,6 +132,7 @@ export function releaseP(h: MHeap, pid: number): void {
  */
 export function detachP(h: MHeap, pid: number, c: MCachePtr, emptymspan: SpanPtr): void {
   releaseAll(h, c, emptymspan);
+  h.flushPageCache(pid);
   h.flushMSpanCache(pid);
   releaseP(h, pid);
 }
@@ -215,6 +220,9 @@ function reclaimDeadP(h: MHeap, pid: number, emptymspan: SpanPtr): boolean {
       // As after any lock(): the dead worker may have grown the buffer. Through stale
       // (shorter) views the repair saw no span on the new pages and freed live spans' pages.
       views.sync();
+      // Its page cache may be mid-refill or mid-take: emptied here, its pages are among
+      // those no span or cache holds, which the repair frees (mpagecache.ts).
+      emptyPageCache(views.u32, p);
       repairPagesLocked(h);
     } finally {
       unlock(i32, h.base + H_LOCK);
@@ -244,6 +252,7 @@ function reclaimDeadP(h: MHeap, pid: number, emptymspan: SpanPtr): boolean {
     const c = pMcache(views.u32, p);
     repairCachedSpans(h, c, emptymspan);
     releaseAll(h, c, emptymspan);
+    h.flushPageCache(pid);
     h.flushMSpanCache(pid);
   } finally {
     setWorldHeld(0);
@@ -385,7 +394,7 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
  * were still released). freeSpanLocked marks a span dead before its pages and entries go,
  * so a free cut short never leaves an in-use span that no entry names (the repair could
  * not see it, and recoverSpanInHand would free it twice). Then pages allocated in the page allocator that no whole span
- * holds are freed, every summary is recomputed from the bitmaps, the pageInUse bits are
+ * and no live P's page cache holds are freed, every summary is recomputed from the bitmaps, the pageInUse bits are
  * rewritten, and HeapInuse / StackInuse / HeapReleased / HeapFree, the OS layer's
  * counters and the count of mspan structs in use are recounted. What the dead context had
  * taken and not yet recorded (an mspan struct, a bitmap block) is leaked, not reused.
@@ -394,6 +403,7 @@ export function repairPagesLocked(h: MHeap): void {
   const views = h.views, mem = h.mem, pages = h.pages;
   const whole = new Set<SpanPtr>(), torn = new Set<SpanPtr>();
   finishGrowLocked(h);
+  const cached = h.cachedPages(); // pages the live Ps' page caches hold
   const ranges = pages.inUseRanges();
   for (const [base, limit] of ranges) {
     for (let p = base; p < limit; p += pageSize) {
@@ -409,7 +419,7 @@ export function repairPagesLocked(h: MHeap): void {
       const s = h.spanOf(p);
       if (s !== 0 && torn.has(s)) h.setSpans(p, 1, 0);
       if (s !== 0 && whole.has(s)) continue;
-      if (pages.pageAllocated(p)) {
+      if (pages.pageAllocated(p) && !cached.has(p)) {
         if (mem.stateOf(p) === MEM_PREPARED) mem.sysUsed(p, pageSize);
         pages.free(p, 1, false);
       }
@@ -425,8 +435,9 @@ export function repairPagesLocked(h: MHeap): void {
       if (startsInUse !== h.pageInUse(p)) h.setPageInUse(p, startsInUse);
       if (s !== 0) continue;
       // A free page: its OS state follows its scavenged bit (a scavenge cut short between
-      // taking the pages, sysUnused and setting the bits).
-      const scav = pages.pageScavenged(p), state = mem.stateOf(p);
+      // taking the pages, sysUnused and setting the bits); a cached page's, its cache's.
+      const c = cached.get(p);
+      const scav = c === undefined ? pages.pageScavenged(p) : c === 2, state = mem.stateOf(p);
       if (scav && state === MEM_READY) mem.sysUnused(p, pageSize);
       else if (!scav && state === MEM_PREPARED) mem.sysUsed(p, pageSize);
       if (scav) released += pageSize;
