@@ -122,10 +122,11 @@ function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: numbe
 function mallocTiny(ctx: MallocContext, size: number): number {
   const h = ctx.h, c = ctx.mcache, views = ctx.views, u32 = views.u32;
   const cw = c >>> 2;
-  let off = u32[cw + MCW_TINYOFFSET];
-  if ((size & 7) === 0) off = (off + 7) & ~7;
-  else if ((size & 3) === 0) off = (off + 3) & ~3;
-  else if ((size & 1) === 0) off = (off + 1) & ~1;
+  // Go's alignment of the offset: 8 for a multiple of 8, else 4 for a multiple of 4, else
+  // 2 for an even size, else 1 — for a size below 16, its lowest set bit. Without Go's
+  // three branches, which random sizes mispredict.
+  const align = size & -size;
+  const off = (u32[cw + MCW_TINYOFFSET] + align - 1) & -align;
   const tiny = u32[cw + MCW_TINY];
   const mask = u32[cw + MCW_TINYMASK] >>> 1;
   if (off + size <= _TinySize && tiny !== 0) {
