@@ -88,7 +88,7 @@ const structs: Struct[] = [
     fields: [
       { c: 'NEXT', f: 'next', t: 'u32', ptr: 'SpanPtr', m: 'list link (mcentral span sets, stack pools)' },
       { c: 'PREV', f: 'prev', t: 'u32', ptr: 'SpanPtr', m: 'list link' },
-      { c: 'LIST', f: 'list', t: 'u32', m: 'id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits)' },
+      { c: 'LIST', f: 'list', t: 'u32', m: 'id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits; + LIST_RETAINED: on the retained list of that P)' },
       { c: 'START', f: 'startAddr', t: 'u32', m: 'address of the first page' },
       { c: 'NPAGES', f: 'npages', t: 'u32', m: 'length in 8 KiB pages' },
       { c: 'MANUAL_FREE', f: 'manualFreeList', t: 'u32', m: 'free slot list of a stack span' },
@@ -125,6 +125,8 @@ const structs: Struct[] = [
       { c: 'PID', f: 'pid', t: 'u32', m: 'id of the owning P' },
       { c: '', f: '', t: 'pad', n: 8, m: '' },
       { c: 'ALLOC', f: 'alloc', t: 'u32', n: numSpanClasses, ptr: 'SpanPtr', m: 'span per span class (emptymspan when none)' },
+      { c: 'RETAINED', f: '', t: 'bytes', n: 8, m: 'span list (SL_*) of the full spans this mcache keeps until the next cycle (shared heaps only; mcache.ts)' },
+      { c: 'NRETAINED', f: 'nretained', t: 'u32', m: 'spans on that list (a bound, not an invariant)' },
     ],
   },
   {

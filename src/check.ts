@@ -28,9 +28,9 @@ import { maxProcs, type MHeap } from './mheap.js';
 import { mSpanInUse, mSpanManual } from './mspan.js';
 import { heapAllocBytes, sumP, totalAllocBytes, totalFreeBytes } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
-import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE } from './mspanset.js';
+import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import {
-  MSPAN_SIZE, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE,
+  MC_RETAINED, MSPAN_SIZE, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, mSpanListFirst,
   type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
   spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
   spanList, spanLocalFreedBits, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
@@ -125,7 +125,8 @@ function checkPagesAndOS(h: MHeap, cached: Map<number, 1 | 2>): void {
 }
 
 /**
- * Every in-use heap span is in exactly one place: one mcache slot or one mcentral set.
+ * Every in-use heap span is in exactly one place: one mcache slot, one mcache's retained
+ * list or one mcentral set.
  * Returns the places by span start address (checkSpanTable has shown that no two spans
  * share one).
  */
@@ -162,6 +163,13 @@ function checkPlaces(h: MHeap, spans: SpanPtr[]): Map<number, string> {
       put(s, `mcache of P${pid} class ${spc}`);
       if (spanList(u32, s) !== LIST_MCACHE + pid) fail(`span ${s} is cached by P${pid} but its list field says ${spanList(u32, s)}`);
       if (spanSpanclass(u32, s) !== spc) fail(`span ${s} of class ${spanSpanclass(u32, s)} is in P${pid}'s slot ${spc}`);
+    }
+    let n = 0;
+    for (let s = mSpanListFirst(u32, mc + MC_RETAINED); s !== 0; s = spanNext(u32, s)) {
+      if (++n > 1 << 24) fail(`P${pid}'s retained list has a cycle`);
+      put(s, `retained by the mcache of P${pid}`);
+      if (spanList(u32, s) !== LIST_MCACHE + LIST_RETAINED + pid) fail(`span ${s} is retained by P${pid} but its list field says ${spanList(u32, s)}`);
+      if (spanState(u32, s) !== mSpanInUse || spanClassSizeclass(spanSpanclass(u32, s)) === 0) fail(`span ${s} retained by P${pid} is not an in-use small-object span`);
     }
   }
   for (const s of spans) {

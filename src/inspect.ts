@@ -36,7 +36,7 @@ import { InvalidArgumentError } from './errors.js';
 import { inFlightAllocs } from './mcache.js';
 import type { MHeap } from './mheap.js';
 import { bitmapCount, mSpanManual } from './mspan.js';
-import { LIST_MCACHE, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mspanset.js';
+import { LIST_MCACHE, LIST_RETAINED, SET_PARTIAL, fullSwept, fullUnswept, partialSwept, partialUnswept } from './mspanset.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { numSpanClasses, pageSize } from './sizeclasses.js';
 import { stackpoolSpans } from './stack.js';
@@ -192,7 +192,7 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     spans.freed[i] = bitmapCount(u32, spanFreedBits(u32, s), nelems) + bitmapCount(u32, spanLocalFreedBits(u32, s), nelems);
     spans.sweep[i] = (spanSweepgen(u32, s) - sg + 2) >>> 0;
     const list = spanList(u32, s);
-    if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = list - LIST_MCACHE; }
+    if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = (list - LIST_MCACHE) & ~LIST_RETAINED; }
     else if (list !== 0) {
       // list = 1 + (spanclass << 2 | set) for a span in an mcentral set (mcentral.setListId)
       const place = setPlace[(list - 1) & 3]!;

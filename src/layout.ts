@@ -27,7 +27,7 @@ export type PPtr = number & { readonly __p: true };
  *   offset  bytes  constant       field                      meaning
  *        0      4  S_NEXT         next SpanPtr               list link (mcentral span sets, stack pools)
  *        4      4  S_PREV         prev SpanPtr               list link
- *        8      4  S_LIST         list u32                   id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits)
+ *        8      4  S_LIST         list u32                   id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits; + LIST_RETAINED: on the retained list of that P)
  *       12      4  S_START        startAddr u32              address of the first page
  *       16      4  S_NPAGES       npages u32                 length in 8 KiB pages
  *       20      4  S_MANUAL_FREE  manualFreeList u32         free slot list of a stack span
@@ -189,7 +189,9 @@ export function setSpanDivMul20(u32: Uint32Array, b: SpanPtr, v: number): void {
  *       20      4  MC_PID         pid u32             id of the owning P
  *       24      8                 (pad)
  *       32    544  MC_ALLOC       alloc[136] SpanPtr  span per span class (emptymspan when none)
- *      576     64                 (pad)
+ *      576      8  MC_RETAINED    retained            span list (SL_*) of the full spans this mcache keeps until the next cycle (shared heaps only; mcache.ts)
+ *      584      4  MC_NRETAINED   nretained u32       spans on that list (a bound, not an invariant)
+ *      588     52                 (pad)
  *      640         MCACHE_SIZE    end
  */
 export const MCACHE_SIZE = 640;
@@ -200,6 +202,8 @@ export const MC_TINYALLOCS = 12;
 export const MC_FLUSHGEN = 16;
 export const MC_PID = 20;
 export const MC_ALLOC = 32;
+export const MC_RETAINED = 576;
+export const MC_NRETAINED = 584;
 export const MCW_TINY = 0;
 export const MCW_TINYOFFSET = 1;
 export const MCW_TINYMASK = 2;
@@ -207,6 +211,7 @@ export const MCW_TINYALLOCS = 3;
 export const MCW_FLUSHGEN = 4;
 export const MCW_PID = 5;
 export const MCW_ALLOC = 8;
+export const MCW_NRETAINED = 146;
 /** mcache.tiny: address of the current tiny block. */
 export function mcacheTiny(u32: Uint32Array, b: MCachePtr): number { return u32[(b + MC_TINY) >>> 2]; }
 export function setMcacheTiny(u32: Uint32Array, b: MCachePtr, v: number): void { u32[(b + MC_TINY) >>> 2] = v; }
@@ -228,6 +233,9 @@ export function setMcachePid(u32: Uint32Array, b: MCachePtr, v: number): void { 
 /** mcache.alloc[i]: span per span class. */
 export function mcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number): SpanPtr { return u32[((b + MC_ALLOC) >>> 2) + i] as SpanPtr; }
 export function setMcacheAlloc(u32: Uint32Array, b: MCachePtr, i: number, v: SpanPtr | 0): void { u32[((b + MC_ALLOC) >>> 2) + i] = v; }
+/** mcache.nretained: spans on that list. */
+export function mcacheNretained(u32: Uint32Array, b: MCachePtr): number { return u32[(b + MC_NRETAINED) >>> 2]; }
+export function setMcacheNretained(u32: Uint32Array, b: MCachePtr, v: number): void { u32[(b + MC_NRETAINED) >>> 2] = v; }
 
 // ----------------------------------------------------------------------------------------
 // p (runtime/runtime2.go)

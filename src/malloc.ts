@@ -34,7 +34,7 @@ import { lock, unlock } from './lock_futex.js';
 import type { MHeap } from './mheap.js';
 import * as mspan from './mspan.js';
 import * as sizeclasses from './sizeclasses.js';
-import { centralOf, setPush, fullSwept } from './mspanset.js';
+import * as mspanset from './mspanset.js';
 import { reclaim } from './mgcsweep.js';
 import * as layout from './layout.js';
 import {
@@ -52,6 +52,7 @@ const {
   SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
 } = layout;
 const { isFreed, mSpanInUse, nextFreeFast } = mspan;
+const { centralOf, setPush, fullSwept, LIST_RETAINED } = mspanset;
 const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } = sizeclasses;
 
 /**
@@ -308,9 +309,10 @@ function freeSlow(ctx: MallocContext, p: number): void {
  * anything else (nothing changed then).
  *
  * The common case first, with as few loads as it can: a small object of a span cached in
- * this P's mcache (its list field is this P's cacheTag). Such a span is in use and
- * small-object, and only this P allocates from it, sweeps it or writes its localFreedBits
- * while it is cached, so no atomic is needed; a slot below freeindex is allocated (Go's
+ * this P's mcache (its list field is this P's cacheTag), in a slot or on its retained list
+ * (cacheTag + LIST_RETAINED, mcache.ts). Such a span is in use and small-object, and only
+ * this P allocates from it, sweeps it or writes its localFreedBits while it is cached, so
+ * no atomic is needed; a slot below freeindex is allocated (Go's
  * invariant), so the alloc bitmap and the span's limit are read only for a slot at or above
  * it. Every other case (another P's span, a span no mcache holds, a tiny block, anything
  * that is not the base of a live object) is freeShared's.
@@ -328,7 +330,7 @@ function freeFast(ctx: MallocContext, p: number): boolean {
   const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2] >>> 0) as SpanPtr; // undefined -> 0
   if (s === 0) return false;
   const sw = s >>> 2;
-  if (u32[sw + SW_LIST] !== ctx.cacheTag || u32[sw + SW_SPANCLASS] === tinySpanClass) return freeShared(ctx, p, s);
+  if ((u32[sw + SW_LIST] | LIST_RETAINED) !== (ctx.cacheTag | LIST_RETAINED) || u32[sw + SW_SPANCLASS] === tinySpanClass) return freeShared(ctx, p, s);
   // p - start < 0 (a stale page -> span entry) fails the exactness test too: idx * elemsize >= 0.
   const off = p - u32[sw + SW_START];
   const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
@@ -426,7 +428,7 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
   if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
-  if (u32[sw + SW_LIST] === ctx.cacheTag) {
+  if ((u32[sw + SW_LIST] | LIST_RETAINED) === (ctx.cacheTag | LIST_RETAINED)) {
     u32[lw] |= bit;
     return true;
   }

@@ -8,6 +8,10 @@
  * slots the mcache gives it back to its mcentral and takes another (refill); releaseAll
  * gives every span back (Go calls it flushing).
  *
+ * In a heap other threads use, a span that leaves its slot full stays with the mcache, on
+ * its retained list, until the next cycle (retainCap below): its owner's frees into it
+ * stay plain stores.
+ *
  * Statistics are settled here as in Go: the slots a span handed out while cached are
  * added to smallAllocCount when the span leaves the cache, and tiny allocations combined
  * into a block are added to tinyAllocCount then too. That is why readMemStats flushes the
@@ -17,6 +21,7 @@
  */
 import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
+import { sweepBegin, sweepEnd } from './mgcsweep.js';
 import type { MHeap } from './mheap.js';
 import * as mspan from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
@@ -31,9 +36,9 @@ const { nextFreeIndex } = mspan;
 const {
   NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize,
 } = sizeclasses;
-const { LIST_MCACHE } = mspanset;
+const { LIST_MCACHE, LIST_RETAINED, listInsertBack, listRemove } = mspanset;
 const {
-  MCW_ALLOC, MCW_FLUSHGEN, MCW_PID, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
+  MCW_ALLOC, MCW_FLUSHGEN, MCW_NRETAINED, MCW_PID, MC_RETAINED, SLW_FIRST, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
   MC_ALLOC, PW_STATUS, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_SMALL_ALLOC, ST_TINY_ALLOC_COUNT, SW_ACBC,
   SW_ALLOCCOUNT, SW_ELEMSIZE, SW_LIST, SW_NELEMS, SW_NPAGES, SW_START, SW_SWEEPGEN, mcacheAlloc,
   mcacheFlushGen, mcacheTinyAllocs, pMcache, setMcacheAlloc, setMcacheFlushGen, setMcachePid,
@@ -60,13 +65,22 @@ export function initMCache(h: MHeap, c: MCachePtr, pid: number, emptymspan: Span
  */
 export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr): SpanPtr {
   const views = h.views;
+  const keep = !h.solo;
+  if (keep) trimRetained(h, c);
   const old = mcacheAlloc(views.u32, c, spc);
+  let give: SpanPtr | 0 = 0;
   if (old !== emptymspan) {
     settleSpan(h, c, old, spc);
-    views.u32[h.inHandWord()] = old; // before it leaves the slot (see MHeap.inHandWord)
-    setMcacheAlloc(views.u32, c, spc, emptymspan);
+    const u32 = views.u32, w = h.inHandWord();
+    u32[w] = old; // before it leaves the slot (see MHeap.inHandWord)
+    u32[(c >>> 2) + MCW_ALLOC + spc] = emptymspan;
+    if (keep) {
+      listInsertBack(u32, c + MC_RETAINED, old, LIST_MCACHE + LIST_RETAINED + u32[(c >>> 2) + MCW_PID]);
+      u32[(c >>> 2) + MCW_NRETAINED]++;
+      u32[w] = 0;
+    } else give = old;
   }
-  const s = cacheSpan(h, spc, old !== emptymspan ? old : 0); // gives old back (Go: uncacheSpan)
+  const s = cacheSpan(h, spc, give); // gives old back (Go: uncacheSpan)
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
   // From here to the slot store, one straight run with no call (word indices, not
@@ -108,9 +122,10 @@ function settleSpan(h: MHeap, c: MCachePtr, s: SpanPtr, spc: number): void {
 
 /**
  * Give every cached span back to its mcentral and drop the tiny block (Go:
- * mcache.releaseAll). Used by readMemStats, gc() and detach.
+ * mcache.releaseAll). Used by readMemStats, gc() and detach. The retained spans go back
+ * too, unless `keepRetained` (prepareForSweep: see there).
  */
-export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
+export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number, keepRetained = false): void {
   const views = h.views;
   views.sync();
   const sg = h.sweepgen;
@@ -130,6 +145,7 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
     u32[slot] = emptymspan;
     uncacheSpan(h, s);
   }
+  if (!keepRetained) while (releaseRetained(h, c, true)) { /* every retained span */ }
   const u32 = views.u32, cw = c >>> 2, pstats = h.pstats;
   // One straight run with no call (word indices): the tiny count is settled once.
   u32[cw + MCW_TINY] = 0;
@@ -141,11 +157,66 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number): void {
 }
 
 /**
+ * Most full spans an mcache keeps (see releaseRetained). When a span leaves its slot full,
+ * most of its objects are still live, and in a shared heap every later free into a span
+ * no mcache holds is an atomic OR (malloc.ts freeShared), 10-20 ns. Kept on the mcache's
+ * retained list under its P's tag, it still takes its owner's frees as plain stores in
+ * localFreedBits. It could not be swept before the next cycle anyway (a full swept span),
+ * and at that cycle's first refill (prepareForSweep: releaseAll) its owner gives it back,
+ * stale, and sweeps it. Only in a heap other threads use (not MHeap.solo): alone, frees
+ * into any span are plain stores already. goheap only: Go's frees are its collector's.
+ */
+const retainCap = 64;
+
+/**
+ * At a refill: give back the oldest retained spans while they have turned stale (a GC
+ * cycle began since they were retained) or the list is at retainCap, a few at a time and
+ * never waiting for another P's GC (that P may be finishing its sweep; the span waits for
+ * the next refill instead).
+ */
+function trimRetained(h: MHeap, c: MCachePtr): void {
+  for (let k = 0; k < 4; k++) {
+    const u32 = h.views.u32, s = u32[((c + MC_RETAINED) >>> 2) + SLW_FIRST] as SpanPtr;
+    if (s === 0) return;
+    const stale = u32[(s >>> 2) + SW_SWEEPGEN] !== ((h.sweepgen + 3) >>> 0);
+    if (!stale && u32[(c >>> 2) + MCW_NRETAINED] < retainCap) return;
+    if (!releaseRetained(h, c, false)) return;
+  }
+}
+
+/**
+ * Give back the oldest span of the mcache's retained list: to its mcentral's swept sets,
+ * or swept first if it has turned stale (uncacheSpan). Without `wait`, a stale span is
+ * left where it is (false) while a GC holds sweeps off. Returns whether one went.
+ */
+function releaseRetained(h: MHeap, c: MCachePtr, wait: boolean): boolean {
+  const l = c + MC_RETAINED, cw = c >>> 2;
+  let u32 = h.views.u32;
+  const s = u32[(l >>> 2) + SLW_FIRST] as SpanPtr;
+  if (s === 0) return false;
+  // Registered, sweepgen cannot advance: a span seen stale stays stale.
+  const registered = !wait && u32[(s >>> 2) + SW_SWEEPGEN] !== ((h.sweepgen + 3) >>> 0);
+  if (registered && !sweepBegin(h)) return false;
+  try {
+    u32 = h.views.u32;
+    u32[h.inHandWord()] = s; // in hand before it leaves the list, which clears its list field
+    listRemove(u32, l, s, true);
+    u32[cw + MCW_NRETAINED] = Math.max(0, u32[cw + MCW_NRETAINED] - 1);
+    uncacheSpan(h, s, registered);
+  } finally {
+    if (registered) sweepEnd(h);
+  }
+  return true;
+}
+
+/**
  * Flush the mcache if a GC cycle ran since it was last flushed (Go: prepareForSweep, which
  * Go runs on every P at the end of each GC; goheap runs it on the P's next slow path).
  */
 export function prepareForSweep(h: MHeap, c: MCachePtr, emptymspan: number): void {
-  if (mcacheFlushGen(h.views.u32, c) !== h.sweepgen) releaseAll(h, c, emptymspan);
+  // The retained spans, settled already, go back a few at a time at later refills
+  // (trimRetained): all at once, each stale one would wait for any GC in progress.
+  if (mcacheFlushGen(h.views.u32, c) !== h.sweepgen) releaseAll(h, c, emptymspan, true);
 }
 
 /**

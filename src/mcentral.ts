@@ -169,7 +169,7 @@ function pushUncached(u32: Uint32Array, c: number, spc: number, sg: number, s: S
  * each GC, so a span is at most one cycle stale; goheap cannot stop an idle worker, so a
  * span may be several cycles stale.)
  */
-export function uncacheSpan(h: MHeap, s: SpanPtr): void {
+export function uncacheSpan(h: MHeap, s: SpanPtr, registered = false): void {
   const sw = s >>> 2;
   const views = h.views;
   const spc = views.u32[sw + SW_SPANCLASS];
@@ -186,13 +186,14 @@ export function uncacheSpan(h: MHeap, s: SpanPtr): void {
   if (fresh) return;
   // Cached since before this cycle (sg+1), or since before an earlier one while other Ps
   // ran two cycles: stale either way. Only sg+3 is "swept, cached".
-  sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
+  // `registered`: the caller is a registered sweeper already (sweepBegin).
+  if (!registered) sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
   try {
     views.u32[sw + SW_SWEEPGEN] = (h.sweepgen - 1) >>> 0;
     sweepSpan(h, s, false);
     views.u32[h.inHandWord()] = 0;
   } finally {
-    sweepEnd(h);
+    if (!registered) sweepEnd(h);
   }
 }
 

@@ -85,6 +85,11 @@ export const SET_FULL = 2;
 
 /** `list` value of a span held by an mcache (the P id is added to it). */
 export const LIST_MCACHE = 0x40000000;
+/**
+ * Added to LIST_MCACHE + pid: a full span the mcache keeps on its retained list rather
+ * than in a slot (mcache.ts). Its owner's frees still go to localFreedBits.
+ */
+export const LIST_RETAINED = 0x20000000;
 
 /** Address of the mcentral of span class spc in the array at centralBase. */
 export function centralOf(centralBase: number, spc: number): number {

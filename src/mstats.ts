@@ -21,7 +21,7 @@ import {
 } from './mem.js';
 import { NUM_SIZE_CLASSES, class_to_size } from './sizeclasses.js';
 import { bitmapCount, mSpanInUse } from './mspan.js';
-import { LIST_MCACHE } from './mspanset.js';
+import { LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import {
   ST_GC_PERCENT, ST_HEAP_ALLOC, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, ST_LARGE_FREE,
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
@@ -88,7 +88,10 @@ export function freedUnsweptBytes(h: MHeap): number {
     const sw = s >>> 2;
     if (u32[sw + SW_STATE] !== mSpanInUse) return;
     let freed = bitmapCount(u32, u32[sw + SW_FREEDBITS], u32[sw + SW_NELEMS]);
-    if (u32[sw + SW_LIST] < LIST_MCACHE) freed += bitmapCount(u32, u32[sw + SW_LOCALFREED], u32[sw + SW_NELEMS]);
+    // Local frees count where their allocations are settled: a span in no mcache slot (in
+    // an mcentral set, or on an mcache's retained list), not one a P allocates from now.
+    const list = u32[sw + SW_LIST];
+    if (list < LIST_MCACHE || (list & LIST_RETAINED) !== 0) freed += bitmapCount(u32, u32[sw + SW_LOCALFREED], u32[sw + SW_NELEMS]);
     n += freed * u32[sw + SW_ELEMSIZE];
   });
   return n;

@@ -63,7 +63,7 @@ import {
 import { initMCache, releaseAll } from './mcache.js';
 import { InvalidArgumentError as ArgError, NoFreePError } from './errors.js';
 import { numSpanClasses, spanClassSizeclass, pageSize, tinySpanClass } from './sizeclasses.js';
-import { centralOf, LIST_MCACHE } from './mspanset.js';
+import { centralOf, LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
 } from './mgcsweep.js';
@@ -358,6 +358,7 @@ export function recoverSpanInHand(h: MHeap, deadPid: number): void {
   if (s === 0 || spanState(u32, s) !== mSpanInUse) return;
   const list = spanList(u32, s);
   if (list !== 0 && list < LIST_MCACHE) return; // in an mcentral set
+  if ((list & LIST_RETAINED) !== 0) return; // on its mcache's retained list: releaseAll gives it back
   const spc = spanSpanclass(u32, s);
   for (let pid = 0; pid < h.nprocs; pid++) {
     const p = h.pOf(pid);

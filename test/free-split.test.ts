@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { Heap } from '../src/index.js';
 import { spawnHeapWorker } from '../src/node.js';
 import { DoubleFreeError, InvalidArgumentError } from '../src/errors.js';
-import { LIST_MCACHE } from '../src/mspanset.js';
-import { S_FREEDBITS, S_LIST, S_LOCALFREED, S_START, S_ELEMSIZE, mcacheAlloc } from '../src/layout.js';
+import { LIST_MCACHE, LIST_RETAINED } from '../src/mspanset.js';
+import { type MCachePtr, MC_RETAINED, P_MCACHE, S_FREEDBITS, S_LIST, S_LOCALFREED, S_NEXT, S_SPANCLASS, S_START, S_ELEMSIZE, mcacheAlloc } from '../src/layout.js';
 import { nextFreeFast } from '../src/mspan.js';
 import { tinySpanClass } from '../src/sizeclasses.js';
 
@@ -276,10 +276,11 @@ test('a dead tiny block that is still another P\'s current tiny block is not swe
   const block = p & ~15;
   // 16-byte objects come from the same span class: use up b's span, so that the block's
   // span goes back to its mcentral (where a sweep can reach it) while the block is still
-  // b's current tiny block.
+  // b's current tiny block. In a shared heap b keeps its full spans on its retained list
+  // (mcache.ts) until it has more than it may keep: up to 64 more spans of 512 slots.
   const fill: number[] = [];
   while (cachedBy(b, block) >= 0) fill.push(b.malloc(16));
-  assert.ok(fill.length > 0 && fill.length <= 512);
+  assert.ok(fill.length > 64 * 512 && fill.length <= 66 * 512);
   const frees = () => a.readMemStats().Frees;
   a.free(p); // the block's last object: the block is dead, its freed bit set
   assert.equal(bitOf(a, block), 'freed');
@@ -336,4 +337,91 @@ test('a heap updates the words Ps share with plain stores until share(): share()
   const one = Heap.create({ reserve: 64 * MiB, maxProcs: 1 });
   one.share();
   assert.equal(one.solo, true);
+});
+
+// ---- Retained full spans (mcache.ts): shared heaps only ----------------------------------
+
+/** The spans on P pid's retained list, oldest first. */
+function retained(h: Heap, pid: number): number[] {
+  const u32 = h.u32, c = u32[(h.h.pOf(pid) + P_MCACHE) >>> 2]! as MCachePtr;
+  const out: number[] = [];
+  for (let s = u32[(c + MC_RETAINED) >>> 2]!; s !== 0; s = u32[(s + S_NEXT) >>> 2]!) out.push(s);
+  return out;
+}
+
+/** Allocate `size`-byte objects in b until the span of the first one has left b's slot. */
+function fillOneSpan(b: Heap, size: number): number[] {
+  const ps = [b.malloc(size)];
+  const s = b.h.spanOf(ps[0]!);
+  while (mcacheAlloc(b.u32, b.u32[(b.h.pOf(b.pid) + P_MCACHE) >>> 2]! as MCachePtr, b.u32[(s + S_SPANCLASS) >>> 2]!) === s) ps.push(b.malloc(size));
+  return ps;
+}
+
+test('in a shared heap a full span goes from its mcache slot to the P\'s retained list: the owner\'s frees stay plain local bits, others\' go to freedBits; the next cycle\'s refills give it back, swept; detach gives back the rest', () => {
+  const a = Heap.create({ reserve: 64 * MiB, scavenger: false });
+  const b = Heap.attach(a.share());
+  const ps = fillOneSpan(b, 48);
+  const first = ps.slice(0, -1), s = b.h.spanOf(first[0]!);
+  assert.deepEqual(retained(a, b.pid), [s]);
+  assert.equal(cachedBy(a, first[0]!), LIST_RETAINED + b.pid);
+  b.free(first[0]!);
+  assert.equal(bitOf(a, first[0]!), 'local', 'the owner\'s free: a plain local bit');
+  a.free(first[1]!);
+  assert.equal(bitOf(a, first[1]!), 'freed', 'another P\'s free: freedBits');
+  assert.throws(() => b.free(first[1]!), DoubleFreeError);
+  assert.throws(() => a.free(first[0]!), DoubleFreeError);
+  assert.equal(a.check().places.get(a.u32[(s + S_START) >>> 2]!), `retained by the mcache of P${b.pid}`);
+  // A cycle: the retained span is stale now, and still b's; its frees are not swept yet.
+  const f0 = a.readMemStats().Frees;
+  a.gc();
+  assert.equal(bitOf(a, first[0]!), 'local');
+  assert.equal(a.readMemStats().Frees, f0);
+  a.check();
+  // b's next refills give it back, swept.
+  const more = fillOneSpan(b, 48);
+  assert.ok(!retained(a, b.pid).includes(s), 'given back');
+  assert.equal(bitOf(a, first[0]!), 'none');
+  assert.equal(bitOf(a, first[1]!), 'none');
+  assert.equal(a.readMemStats().Frees, f0 + 2);
+  a.check();
+  for (const p of [...first.slice(2), ps.at(-1)!, ...more]) b.free(p);
+  b.detach();
+  assert.deepEqual(retained(a, b.pid), []);
+  a.gc();
+  a.check();
+  assert.equal(a.readMemStats().HeapAlloc, 0);
+});
+
+test('retained spans: none in a heap no other thread uses; at most 64 per P, the oldest given back first; a dead P\'s are given back by reclaimP with their local frees', () => {
+  const solo = Heap.create({ reserve: 64 * MiB });
+  fillOneSpan(solo, 48);
+  assert.deepEqual(retained(solo, solo.pid), []);
+  solo.check();
+  const a = Heap.create({ reserve: 256 * MiB, scavenger: false });
+  const d = a.share(true);
+  const b = Heap.attach(d);
+  const spans: number[] = [];
+  const objs: number[] = [];
+  for (let i = 0; i < 70; i++) {
+    const ps = fillOneSpan(b, 1024);
+    spans.push(b.h.spanOf(ps[0]!));
+    objs.push(...ps);
+  }
+  const kept = retained(a, b.pid);
+  assert.equal(kept.length, 64);
+  assert.deepEqual(kept, spans.slice(-64), 'the newest 64, oldest first');
+  a.check();
+  // b frees half its objects (local bits in its retained spans), then dies.
+  for (const p of objs.slice(0, objs.length >> 1)) b.free(p);
+  assert.equal(a.markDead(d.pid, d.epoch), true);
+  assert.equal(a.reclaimP(d.pid, d.epoch), true);
+  assert.deepEqual(retained(a, d.pid), []);
+  a.check();
+  const f0 = a.readMemStats().Frees;
+  a.gc();
+  assert.equal(a.readMemStats().Frees, f0 + (objs.length >> 1), 'every local free was swept');
+  for (const p of objs.slice(objs.length >> 1)) a.free(p);
+  a.gc();
+  a.check();
+  assert.equal(a.readMemStats().HeapAlloc, 0);
 });
