@@ -179,6 +179,7 @@ function merge(old: ResultsFile, fresh: ResultsFile, cases: string[]): ResultsFi
     results: [...old.results.filter((r) => !replaced.has(`${r.workload}|${r.allocator}`)), ...fresh.results],
     views: old.views,
     wasm: fresh.wasm ?? old.wasm,
+    where: fresh.where ?? old.where,
   };
 }
 
