@@ -80,7 +80,7 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
       u32[w] = 0;
     } else give = old;
   }
-  const s = cacheSpan(h, spc, give); // gives old back (Go: uncacheSpan)
+  const s = cacheSpan(h, spc, give); // gives old back unless retained (Go: uncacheSpan)
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
   if (s === 0) throw new OutOfMemoryError(`out of memory: no span of class ${spanClassSizeclass(spc)} can be allocated within the reservation`);
   // From here to the slot store, one straight run with no call (word indices, not
@@ -161,10 +161,11 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number, keepRetai
  * most of its objects are still live, and in a shared heap every later free into a span
  * no mcache holds is an atomic OR (malloc.ts freeShared), 10-20 ns. Kept on the mcache's
  * retained list under its P's tag, it still takes its owner's frees as plain stores in
- * localFreedBits. It could not be swept before the next cycle anyway (a full swept span),
- * and at that cycle's first refill (prepareForSweep: releaseAll) its owner gives it back,
- * stale, and sweeps it. Only in a heap other threads use (not MHeap.solo): alone, frees
- * into any span are plain stores already. goheap only: Go's frees are its collector's.
+ * localFreedBits. It could not be swept before the next cycle anyway (a full swept span);
+ * once that cycle has begun, its owner's refills give it back, stale, and sweep it
+ * (trimRetained), as releaseAll does with all of them. Only in a heap other threads use
+ * (not MHeap.solo): alone, frees into any span are plain stores already. goheap only: Go's
+ * frees are its collector's.
  */
 const retainCap = 64;
 

@@ -40,8 +40,9 @@
  *   6. in an allocation from its mcache (nextFreeFast / nextFree may have advanced
  *      allocCount without freeindex or the reverse): repairCachedSpans recounts allocCount
  *      from freeindex and allocBits and reloads allocCache; then releaseAll gives every span
- *      back (its settle step and the refill tail are straight runs: counted once or not at
- *      all). A tiny block taken but not yet marked gets a mask (repairTinyMasks).
+ *      back, its slots' and its retained list's (the settle step, the refill tail and each
+ *      list move are straight runs: counted once or not at all; a span in hand that is
+ *      still on the retained list is left there for releaseAll). A tiny block taken but not yet marked gets a mask (repairTinyMasks).
  *   7. its page cache and its mspan cache are returned (MHeap.flushPageCache,
  *      flushMSpanCache) and the P becomes idle.
  *
