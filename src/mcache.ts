@@ -21,7 +21,6 @@
  */
 import { OutOfMemoryError } from './errors.js';
 import { cacheSpan, uncacheSpan } from './mcentral.js';
-import { sweepBegin, sweepEnd } from './mgcsweep.js';
 import type { MHeap } from './mheap.js';
 import * as mspan from './mspan.js';
 import { P_RUNNING } from './runtime2.js';
@@ -74,11 +73,8 @@ export function refill(h: MHeap, c: MCachePtr, spc: number, emptymspan: SpanPtr)
     const u32 = views.u32, w = h.inHandWord();
     u32[w] = old; // before it leaves the slot (see MHeap.inHandWord)
     u32[(c >>> 2) + MCW_ALLOC + spc] = emptymspan;
-    if (keep) {
-      listInsertBack(u32, c + MC_RETAINED, old, LIST_MCACHE + LIST_RETAINED + u32[(c >>> 2) + MCW_PID]);
-      u32[(c >>> 2) + MCW_NRETAINED]++;
-      u32[w] = 0;
-    } else give = old;
+    if (keep) retain(u32, c, old, w);
+    else give = old;
   }
   const s = cacheSpan(h, spc, give); // gives old back unless retained (Go: uncacheSpan)
   const u32 = views.u32, f64 = views.f64; // after cacheSpan, which may grow the buffer
@@ -143,7 +139,9 @@ export function releaseAll(h: MHeap, c: MCachePtr, emptymspan: number, keepRetai
     }
     u32[w] = s; // before it leaves the slot (see MHeap.inHandWord)
     u32[slot] = emptymspan;
-    uncacheSpan(h, s);
+    // At a cycle's first refill (keepRetained), a stale span that a GC keeps from being
+    // swept now is retained instead (only in a shared heap: alone, nothing holds sweeps off).
+    if (!uncacheSpan(h, s, !keepRetained)) retain(h.views.u32, c, s, w);
   }
   if (!keepRetained) while (releaseRetained(h, c, true)) { /* every retained span */ }
   const u32 = views.u32, cw = c >>> 2, pstats = h.pstats;
@@ -187,27 +185,33 @@ function trimRetained(h: MHeap, c: MCachePtr): void {
 
 /**
  * Give back the oldest span of the mcache's retained list: to its mcentral's swept sets,
- * or swept first if it has turned stale (uncacheSpan). Without `wait`, a stale span is
- * left where it is (false) while a GC holds sweeps off. Returns whether one went.
+ * or swept first if it has turned stale (uncacheSpan). Without `wait`, a stale span that a
+ * GC keeps from being swept now (it holds sweeps off until it has recounted the heap) goes
+ * to the end of the list instead, for a later refill (false). Returns whether one went.
  */
 function releaseRetained(h: MHeap, c: MCachePtr, wait: boolean): boolean {
-  const l = c + MC_RETAINED, cw = c >>> 2;
-  let u32 = h.views.u32;
+  const l = c + MC_RETAINED, cw = c >>> 2, w = h.inHandWord();
+  const u32 = h.views.u32;
   const s = u32[(l >>> 2) + SLW_FIRST] as SpanPtr;
   if (s === 0) return false;
-  // Registered, sweepgen cannot advance: a span seen stale stays stale.
-  const registered = !wait && u32[(s >>> 2) + SW_SWEEPGEN] !== ((h.sweepgen + 3) >>> 0);
-  if (registered && !sweepBegin(h)) return false;
-  try {
-    u32 = h.views.u32;
-    u32[h.inHandWord()] = s; // in hand before it leaves the list, which clears its list field
-    listRemove(u32, l, s, true);
-    u32[cw + MCW_NRETAINED] = Math.max(0, u32[cw + MCW_NRETAINED] - 1);
-    uncacheSpan(h, s, registered);
-  } finally {
-    if (registered) sweepEnd(h);
-  }
-  return true;
+  u32[w] = s; // in hand before it leaves the list, which clears its list field
+  listRemove(u32, l, s, true);
+  u32[cw + MCW_NRETAINED] = Math.max(0, u32[cw + MCW_NRETAINED] - 1);
+  if (uncacheSpan(h, s, wait)) return true;
+  retain(h.views.u32, c, s, w);
+  return false;
+}
+
+/**
+ * Put span s, settled and in hand (u32[w]), at the end of the mcache's retained list, then
+ * out of hand: one straight run (a context stopped before the last store leaves it on the
+ * list and in hand, which reclaimP reads as on the list).
+ */
+function retain(u32: Uint32Array, c: MCachePtr, s: SpanPtr, w: number): void {
+  const cw = c >>> 2;
+  listInsertBack(u32, c + MC_RETAINED, s, LIST_MCACHE + LIST_RETAINED + u32[cw + MCW_PID]);
+  u32[cw + MCW_NRETAINED]++;
+  u32[w] = 0;
 }
 
 /**

@@ -169,7 +169,7 @@ function pushUncached(u32: Uint32Array, c: number, spc: number, sg: number, s: S
  * each GC, so a span is at most one cycle stale; goheap cannot stop an idle worker, so a
  * span may be several cycles stale.)
  */
-export function uncacheSpan(h: MHeap, s: SpanPtr, registered = false): void {
+export function uncacheSpan(h: MHeap, s: SpanPtr, wait = true): boolean {
   const sw = s >>> 2;
   const views = h.views;
   const spc = views.u32[sw + SW_SPANCLASS];
@@ -183,18 +183,20 @@ export function uncacheSpan(h: MHeap, s: SpanPtr, registered = false): void {
     u32[h.inHandWord()] = 0;
   }
   unlock(views.i32, c + C_LOCK);
-  if (fresh) return;
+  if (fresh) return true;
   // Cached since before this cycle (sg+1), or since before an earlier one while other Ps
-  // ran two cycles: stale either way. Only sg+3 is "swept, cached".
-  // `registered`: the caller is a registered sweeper already (sweepBegin).
-  if (!registered) sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
+  // ran two cycles: stale either way. Only sg+3 is "swept, cached". Without `wait`, a GC
+  // holding sweeps off leaves the span in the caller's hand (false).
+  if (wait) sweepBeginWait(h); // sweepgen cannot advance until sweepEnd
+  else if (!sweepBegin(h)) return false;
   try {
     views.u32[sw + SW_SWEEPGEN] = (h.sweepgen - 1) >>> 0;
     sweepSpan(h, s, false);
     views.u32[h.inHandWord()] = 0;
   } finally {
-    if (!registered) sweepEnd(h);
+    sweepEnd(h);
   }
+  return true;
 }
 
 /** A fresh span for span class spc from the heap (Go: mcentral.grow); 0 if out of memory. */
