@@ -397,15 +397,6 @@ function fetchOr(ctx: MallocContext, i: number, bits: number): number {
   return old;
 }
 
-/** Atomics.and on u16 i, as fetchOr (clearing a clear bit changes nothing). */
-function fetchAnd16(ctx: MallocContext, i: number, bits: number): number {
-  const u16 = ctx.views.u16;
-  if (!ctx.solo) return Atomics.and(u16, i, bits);
-  const old = u16[i];
-  u16[i] = old & bits;
-  return old;
-}
-
 /**
  * freeFast for a tiny object (Go never frees one explicitly): clear its start bit in its
  * 16-byte block's mask, atomically (mallocTiny adds objects to the current block with a
@@ -424,7 +415,15 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // The block is allocated (see freeFast) and not freed, and an object starts at p.
   if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;
   if (((u32[fw] | u32[lw]) & bit) !== 0 || (u16[mi] & mbit) === 0) return false;
-  const old = fetchAnd16(ctx, mi, ~mbit);
+  // From the mask's update to the block's freed bit, no call (not even fetchOr): a worker terminated in between, at a call, left a live block with mask 0 in
+  // a span another P may hold, which no repair can tell from a block being handed out
+  // (kill campaign, 2026-11-30). Atomics calls are builtins, not stopping points; the plain
+  // branches are for a heap no other thread uses, where no worker can be terminated.
+  let old: number;
+  if (ctx.solo) {
+    old = u16[mi];
+    u16[mi] = old & ~mbit;
+  } else old = Atomics.and(u16, mi, ~mbit);
   if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
   if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
@@ -432,7 +431,12 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
     u32[lw] |= bit;
     return true;
   }
-  if ((fetchOr(ctx, fw, bit) & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
+  let prev: number;
+  if (ctx.solo) {
+    prev = u32[fw];
+    u32[fw] = prev | bit;
+  } else prev = Atomics.or(views.i32, fw, bit);
+  if ((prev & bit) !== 0) throw new DoubleFreeError(`free: tiny block of ${p} was already freed`);
   return true;
 }
 
