@@ -43,7 +43,7 @@
 import type { PageAlloc } from './mpagealloc.js';
 import { PAGE_CACHE_PAGES, cacheOut } from './mpagealloc.js';
 import { pageSize } from './sizeclasses.js';
-import { popcount32 } from './mspan.js';
+import { findBitRange64, popcnt32, wordMask } from './mpallocbits.js';
 import * as layout from './layout.js';
 import type { PPtr } from './layout.js';
 
@@ -89,27 +89,22 @@ export function pageCacheTake(u32: Uint32Array, pp: PPtr, npages: number): numbe
   const pw = pp >>> 2;
   const lo = u32[pw + PW_PCACHE_LO], hi = u32[pw + PW_PCACHE_HI];
   const i = findBitRange64(lo, hi, npages);
-  if (i < 0) {
+  if (i === PAGE_CACHE_PAGES) {
     pageCacheScav = 0;
     return 0;
   }
   // The run [i, i + npages) as a mask in each half.
   const end = i + npages;
-  const mlo = i < 32 ? bitMask(i, Math.min(end, 32) - i) : 0;
-  const mhi = end > 32 ? bitMask(Math.max(i, 32) - 32, end - Math.max(i, 32)) : 0;
+  const mlo = i < 32 ? wordMask(i, Math.min(end, 32) - 1) : 0;
+  const mhi = end > 32 ? wordMask(Math.max(i, 32) - 32, end - 33) : 0;
   const slo = u32[pw + PW_PCACHE_SCAV_LO], shi = u32[pw + PW_PCACHE_SCAV_HI];
-  pageCacheScav = (popcount32(slo & mlo) + popcount32(shi & mhi)) * pageSize;
+  pageCacheScav = (popcnt32(slo & mlo) + popcnt32(shi & mhi)) * pageSize;
   // One straight run (see the module comment).
   u32[pw + PW_PCACHE_LO] = lo & ~mlo;
   u32[pw + PW_PCACHE_HI] = hi & ~mhi;
   u32[pw + PW_PCACHE_SCAV_LO] = slo & ~mlo;
   u32[pw + PW_PCACHE_SCAV_HI] = shi & ~mhi;
   return u32[pw + PW_PCACHE_BASE] + i * pageSize;
-}
-
-/** Bits [start, start + width) of a u32 (width 1..32). */
-function bitMask(start: number, width: number): number {
-  return width >= 32 ? 0xffffffff : (((1 << width) - 1) << start) >>> 0;
 }
 
 /**
@@ -153,19 +148,5 @@ export function pageCacheHolds(u32: Uint32Array, pp: PPtr, p: number): 0 | 1 | 2
 
 /** Pages in the cache of the P struct at pp. */
 export function pageCacheCount(u32: Uint32Array, pp: PPtr): number {
-  return popcount32(u32[(pp >>> 2) + PW_PCACHE_LO]) + popcount32(u32[(pp >>> 2) + PW_PCACHE_HI]);
-}
-
-/**
- * Index of the first run of n one bits in the 64-bit value hi:lo, or -1 (Go:
- * findBitRange64): after n-1 steps of x &= x >> 1, bit i of x says bits i..i+n-1 are set.
- */
-function findBitRange64(lo: number, hi: number, n: number): number {
-  for (let k = 1; k < n; k++) {
-    lo = ((lo >>> 1) | (hi << 31)) & lo;
-    hi = (hi >>> 1) & hi;
-  }
-  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
-  if (hi !== 0) return 63 - Math.clz32(hi & -hi);
-  return -1;
+  return popcnt32(u32[(pp >>> 2) + PW_PCACHE_LO]) + popcnt32(u32[(pp >>> 2) + PW_PCACHE_HI]);
 }

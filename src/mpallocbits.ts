@@ -237,7 +237,7 @@ export function popcnt32(x: number): number {
 }
 
 /** Mask of the bits [lo, hi] of a u32 word (0 ≤ lo ≤ hi ≤ 31); may be negative as int32. */
-function wordMask(lo: number, hi: number): number {
+export function wordMask(lo: number, hi: number): number {
   return (ALL_ONES >>> (31 - hi + lo)) << lo;
 }
 
