@@ -38,7 +38,7 @@ import {
   OSMemory, HeapViews, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_GC_MISC_SYS, STAT_MSPAN_SYS, STAT_MCACHE_SYS, STAT_OTHER_SYS, STAT_IN_STACKS, align,
 } from './mem.js';
 import { PageAlloc, PALLOC_CHUNK_BYTES } from './mpagealloc.js';
-import { PAGE_CACHE_PAGES, pageCacheAlloc, pageCacheFlush, pageCacheHolds, pageCacheMaxPages, pageCacheScav } from './mpagecache.js';
+import { addCachedPages, pageCacheAlloc, pageCacheFlush, pageCacheMaxPages, pageCacheScav } from './mpagecache.js';
 import * as mspan from './mspan.js';
 import * as sizeclasses from './sizeclasses.js';
 import { PALLOC_CHUNK_PAGES } from './mpallocbits.js';
@@ -61,7 +61,7 @@ const {
   SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
   SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, arenaSpans,
   arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
-  mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen, pPcacheBase,
+  mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
   setArenaSpans, setMheapArenaHint, setMheapEmptymspan, setMheapMaxChunks, setMheapMaxprocs,
   setMheapPageAlloc, setMheapSweepDone, spanStartAddr,
 } = layout;
@@ -558,15 +558,10 @@ export class MHeap {
 
   /** The pages every P's page cache holds: 1, or 2 if the cache has it as scavenged. */
   cachedPages(): Map<number, 1 | 2> {
-    const u32 = this.views.u32, out = new Map<number, 1 | 2>();
+    const out = new Map<number, 1 | 2>();
     for (let pid = 0; pid < this.nprocs; pid++) {
       const p = this.pOf(pid);
-      if (p === 0) continue;
-      const base = pPcacheBase(u32, p);
-      for (let i = 0; i < PAGE_CACHE_PAGES; i++) {
-        const held = pageCacheHolds(u32, p, base + i * pageSize);
-        if (held !== 0) out.set(base + i * pageSize, held);
-      }
+      if (p !== 0) addCachedPages(this.views.u32, p, out);
     }
     return out;
   }

@@ -136,14 +136,14 @@ export function emptyPageCache(u32: Uint32Array, pp: PPtr): void {
   u32[pw + PW_PCACHE_BASE] = 0;
 }
 
-/** Whether page p is in the cache of the P struct at pp; 2 if it is also scavenged. */
-export function pageCacheHolds(u32: Uint32Array, pp: PPtr, p: number): 0 | 1 | 2 {
-  const pw = pp >>> 2, i = (p - u32[pw + PW_PCACHE_BASE]) / pageSize;
-  if (!(i >= 0 && i < PAGE_CACHE_PAGES)) return 0;
-  const w = i < 32 ? PW_PCACHE_LO : PW_PCACHE_HI, sw = i < 32 ? PW_PCACHE_SCAV_LO : PW_PCACHE_SCAV_HI;
-  const bit = 1 << (i & 31);
-  if ((u32[pw + w] & bit) === 0) return 0;
-  return (u32[pw + sw] & bit) !== 0 ? 2 : 1;
+/** Add the pages the cache of the P struct at pp holds to `out`: 1, or 2 if scavenged. */
+export function addCachedPages(u32: Uint32Array, pp: PPtr, out: Map<number, 1 | 2>): void {
+  const pw = pp >>> 2, base = u32[pw + PW_PCACHE_BASE];
+  for (let i = 0; i < PAGE_CACHE_PAGES; i++) {
+    const bit = 1 << (i & 31);
+    if ((u32[pw + (i < 32 ? PW_PCACHE_LO : PW_PCACHE_HI)] & bit) === 0) continue;
+    out.set(base + i * pageSize, (u32[pw + (i < 32 ? PW_PCACHE_SCAV_LO : PW_PCACHE_SCAV_HI)] & bit) !== 0 ? 2 : 1);
+  }
 }
 
 /** Pages in the cache of the P struct at pp. */

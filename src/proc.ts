@@ -42,7 +42,8 @@
  *      from freeindex and allocBits and reloads allocCache; then releaseAll gives every span
  *      back, its slots' and its retained list's (the settle step, the refill tail and each
  *      list move are straight runs: counted once or not at all; a span in hand that is
- *      still on the retained list is left there for releaseAll). A tiny block taken but not yet marked gets a mask (repairTinyMasks).
+ *      still on the retained list is left there for releaseAll). A tiny block taken but
+ *      not yet marked gets a mask (repairTinyMasks).
  *   7. its page cache and its mspan cache are returned (MHeap.flushPageCache,
  *      flushMSpanCache) and the P becomes idle.
  *
