@@ -415,10 +415,11 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   // The block is allocated (see freeFast) and not freed, and an object starts at p.
   if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;
   if (((u32[fw] | u32[lw]) & bit) !== 0 || (u16[mi] & mbit) === 0) return false;
-  // From the mask's update to the block's freed bit, no call (not even fetchOr): a worker terminated in between, at a call, left a live block with mask 0 in
-  // a span another P may hold, which no repair can tell from a block being handed out
-  // (kill campaign, 2026-11-30). Atomics calls are builtins, not stopping points; the plain
-  // branches are for a heap no other thread uses, where no worker can be terminated.
+  // From the mask's update to the block's freed bit, no call (not even fetchOr): a worker
+  // terminated in between, at a call, left a live block with mask 0 in a span another P
+  // may hold, which no repair can tell from a block being handed out (kill campaign,
+  // 2026-11-30). Atomics calls are builtins, not stopping points; the plain branches are
+  // for a heap no other thread uses, where no worker can be terminated.
   let old: number;
   if (ctx.solo) {
     old = u16[mi];

@@ -19,9 +19,11 @@ import type { SpanPtr } from './layout.js';
  *
  * There are two freed bitmaps (JS difference, see malloc.ts freeObject): `localFreedBits`
  * takes the frees of the P whose mcache holds the span, with plain stores, and
- * `freedBits` those of every other P, with an atomic OR. When the span leaves the mcache
- * its local bits stay where they are: nobody writes them until the span is swept (a sweep
- * takes the frees of both bitmaps) or cached again, when they are the new holder's.
+ * `freedBits` those of every other P, with an atomic OR (a shared heap's mcache also
+ * keeps its full spans, on its retained list, taking their owner's frees the same way).
+ * When the span leaves the mcache its local bits stay where they are: nobody writes them
+ * until the span is swept (a sweep takes the frees of both bitmaps) or cached again, when
+ * they are the new holder's.
  *
  * Span structs come from the heap's span fixalloc (counted in MSpanInuse / MSpanSys) and
  * live in the buffer; a JS number (the struct's address) is the span "pointer".

@@ -5,10 +5,9 @@ import { PALLOC_CHUNK_PAGES as P, PageAlloc, cacheOut } from '../src/mpagealloc.
 import * as mpagecache from '../src/mpagecache.js';
 import { pageCacheFlush, pageCacheTake, pageCacheCount, emptyPageCache } from '../src/mpagecache.js';
 import { pageSize as PAGE_SIZE } from '../src/sizeclasses.js';
-import { PW_PCACHE_BASE, PW_PCACHE_HI, PW_PCACHE_LO, PW_PCACHE_SCAV_HI, PW_PCACHE_SCAV_LO, P_PCACHE_BASE, type PPtr } from '../src/layout.js';
+import { H_LOCK, PW_PCACHE_BASE, PW_PCACHE_HI, PW_PCACHE_LO, PW_PCACHE_SCAV_HI, PW_PCACHE_SCAV_LO, P_PCACHE_BASE, type PPtr } from '../src/layout.js';
 import { Heap } from '../src/index.js';
 import { lock } from '../src/lock_futex.js';
-import { H_LOCK } from '../src/layout.js';
 
 import { B, newPageAlloc, PB, checkPageAlloc, type Range, type ChunkMap, cacheOf } from './helpers/pagealloc.js';
 
