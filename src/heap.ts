@@ -21,11 +21,11 @@ import { lock, unlock } from './lock_futex.js';
 import { InvalidArgumentError as ArgError } from './errors.js';
 import { computeMemStats, computeMetrics, type MemStats } from './mstats.js';
 import { _MaxSmallSize, _NumSizeClasses, _PageSize, class_to_size, sizeToClass, spanClassNoscan } from './sizeclasses.js';
-import { LIST_MCACHE } from './mspanset.js';
+import { LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import { acquireP, detachP, markDead, reclaimDead, reclaimP } from './proc.js';
 import { scavenge } from './mgcscavenge.js';
 import {
-  MCACHE_SIZE, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, ST_MEMORY_LIMIT, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
+  MCACHE_SIZE, MCW_ALLOC, type MCachePtr, PW_EPOCH, ST_GC_PERCENT, ST_HEAP_GOAL, ST_HEAP_MARKED, ST_MEMORY_LIMIT, type SpanPtr, pMcache, spanElemsize, spanSpanclass,
 } from './layout.js';
 import { checkMemoryLimit, heapGoal, memoryLimit } from './mgcpacer.js';
 import {
@@ -36,7 +36,7 @@ import type { ReleaseMode } from './mem_linux.js';
 
 // Module-local copies of the allocator's entry points: V8 checks an imported function
 // through its module cell at every call it inlines, and folds a local const (see malloc.ts).
-const { findObject, freeObject, mallocgc, usableSize } = malloc;
+const { findObject, freeFast, freeObject, freeSlow, mallocgc, usableSize } = malloc;
 
 /** Options of {@link Heap.create}. */
 export interface HeapOptions {
@@ -154,6 +154,12 @@ export class Heap implements MallocContext {
   readonly pid: number;
   /** The list id of a span in this context's mcache (see freeObject). */
   readonly cacheTag: number;
+  /** cacheTag | LIST_RETAINED (see MallocContext.heldTag). */
+  readonly heldTag: number;
+  /** Word index of this context's mcache alloc array (see MallocContext.allocWords). */
+  readonly allocWords: number;
+  /** Word index of the heap's arena table (see MallocContext.arenaWords). */
+  readonly arenaWords: number;
   /** No other thread runs a P of this heap (see MHeap.solo; share() turns it off). */
   solo: boolean;
   /** Called after each GC cycle this context runs (gctrace). */
@@ -181,6 +187,9 @@ export class Heap implements MallocContext {
     this.solo = h.solo;
     h.bindP(pid);
     this.mcache = pMcache(h.views.u32, h.pOf(pid));
+    this.heldTag = this.cacheTag | LIST_RETAINED;
+    this.allocWords = (this.mcache >>> 2) + MCW_ALLOC;
+    this.arenaWords = h.arenas >>> 2;
     this.emptymspan = h.emptymspan;
     this.scavenger = backgroundScavengerOn(h) ? new BackgroundScavenger(this) : null;
     h.onAllocSpan = scavengeOnAlloc;
@@ -510,14 +519,15 @@ export class Heap implements MallocContext {
    * @throws InvalidPointerError if p is not the base of a live object of this heap
    */
   free(p: number | TypedArray): void {
-    // A pointer in one test (freeObject syncs the views when it must), a view or an error
-    // out of line: small, so that V8 inlines this and freeObject into the caller.
-    if (typeof p === 'number' && !this.detached) { freeObject(this, p); return; }
-    this.freeView(p);
+    // A live object's pointer in one test and freeFast (malloc.ts freeObject); the rest
+    // out of line: small, so that V8 inlines this and freeFast into the caller.
+    if (typeof p === 'number' && !this.detached && freeFast(this, p)) return;
+    this.freeOther(p);
   }
 
-  /** free of a view, or an error. */
-  private freeView(p: number | TypedArray): void {
+  /** free of a pointer freeFast did not free (0, stale views, an error), of a view, or an error. */
+  private freeOther(p: number | TypedArray): void {
+    if (typeof p === 'number' && !this.detached) { freeSlow(this, p); return; }
     if (this.detached || typeof p === 'number' || !ArrayBuffer.isView(p)) throw this.badCall('free', 'pointer', p);
     this.h.views.sync();
     freeObject(this, this.pointerOf(p, 'free'));

@@ -54,6 +54,7 @@ const {
 const { isFreed, mSpanInUse, nextFreeFast } = mspan;
 const { centralOf, setPush, fullSwept, LIST_RETAINED } = mspanset;
 const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } = sizeclasses;
+const { imul } = Math;
 
 /**
  * Allocate size bytes (Go: mallocgc). noscan is 1 for objects without pointers, 0 for
@@ -64,14 +65,13 @@ export function mallocgc(ctx: MallocContext, size: number, noscan: number, needz
   // Kept small (its rare cases are functions of their own) so that V8 inlines it, and
   // nextFreeFast in it, into the caller.
   if ((size >>> 0) !== size || size > _MaxSmallSize) return mallocLarge(ctx, size, noscan, needzero);
-  if (size === 0) return ctx.h.zerobase;
-  if (noscan !== 0 && size < _TinySize) return mallocTiny(ctx, size);
+  if (size <= _TinySize && (noscan !== 0 || size === 0)) return mallocTiny(ctx, size);
   const u32 = ctx.views.u32;
   const spc = (sizeToClass(size) << 1) | noscan;
-  const s = u32[(ctx.mcache >>> 2) + MCW_ALLOC + spc] as SpanPtr;
+  const s = u32[ctx.allocWords + spc] as SpanPtr;
   const v = nextFreeFast(u32, s);
-  if (v === 0) return mallocSlow(ctx, spc, needzero);
-  if (spc === tinySpanClass || needzero) finishSmall(ctx, s, spc, v, needzero);
+  if (!v) return mallocSlow(ctx, spc, needzero);
+  if (needzero) zeroSlot(u32, s, v);
   return v;
 }
 
@@ -81,23 +81,18 @@ function mallocSlow(ctx: MallocContext, spc: number, needzero: boolean): number 
   const before = ctx.views.u32[slot];
   const v = nextFreeOrGC(ctx, spc);
   const s = ctx.views.u32[slot] as SpanPtr;
-  finishSmall(ctx, s, spc, v, needzero);
+  if (needzero) zeroSlot(ctx.views.u32, s, v);
   // Go: shouldhelpgc — the trigger is tested only when the mcache took a new span (the
   // only time heapLive moves), not each time allocCache is reloaded from the same span.
   if (s !== before && gcTriggerTest(h)) gcStart(ctx, false);
   return v;
 }
 
-/**
- * The rest of a small allocation at v in span s, for a block of the tiny span class (its
- * mask gets its first object) or when the memory must be zeroed.
- */
-function finishSmall(ctx: MallocContext, s: SpanPtr, spc: number, v: number, needzero: boolean): void {
-  const views = ctx.views, u32 = views.u32;
-  if (spc === tinySpanClass) startTinyBlock(u32, views.u16, s, v);
+/** Zero the slot at v of span s (calloc), unless the span's memory is known to be zero. */
+function zeroSlot(u32: Uint32Array, s: SpanPtr, v: number): void {
   // Slots start and end on 8-byte boundaries (every size class is a multiple of 8): a u32
   // fill, which on a SharedArrayBuffer costs a third of a byte fill.
-  if (needzero && u32[(s >>> 2) + SW_NEEDZERO] !== 0) u32.fill(0, v >>> 2, (v + u32[(s >>> 2) + SW_ELEMSIZE]) >>> 2);
+  if (u32[(s >>> 2) + SW_NEEDZERO] !== 0) u32.fill(0, v >>> 2, (v + u32[(s >>> 2) + SW_ELEMSIZE]) >>> 2);
 }
 
 /**
@@ -119,9 +114,15 @@ function startTinyBlock(u32: Uint32Array, u16: Uint16Array, s: SpanPtr, v: numbe
   u16[(u32[sw + SW_TINYMASKS] >>> 1) + ((v - u32[sw + SW_START]) >>> 4)] = 1;
 }
 
-/** The tiny allocator (Go: the tiny path of mallocgc). */
+/**
+ * The tiny allocator (Go: the tiny path of mallocgc). Also size 0 (Go's &zerobase), and a
+ * 16-byte noscan object, which never fits the current block and so takes a block of its
+ * own: the slot Go's small path gives it (size class 2, the tiny span class), with the
+ * block's mask that freeTiny needs; keeping this out of mallocgc keeps mallocgc small.
+ */
 function mallocTiny(ctx: MallocContext, size: number): number {
   const h = ctx.h, c = ctx.mcache, views = ctx.views, u32 = views.u32;
+  if (size === 0) return h.zerobase;
   const cw = c >>> 2;
   // Go's alignment of the offset: 8 for a multiple of 8, else 4 for a multiple of 4, else
   // 2 for an even size, else 1 — for a size below 16, its lowest set bit. Without Go's
@@ -217,7 +218,7 @@ export function allocLarge(ctx: MallocContext, size: number, noscan: number, nee
   setPush(views.u32, c, spc, fullSwept(sg), s);
   views.u32[h.inHandWord()] = 0;
   unlock(views.i32, c + C_LOCK);
-  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u32.fill(0, base >>> 2, (base + nbytes) >>> 2); // pages: see finishSmall
+  if (needzero && u32[sw + SW_NEEDZERO] !== 0) views.u32.fill(0, base >>> 2, (base + nbytes) >>> 2); // pages: see zeroSlot
   if (gcTriggerTest(h)) gcStart(ctx, false);
   return base;
 }
@@ -292,7 +293,7 @@ export function freeObject(ctx: MallocContext, p: number): void {
 }
 
 /** freeObject when freeFast did not free p: 0, zerobase, stale views, or an error. */
-function freeSlow(ctx: MallocContext, p: number): void {
+export function freeSlow(ctx: MallocContext, p: number): void {
   const h = ctx.h;
   if (p === 0 || p === h.zerobase) return;
   // Another worker may have grown the buffer since this P's views were made: a pointer
@@ -322,26 +323,31 @@ function freeSlow(ctx: MallocContext, p: number): void {
  * send nowhere (the local freed bit) only happens in a span this P cached, whose metadata
  * it reached through these views.
  */
-function freeFast(ctx: MallocContext, p: number): boolean {
-  // Word indices, not accessors (as in nextFreeFast): this runs on every free.
-  const h = ctx.h, u32 = ctx.views.u32;
-  if ((p >>> 0) !== p || p >= h.reserve) return false;
-  const a = u32[(h.arenas + 4 * (p >>> 26)) >>> 2];
-  const s = (a === 0 ? 0 : u32[(a + 4 * ((p >>> 13) & 8191)) >>> 2] >>> 0) as SpanPtr; // undefined -> 0
-  if (s === 0) return false;
+export function freeFast(ctx: MallocContext, p: number): boolean {
+  // Word indices, not accessors (as in nextFreeFast): this runs on every free. Kept small
+  // (in bytecode) so that V8 inlines it, with malloc's fast path, into the caller's loop
+  // (docs/architecture.md, "Fast paths").
+  const u32 = ctx.views.u32;
+  if ((p >>> 0) !== p) return false;
+  // The arena table covers every u32 (see MallocContext.arenaWords); an arena's first
+  // field is its page -> span table (A_SPANS = 0).
+  // (Tests written as truthiness where that is shorter in bytecode: !x for x === 0.)
+  const a = u32[ctx.arenaWords + (p >>> 26)];
+  const s = (a ? u32[(a >>> 2) + ((p >>> 13) & 8191)] : 0) as SpanPtr;
+  if (!s) return false; // no arena or no span there; undefined: past the end of stale views
   const sw = s >>> 2;
-  if ((u32[sw + SW_LIST] | LIST_RETAINED) !== (ctx.cacheTag | LIST_RETAINED) || u32[sw + SW_SPANCLASS] === tinySpanClass) return freeShared(ctx, p, s);
+  if ((u32[sw + SW_LIST] | LIST_RETAINED) !== ctx.heldTag || u32[sw + SW_SPANCLASS] === tinySpanClass) return freeShared(ctx, p, s);
   // p - start < 0 (a stale page -> span entry) fails the exactness test too: idx * elemsize >= 0.
   const off = p - u32[sw + SW_START];
-  const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
+  const idx = imul(off, u32[sw + SW_DIVMUL20]) >>> 20; // objIndex20, written out: fewer bytecodes
   if (idx * u32[sw + SW_ELEMSIZE] !== off) return false;
   const w = idx >>> 5, bit = 1 << (idx & 31);
   // Allocated: below freeindex (hence below nelems), or inside the span with its alloc bit set.
-  if (idx >= u32[sw + SW_FREEINDEX] && (p >= u32[sw + SW_LIMIT] || (u32[(u32[sw + SW_ALLOCBITS] >>> 2) + w] & bit) === 0)) return false;
+  if (idx >= u32[sw + SW_FREEINDEX] && (p >= u32[sw + SW_LIMIT] || !(u32[(u32[sw + SW_ALLOCBITS] >>> 2) + w] & bit))) return false;
   const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w;
   const m = u32[lw];
   // Freed already by this P (localFreedBits) or by another one (freedBits).
-  if (((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) !== 0) doubleFree(p);
+  if ((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) doubleFree(p);
   u32[lw] = m | bit;
   return true;
 }
@@ -428,7 +434,7 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   if ((old & mbit) === 0) throw new DoubleFreeError(`free: tiny object ${p} was already freed`);
   if ((old & ~mbit) !== 0) return true; // other tiny objects still live in the block
   // The block's last object: the block itself is freed.
-  if ((u32[sw + SW_LIST] | LIST_RETAINED) === (ctx.cacheTag | LIST_RETAINED)) {
+  if ((u32[sw + SW_LIST] | LIST_RETAINED) === ctx.heldTag) {
     u32[lw] |= bit;
     return true;
   }

@@ -40,6 +40,19 @@ export interface MallocContext {
   readonly emptymspan: SpanPtr;
   /** The list id of a span in this P's mcache (LIST_MCACHE + pid; see freeObject). */
   readonly cacheTag: number;
+  /**
+   * cacheTag | LIST_RETAINED: a span's list id ORed with LIST_RETAINED equals this when the
+   * span is in this P's mcache, in a slot or on its retained list (freeFast's one test).
+   */
+  readonly heldTag: number;
+  /** Word index of this P's mcache alloc array, (mcache >>> 2) + MCW_ALLOC (mallocgc). */
+  readonly allocWords: number;
+  /**
+   * Word index of the heap's arena table (MHeap.arenas >>> 2): freeFast's first step from a
+   * pointer to its span. The table has an entry for every 64 MiB of the 32-bit address
+   * space (0 where there is no arena), so any u32 indexes it.
+   */
+  readonly arenaWords: number;
   /** h.solo, one load nearer for the free and tiny paths: no other thread runs a P of this heap. */
   readonly solo: boolean;
   /** Called after every GC cycle this context runs (gctrace), or null. */

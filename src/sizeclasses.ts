@@ -279,11 +279,23 @@ export const size_to_class128: Uint8Array = TABLES.sizeToClass128;
 // Hot-path lookups
 // ---------------------------------------------------------------------------------------
 
-// Module-local (not exported) copies for sizeToClass: V8 reads an exported binding through
-// its module cell on every use, even in its own module, and folds a local const into the
-// optimized code (see malloc.ts).
-const sizeToClass8 = TABLES.sizeToClass8, sizeToClass128 = TABLES.sizeToClass128;
-const smallMax8 = smallSizeMax - smallSizeDiv, smallMax = smallSizeMax, maxSmall = _MaxSmallSize;
+/**
+ * Size class by ⌈size/8⌉ for every small size 0..32768 (4097 entries), built from Go's two
+ * tables: sizeToClass's one lookup. JS difference: Go splits it in two (size_to_class8 and
+ * size_to_class128) to save memory; one table is 4 KiB of JS heap and half the bytecode on
+ * the malloc fast path, which V8 must inline whole (docs/architecture.md, "Fast paths").
+ * Exact because every 128-byte step above 1024 is made of whole 8-byte steps. Module-local
+ * (not exported): V8 reads an exported binding through its module cell on every use, and
+ * folds a local const into the optimized code (see malloc.ts).
+ */
+const sizeToClassBy8 = new Uint8Array(_MaxSmallSize / smallSizeDiv + 1);
+for (let i = 0; i < sizeToClassBy8.length; i++) {
+  const size = i * smallSizeDiv;
+  sizeToClassBy8[i] = size <= smallSizeMax - smallSizeDiv
+    ? TABLES.sizeToClass8[i]!
+    : TABLES.sizeToClass128[(size - smallSizeMax + largeSizeDiv - 1) / largeSizeDiv >> 0]!;
+}
+const maxSmall = _MaxSmallSize;
 
 /**
  * Size class for a request of `size` bytes: the smallest class whose objects hold it.
@@ -293,9 +305,7 @@ const smallMax8 = smallSizeMax - smallSizeDiv, smallMax = smallSizeMax, maxSmall
  * returns 0 as well. No validation beyond that: this is on the allocation fast path.
  */
 export function sizeToClass(size: number): number {
-  if (size <= smallMax8) return sizeToClass8[(size + 7) >> 3]!;
-  if (size <= maxSmall) return sizeToClass128[(size - smallMax + 127) >> 7]!;
-  return 0;
+  return size <= maxSmall ? sizeToClassBy8[(size + 7) >> 3]! : 0;
 }
 
 /**
