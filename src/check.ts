@@ -25,15 +25,15 @@ import {
   MEM_PREPARED, MEM_READY, STAT_HEAP_FREE, STAT_HEAP_INUSE, STAT_HEAP_RELEASED, STAT_IN_STACKS, NUM_SYS_STATS,
 } from './mem.js';
 import { maxProcs, type MHeap } from './mheap.js';
-import { mSpanInUse, mSpanManual } from './mspan.js';
+import { gcBitsWord, mSpanInUse, mSpanManual } from './mspan.js';
 import { heapAllocBytes, sumP, totalAllocBytes, totalFreeBytes } from './mstats.js';
 import { NUM_SIZE_CLASSES, numSpanClasses, spanClassSizeclass, tinySpanClass, pageSize } from './sizeclasses.js';
 import { centralOf, SET_PARTIAL, SET_FULL, setHead, setListId, LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import {
   MC_RETAINED, MSPAN_SIZE, ST_LARGE_ALLOC, ST_LARGE_FREE, ST_SMALL_ALLOC, ST_SMALL_FREE, mSpanListFirst,
-  type SpanPtr, mcacheAlloc, pMcache, spanAllocBits, spanAllocCacheHi, spanAllocCacheLo,
-  spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanFreedBits,
-  spanList, spanLocalFreedBits, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
+  GW_ALLOC, GW_FREED, GW_LOCALFREED, type SpanPtr, mcacheAlloc, pMcache, spanAllocCacheHi, spanAllocCacheLo,
+  spanAllocCount, spanAllocCountBeforeCache, spanElemsize, spanFreeIndex, spanGcBits,
+  spanList, spanNelems, spanNext, spanNpages, spanSpanclass, spanStartAddr, spanState,
   spanTinyMasks,
 } from './layout.js';
 
@@ -188,16 +188,17 @@ function checkStats(h: MHeap, spans: SpanPtr[], cached: Map<number, 1 | 2>): Omi
     if (spanState(u32, s) === mSpanManual) { stackBytes += np * pageSize; continue; }
     inUseBytes += np * pageSize;
     const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
-    const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, lb = spanLocalFreedBits(u32, s) >>> 2;
+    const bits = spanGcBits(u32, s);
     const cached = spanList(u32, s) >= LIST_MCACHE;
     const spc = spanSpanclass(u32, s);
     const masks = spc === tinySpanClass ? spanTinyMasks(u32, s) >>> 1 : -1;
     if (fi > nelems) fail(`span ${s}: freeindex ${fi} > nelems ${nelems}`);
     let count = 0, freed = 0;
     for (let i = 0; i < nelems; i++) {
-      const a = i < fi || (u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0;
-      const f = (u32[fb + (i >>> 5)] & (1 << (i & 31))) !== 0;
-      const l = (u32[lb + (i >>> 5)] & (1 << (i & 31))) !== 0;
+      const g = gcBitsWord(bits, i >>> 5), bit = 1 << (i & 31);
+      const a = i < fi || (u32[g + GW_ALLOC] & bit) !== 0;
+      const f = (u32[g + GW_FREED] & bit) !== 0;
+      const l = (u32[g + GW_LOCALFREED] & bit) !== 0;
       if (a) count++;
       if (f || l) freed++;
       if ((f || l) && !a) fail(`span ${s}: slot ${i} is freed but not allocated`);
@@ -212,7 +213,7 @@ function checkStats(h: MHeap, spans: SpanPtr[], cached: Map<number, 1 | 2>): Omi
     if (fi < nelems) {
       // allocCache = NOT(allocBits of the 64-slot group of freeindex) >> (freeindex % 64)
       const g = fi & ~63, sh = fi & 63;
-      let lo = ~u32[ab + (g >>> 5)] >>> 0, hi = ~u32[ab + (g >>> 5) + 1] >>> 0;
+      let lo = ~u32[gcBitsWord(bits, g >>> 5) + GW_ALLOC] >>> 0, hi = ~u32[gcBitsWord(bits, (g >>> 5) + 1) + GW_ALLOC] >>> 0;
       if (sh >= 32) { lo = hi >>> (sh - 32); hi = 0; } else if (sh > 0) { lo = ((lo >>> sh) | (hi << (32 - sh))) >>> 0; hi = hi >>> sh; }
       if (spanAllocCacheLo(u32, s) !== lo || spanAllocCacheHi(u32, s) !== hi) {
         fail(`span ${s}: allocCache ${spanAllocCacheHi(u32, s).toString(16)}:${spanAllocCacheLo(u32, s).toString(16)} disagrees with allocBits at freeindex ${fi} (${hi.toString(16)}:${lo.toString(16)})`);

@@ -29,7 +29,7 @@
  */
 import { heapGoal } from './mgcpacer.js';
 import {
-  mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanFreedBits, spanList, spanLocalFreedBits,
+  GW_FREED, GW_LOCALFREED, mcacheAlloc, mcacheTinyAllocs, pEpoch, pMcache, pStatus, spanAllocCount, spanElemsize, spanList,
   spanNelems, spanNpages, spanSpanclass, spanStartAddr, spanState, spanSweepgen, type SpanPtr,
 } from './layout.js';
 import { InvalidArgumentError } from './errors.js';
@@ -189,7 +189,7 @@ export function inspectHeap(h: MHeap): HeapSnapshot {
     spans.allocCount[i] = spanAllocCount(u32, s);
     // Freed by any P (freedBits) or by the P that caches the span (localFreedBits, not
     // yet settled): the two sets are disjoint (check() verifies it).
-    spans.freed[i] = bitmapCount(u32, spanFreedBits(u32, s), nelems) + bitmapCount(u32, spanLocalFreedBits(u32, s), nelems);
+    spans.freed[i] = bitmapCount(u32, s, GW_FREED) + bitmapCount(u32, s, GW_LOCALFREED);
     spans.sweep[i] = (spanSweepgen(u32, s) - sg + 2) >>> 0;
     const list = spanList(u32, s);
     if (list >= LIST_MCACHE) { spans.place[i] = PLACE_MCACHE; spans.cachedBy[i] = (list - LIST_MCACHE) & ~LIST_RETAINED; }

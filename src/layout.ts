@@ -35,21 +35,19 @@ export type PPtr = number & { readonly __p: true };
  *       28      4  S_NELEMS       nelems u32                 number of slots
  *       32      4  S_CACHE_LO     allocCacheLo u32           allocCache bits 0..31 (1 = free)
  *       36      4  S_CACHE_HI     allocCacheHi u32           allocCache bits 32..63
- *       40      4  S_ALLOCBITS    allocBits u32              address of the alloc bitmap (ceil(nelems/64)*8 bytes)
- *       44      4  S_FREEDBITS    freedBits u32              address of the freed bitmap (same size, right after it): frees by any P, atomic OR
- *       48      4  S_SWEEPGEN     sweepgen u32               see mgcsweep.ts
- *       52      4  S_DIVMUL       divMul u32                 magic for offset -> slot index (class_to_divmagic)
- *       56      4  S_ALLOCCOUNT   allocCount u32             allocated slots (freed-but-unswept ones included)
- *       60      4  S_SPANCLASS    spanclass u32              sizeclass << 1 | noscan
- *       64      4  S_STATE        state u32                  mSpanDead / mSpanInUse / mSpanManual
- *       68      4  S_NEEDZERO     needzero u32               1: free slots may be dirty
- *       72      4  S_ACBC         allocCountBeforeCache u32  allocCount when the span entered an mcache
- *       76      4  S_ELEMSIZE     elemsize u32               slot size (npages * 8192 for a large span)
- *       80      4  S_LIMIT        limit u32                  end of the usable part
- *       84      4  S_TINYMASKS    tinyMasks u32              tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start
- *       88      4  S_LOCALFREED   localFreedBits u32         address of the owner's freed bitmap (same size, after freedBits): frees by the P that caches the span, plain stores (goheap only)
- *       92      4  S_DIVMUL20     divMul20 u32               ceil(2^20 / elemsize), 0 for a large span: the free path's offset -> slot index (objIndex20; goheap only)
- *       96     48                 (pad)
+ *       40      4  S_GCBITS       gcBits u32                 address of the span's bitmaps (allocBits, freedBits, localFreedBits), interleaved in groups of 32 slots (G_*): ceil(nelems/64)*32 bytes
+ *       44      4  S_SWEEPGEN     sweepgen u32               see mgcsweep.ts
+ *       48      4  S_DIVMUL       divMul u32                 magic for offset -> slot index (class_to_divmagic)
+ *       52      4  S_ALLOCCOUNT   allocCount u32             allocated slots (freed-but-unswept ones included)
+ *       56      4  S_SPANCLASS    spanclass u32              sizeclass << 1 | noscan
+ *       60      4  S_STATE        state u32                  mSpanDead / mSpanInUse / mSpanManual
+ *       64      4  S_NEEDZERO     needzero u32               1: free slots may be dirty
+ *       68      4  S_ACBC         allocCountBeforeCache u32  allocCount when the span entered an mcache
+ *       72      4  S_ELEMSIZE     elemsize u32               slot size (npages * 8192 for a large span)
+ *       76      4  S_LIMIT        limit u32                  end of the usable part
+ *       80      4  S_TINYMASKS    tinyMasks u32              tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start
+ *       84      4  S_DIVMUL20     divMul20 u32               ceil(2^20 / elemsize), 0 for a large span: the free path's offset -> slot index (objIndex20; goheap only)
+ *       88     56                 (pad)
  *      144         MSPAN_SIZE     end
  */
 export const MSPAN_SIZE = 144;
@@ -63,20 +61,18 @@ export const S_FREEINDEX = 24;
 export const S_NELEMS = 28;
 export const S_CACHE_LO = 32;
 export const S_CACHE_HI = 36;
-export const S_ALLOCBITS = 40;
-export const S_FREEDBITS = 44;
-export const S_SWEEPGEN = 48;
-export const S_DIVMUL = 52;
-export const S_ALLOCCOUNT = 56;
-export const S_SPANCLASS = 60;
-export const S_STATE = 64;
-export const S_NEEDZERO = 68;
-export const S_ACBC = 72;
-export const S_ELEMSIZE = 76;
-export const S_LIMIT = 80;
-export const S_TINYMASKS = 84;
-export const S_LOCALFREED = 88;
-export const S_DIVMUL20 = 92;
+export const S_GCBITS = 40;
+export const S_SWEEPGEN = 44;
+export const S_DIVMUL = 48;
+export const S_ALLOCCOUNT = 52;
+export const S_SPANCLASS = 56;
+export const S_STATE = 60;
+export const S_NEEDZERO = 64;
+export const S_ACBC = 68;
+export const S_ELEMSIZE = 72;
+export const S_LIMIT = 76;
+export const S_TINYMASKS = 80;
+export const S_DIVMUL20 = 84;
 export const SW_NEXT = 0;
 export const SW_PREV = 1;
 export const SW_LIST = 2;
@@ -87,20 +83,18 @@ export const SW_FREEINDEX = 6;
 export const SW_NELEMS = 7;
 export const SW_CACHE_LO = 8;
 export const SW_CACHE_HI = 9;
-export const SW_ALLOCBITS = 10;
-export const SW_FREEDBITS = 11;
-export const SW_SWEEPGEN = 12;
-export const SW_DIVMUL = 13;
-export const SW_ALLOCCOUNT = 14;
-export const SW_SPANCLASS = 15;
-export const SW_STATE = 16;
-export const SW_NEEDZERO = 17;
-export const SW_ACBC = 18;
-export const SW_ELEMSIZE = 19;
-export const SW_LIMIT = 20;
-export const SW_TINYMASKS = 21;
-export const SW_LOCALFREED = 22;
-export const SW_DIVMUL20 = 23;
+export const SW_GCBITS = 10;
+export const SW_SWEEPGEN = 11;
+export const SW_DIVMUL = 12;
+export const SW_ALLOCCOUNT = 13;
+export const SW_SPANCLASS = 14;
+export const SW_STATE = 15;
+export const SW_NEEDZERO = 16;
+export const SW_ACBC = 17;
+export const SW_ELEMSIZE = 18;
+export const SW_LIMIT = 19;
+export const SW_TINYMASKS = 20;
+export const SW_DIVMUL20 = 21;
 /** mspan.next: list link. */
 export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
 export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
@@ -131,12 +125,9 @@ export function setSpanAllocCacheLo(u32: Uint32Array, b: SpanPtr, v: number): vo
 /** mspan.allocCacheHi: allocCache bits 32..63. */
 export function spanAllocCacheHi(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_CACHE_HI) >>> 2]; }
 export function setSpanAllocCacheHi(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_CACHE_HI) >>> 2] = v; }
-/** mspan.allocBits: address of the alloc bitmap. */
-export function spanAllocBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ALLOCBITS) >>> 2]; }
-export function setSpanAllocBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ALLOCBITS) >>> 2] = v; }
-/** mspan.freedBits: address of the freed bitmap. */
-export function spanFreedBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_FREEDBITS) >>> 2]; }
-export function setSpanFreedBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_FREEDBITS) >>> 2] = v; }
+/** mspan.gcBits: address of the span's bitmaps. */
+export function spanGcBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_GCBITS) >>> 2]; }
+export function setSpanGcBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_GCBITS) >>> 2] = v; }
 /** mspan.sweepgen: see mgcsweep.ts. */
 export function spanSweepgen(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_SWEEPGEN) >>> 2]; }
 export function setSpanSweepgen(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_SWEEPGEN) >>> 2] = v; }
@@ -167,12 +158,33 @@ export function setSpanLimit(u32: Uint32Array, b: SpanPtr, v: number): void { u3
 /** mspan.tinyMasks: tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start. */
 export function spanTinyMasks(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_TINYMASKS) >>> 2]; }
 export function setSpanTinyMasks(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_TINYMASKS) >>> 2] = v; }
-/** mspan.localFreedBits: address of the owner's freed bitmap. */
-export function spanLocalFreedBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LOCALFREED) >>> 2]; }
-export function setSpanLocalFreedBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LOCALFREED) >>> 2] = v; }
 /** mspan.divMul20: ceil. */
 export function spanDivMul20(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL20) >>> 2]; }
 export function setSpanDivMul20(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL20) >>> 2] = v; }
+
+// ----------------------------------------------------------------------------------------
+// gcBits (runtime/mheap.go: mspan.allocBits, gcmarkBits)
+// ----------------------------------------------------------------------------------------
+/**
+ * One group of a span's bitmaps (mspan.gcBits): bit i & 31 of each word is slot i of the
+ * group's 32 slots; group i >>> 5 holds slot i (mspan.ts). The three words a free reads
+ * are in one 16-byte group, never split across cache lines. goheap difference: Go keeps
+ * allocBits and gcmarkBits as separate bitmaps.
+ *
+ *   offset  bytes  constant           field           meaning
+ *        0      4  G_ALLOC            alloc u32       allocBits: 1 = allocated when the span was last swept (slots below freeindex are allocated whatever it says)
+ *        4      4  G_FREED            freed u32       freedBits: freed by a P that does not cache the span (atomic OR), taken by the sweep
+ *        8      4  G_LOCALFREED       localFreed u32  localFreedBits: freed by the P that caches the span (plain stores), taken by the sweep (goheap only)
+ *       12      4                     (pad)
+ *       16         GCBITS_GROUP_SIZE  end
+ */
+export const GCBITS_GROUP_SIZE = 16;
+export const G_ALLOC = 0;
+export const G_FREED = 4;
+export const G_LOCALFREED = 8;
+export const GW_ALLOC = 0;
+export const GW_FREED = 1;
+export const GW_LOCALFREED = 2;
 
 // ----------------------------------------------------------------------------------------
 // mcache (runtime/mcache.go)
@@ -527,7 +539,7 @@ export function setArenaZeroedBase(u32: Uint32Array, b: number, v: number): void
  *       64    256  H_ARENAS           arenas[64] u32      heapArena address per 64 MiB of address space (read on every free)
  *      320     32  H_SPANALLOC        spanalloc           fixalloc of mspan structs (mspan_sys)
  *      352     32  H_CACHEALLOC       cachealloc          fixalloc of mcache structs (mcache_sys)
- *      384     96  H_GCBITSALLOC      gcbitsalloc         fixallocs of span bitmaps, 64/192/384 bytes (gcMiscSys)
+ *      384     96  H_GCBITSALLOC      gcbitsalloc         fixallocs of span bitmaps, 64/256/512 bytes (gcMiscSys)
  *      480     32  H_TINYMASKALLOC    tinymaskalloc       fixalloc of tiny-block masks (gcMiscSys)
  *      512      4  H_LOCK             lock i32            heap lock word: the words every worker writes share one cache line, away from the read-mostly words
  *      516      4  H_GCLOCK           gclock i32          GC lock word: serialises GC cycles

@@ -46,12 +46,12 @@ import {
 // a hole check and an untag, or an identity check for a function it inlines), while it
 // folds a module-local const into the optimized code.
 const {
-  C_LOCK, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK, MCW_TINYOFFSET,
-  ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCBITS,
-  SW_ALLOCCOUNT, SW_DIVMUL, SW_DIVMUL20, SW_LIST, SW_LOCALFREED, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_NEEDZERO,
+  C_LOCK, GCBITS_GROUP_SIZE, GW_ALLOC, GW_FREED, GW_LOCALFREED, MCW_ALLOC, MCW_TINY, MCW_TINYALLOCS, MCW_TINYMASK,
+  MCW_TINYOFFSET, ST_HEAP_ALLOC, ST_HEAP_LIVE, ST_LARGE_ALLOC, ST_LARGE_ALLOC_COUNT, SW_ALLOCCOUNT,
+  SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEINDEX, SW_GCBITS, SW_LIMIT, SW_LIST, SW_NEEDZERO,
   SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS,
 } = layout;
-const { isFreed, mSpanInUse, nextFreeFast } = mspan;
+const { gcBitsWord, isFreed, mSpanInUse, nextFreeFast } = mspan;
 const { centralOf, setPush, fullSwept, LIST_RETAINED } = mspanset;
 const { _MaxSmallSize, _TinySize, objIndex, objIndex20, tinySpanClass, pageSize, sizeToClass } = sizeclasses;
 const { imul } = Math;
@@ -252,7 +252,7 @@ export function findObject(h: MHeap, p: number, op: string): SpanPtr {
   if (idx * elemsize !== slotOff || (spc > 1 && slotOff >= u32[sw + SW_LIMIT] - start)) {
     throw new InvalidPointerError(`${op}: ${p} points inside an object (the object of ${elemsize} bytes starts at ${start + idx * elemsize}), not at its base`);
   }
-  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + (idx >>> 5), bit = 1 << (idx & 31);
+  const aw = gcBitsWord(u32[sw + SW_GCBITS], idx >>> 5) + GW_ALLOC, bit = 1 << (idx & 31);
   // freeindex is loaded atomically: a sweep in another worker rewrites allocBits and then
   // stores freeindex = 0, so seeing the new freeindex implies seeing the new bits.
   if (idx >= Atomics.load(views.i32, (s >>> 2) + SW_FREEINDEX) && (u32[aw] & bit) === 0) {
@@ -341,13 +341,14 @@ export function freeFast(ctx: MallocContext, p: number): boolean {
   const off = p - u32[sw + SW_START];
   const idx = imul(off, u32[sw + SW_DIVMUL20]) >>> 20; // objIndex20, written out: fewer bytecodes
   if (idx * u32[sw + SW_ELEMSIZE] !== off) return false;
-  const w = idx >>> 5, bit = 1 << (idx & 31);
+  // gcBitsWord, written out (fewer bytecodes): slot idx's group of the three bitmaps.
+  const g = (u32[sw + SW_GCBITS] + (idx >>> 5) * GCBITS_GROUP_SIZE) >>> 2, bit = 1 << (idx & 31);
   // Allocated: below freeindex (hence below nelems), or inside the span with its alloc bit set.
-  if (idx >= u32[sw + SW_FREEINDEX] && (p >= u32[sw + SW_LIMIT] || !(u32[(u32[sw + SW_ALLOCBITS] >>> 2) + w] & bit))) return false;
-  const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w;
+  if (idx >= u32[sw + SW_FREEINDEX] && (p >= u32[sw + SW_LIMIT] || !(u32[g + GW_ALLOC] & bit))) return false;
+  const lw = g + GW_LOCALFREED;
   const m = u32[lw];
   // Freed already by this P (localFreedBits) or by another one (freedBits).
-  if ((m | u32[(u32[sw + SW_FREEDBITS] >>> 2) + w]) & bit) doubleFree(p);
+  if ((m | u32[g + GW_FREED]) & bit) doubleFree(p);
   u32[lw] = m | bit;
   return true;
 }
@@ -372,11 +373,11 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   const off = p - u32[sw + SW_START];
   const idx = objIndex20(off, u32[sw + SW_DIVMUL20]);
   if (idx * u32[sw + SW_ELEMSIZE] !== off || p >= u32[sw + SW_LIMIT]) return false; // off < 0 fails too
-  const w = idx >>> 5, bit = 1 << (idx & 31);
-  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w;
+  const g = gcBitsWord(u32[sw + SW_GCBITS], idx >>> 5), bit = 1 << (idx & 31);
+  const aw = g + GW_ALLOC;
   // Not a span of this P's mcache (freeFast took those, and only this P caches a span
   // under its cacheTag), so this P's frees never go to localFreedBits here.
-  const fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
+  const fw = g + GW_FREED;
   // Allocated: its alloc bit is set, or it lies below freeindex. A sweep in another worker
   // rewrites allocBits and then stores freeindex = 0; a plain read that says "not
   // allocated" is confirmed with an atomic load, which sees the bits that go with the
@@ -385,7 +386,7 @@ function freeShared(ctx: MallocContext, p: number, s: SpanPtr): boolean {
       idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0)) return false;
   // Freed already by the P that caches the span, or that last cached it (its local bits
   // stay until the span is swept).
-  if ((u32[(u32[sw + SW_LOCALFREED] >>> 2) + w] & bit) !== 0) doubleFree(p);
+  if ((u32[g + GW_LOCALFREED] & bit) !== 0) doubleFree(p);
   if ((fetchOr(ctx, fw, bit) & bit) !== 0) doubleFree(p);
   return true;
 }
@@ -414,9 +415,10 @@ function freeTiny(ctx: MallocContext, p: number, s: SpanPtr): boolean {
   const views = ctx.views, u32 = views.u32, u16 = views.u16, sw = s >>> 2;
   const off = p - u32[sw + SW_START];
   if (off < 0 || p >= u32[sw + SW_LIMIT]) return false;
-  const idx = off >>> 4, w = idx >>> 5, bit = 1 << (idx & 31), mbit = 1 << (off & 15);
-  const aw = (u32[sw + SW_ALLOCBITS] >>> 2) + w, fw = (u32[sw + SW_FREEDBITS] >>> 2) + w;
-  const lw = (u32[sw + SW_LOCALFREED] >>> 2) + w, mi = (u32[sw + SW_TINYMASKS] >>> 1) + idx;
+  const idx = off >>> 4, bit = 1 << (idx & 31), mbit = 1 << (off & 15);
+  const g = gcBitsWord(u32[sw + SW_GCBITS], idx >>> 5);
+  const aw = g + GW_ALLOC, fw = g + GW_FREED, lw = g + GW_LOCALFREED;
+  const mi = (u32[sw + SW_TINYMASKS] >>> 1) + idx;
   if (lw >= u32.length || mi >= u16.length) return false;
   // The block is allocated (see freeFast) and not freed, and an object starts at p.
   if ((u32[aw] & bit) === 0 && idx >= u32[sw + SW_FREEINDEX] && idx >= Atomics.load(views.i32, sw + SW_FREEINDEX) && (u32[aw] & bit) === 0) return false;

@@ -34,15 +34,15 @@ import type { PPtr, SpanPtr } from './layout.js';
 // Module-local copies of imported values: V8 folds a local const into optimized code,
 // not an imported binding (docs/architecture.md, "Fast paths").
 const { lock, unlock, worldHeld } = lock_futex;
-const { mSpanInUse, popcount32, refillAllocCache } = mspan;
+const { gcBitsWord, mSpanInUse, popcount32, refillAllocCache } = mspan;
 const { numSpanClasses, spanClassSizeclass, tinySpanClass } = sizeclasses;
 const {
   centralOf, setPush, fullSwept, partialSwept, setHead, fullUnswept, partialUnswept, setPop,
 } = mspanset;
 const {
-  C_LOCK, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX, PW_SWEEP_PHASE, P_SWEEPING,
-  P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT, ST_SMALL_FREE, SW_ALLOCBITS,
-  SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEDBITS, SW_FREEINDEX, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO, SW_NELEMS,
+  C_LOCK, GW_ALLOC, GW_FREED, GW_LOCALFREED, PW_SWEEPING, PW_SWEEPSPAN, PW_SWEEP_FREEINDEX,
+  PW_SWEEP_PHASE, P_SWEEPING, P_SWEEP_TAKEN, ST_HEAP_ALLOC, ST_LARGE_FREE, ST_LARGE_FREE_COUNT,
+  ST_SMALL_FREE, SW_ALLOCCOUNT, SW_ELEMSIZE, SW_FREEINDEX, SW_GCBITS, SW_LIMIT, SW_NEEDZERO, SW_NELEMS,
   SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, mcacheTiny, pMcache, spanNpages,
 } = layout;
 
@@ -99,7 +99,7 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   const elemsize = u32[sw + SW_ELEMSIZE];
   const allocCount = u32[sw + SW_ALLOCCOUNT];
   const fi = u32[sw + SW_FREEINDEX];
-  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2, lb = u32[sw + SW_LOCALFREED] >>> 2;
+  const bits = u32[sw + SW_GCBITS];
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pp + P_SWEEP_TAKEN) >>> 2;
   // 1. read
@@ -107,8 +107,9 @@ export function sweepSpan(h: MHeap, s: SpanPtr, preserve: boolean): boolean {
   for (let w = 0; w < nwords; w++) {
     // Plain: a snapshot (see SWEEP_PLAIN). localFreedBits holds the frees of the P that
     // last cached the span; nobody writes it while the span is not cached.
-    const freed = u32[fb + w] | u32[lb + w];
-    const allocated = u32[ab + w] | belowMask(fi, w);
+    const g = gcBitsWord(bits, w);
+    const freed = u32[g + GW_FREED] | u32[g + GW_LOCALFREED];
+    const allocated = u32[g + GW_ALLOC] | belowMask(fi, w);
     if ((freed & ~allocated) !== 0) throw new HeapCorruptionError(`sweep of span ${s}: freed bits ${(freed >>> 0).toString(16)} outside the allocated slots of word ${w}`);
     u32[jt + w] = freed;
     nalloc += popcount32(allocated & ~freed);
@@ -169,22 +170,23 @@ export function sweepSpanCommitted(h: MHeap, s: SpanPtr, preserve: boolean, pj: 
   const spc = u32[sw + SW_SPANCLASS];
   const nelems = u32[sw + SW_NELEMS];
   const fi = u32[pjw + PW_SWEEP_FREEINDEX];
-  const ab = u32[sw + SW_ALLOCBITS] >>> 2, fb = u32[sw + SW_FREEDBITS] >>> 2, lb = u32[sw + SW_LOCALFREED] >>> 2;
+  const bits = u32[sw + SW_GCBITS];
   const nwords = ((nelems + 63) >>> 6) << 1;
   const jt = (pj + P_SWEEP_TAKEN) >>> 2;
   const own = pj === h.pp; // not finishing a dead P's sweep (reclaimSweeps)
   for (let w = 0; w < nwords; w++) {
     const took = u32[jt + w], below = belowMask(fi, w);
     if ((took | below) === 0) continue; // nothing changes in this word
-    u32[ab + w] = (u32[ab + w] | below) & ~took;
+    const g = gcBitsWord(bits, w), fw = g + GW_FREED;
+    u32[g + GW_ALLOC] = (u32[g + GW_ALLOC] | below) & ~took;
     if (took === 0) continue;
     // The taken bits in freedBits are cleared with an atomic AND (another P may OR a
     // new free into the word meanwhile), only if the word has any: those this P read in
     // step 1 it reads again (a later read of the same word by the same thread never sees
     // an older value). A dead P's journal is applied with the AND always.
-    if (h.solo) u32[fb + w] &= ~took; // no other thread (see MHeap.solo)
-    else if (!own || (u32[fb + w] & took) !== 0) Atomics.and(i32, fb + w, ~took);
-    u32[lb + w] &= ~took; // plain: nobody sets a local bit while the span is not cached
+    if (h.solo) u32[fw] &= ~took; // no other thread (see MHeap.solo)
+    else if (!own || (u32[fw] & took) !== 0) Atomics.and(i32, fw, ~took);
+    u32[g + GW_LOCALFREED] &= ~took; // plain: nobody sets a local bit while the span is not cached
   }
   if (h.solo) u32[sw + SW_FREEINDEX] = 0;
   else Atomics.store(i32, (s >>> 2) + SW_FREEINDEX, 0); // after the new allocBits (see findObject)

@@ -57,8 +57,8 @@ const {
   HW_CUR_BASE, HW_CUR_END, HW_NPROCS, HW_SWEEPGEN, HW_SWEEP_CURSOR, H_ARENAS, H_CACHEALLOC,
   H_CENTRAL, H_GCBITSALLOC, H_GCLOCK, H_LOCK, H_PERSISTENT, H_SHARED, H_SPANALLOC, H_STACKPOOL, H_STATS,
   H_SWEEPERS, H_TINYMASKALLOC, H_ZEROBASE, MHEAP_HEADER_SIZE, MSPAN_SIZE, PW_MSPANCACHE_BUF,
-  PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO,
-  SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_FREEDBITS, SW_LIMIT, SW_LOCALFREED, SW_NEEDZERO,
+  PW_MSPANCACHE_LEN, P_INHAND, P_STATS, SW_GCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO,
+  SW_DIVMUL, SW_DIVMUL20, SW_ELEMSIZE, SW_LIMIT, SW_NEEDZERO,
   SW_NELEMS, SW_NPAGES, SW_SPANCLASS, SW_START, SW_STATE, SW_SWEEPGEN, SW_TINYMASKS, arenaSpans,
   arenaZeroedBase, mheapAllp, mheapArenaHint, mheapArenas, mheapCurArenaBase, mheapCurArenaEnd,
   mheapEmptymspan, mheapMaxprocs, mheapShared, mheapPageAlloc, mheapSweepDone, mheapSweepgen, pMspancacheLen,
@@ -86,12 +86,12 @@ export const spanAllocStack = 1;
 // heapArena (A_*) and the mheap header (H_*): layout.ts (generated).
 
 /**
- * Sizes of the gcBits fixallocs: the three bitmaps of a span (alloc, freed, localFreed:
- * see mspan.ts) together, in 64, 192 or 384 bytes. Multiples of a cache line, so that
- * frees in spans of different workers (an atomic OR on the freed bits) never contend for
- * one line.
+ * Sizes of the gcBits fixallocs: a span's three bitmaps (alloc, freed, localFreed,
+ * interleaved: see mspan.ts) for up to 128, 512 or 1024 slots. Multiples of a cache line,
+ * so that frees in spans of different workers (an atomic OR on the freed bits) never
+ * contend for one line.
  */
-const GCBITS_SIZES = [64, 192, 384];
+const GCBITS_SIZES = [64, 256, 512];
 const GCBITS_CLASSES = GCBITS_SIZES.length;
 /** Bytes of the tiny-block masks of a tiny span: one u16 per 16-byte block. */
 export const TINY_MASKS_SIZE = 2 * (pageSize / 16);
@@ -426,9 +426,7 @@ export class MHeap {
       u32[sw + SW_LIMIT] = base + nelems * elemsize;
       u32[sw + SW_CACHE_LO] = 0xffffffff;
       u32[sw + SW_CACHE_HI] = 0xffffffff;
-      u32[sw + SW_ALLOCBITS] = bits;
-      u32[sw + SW_FREEDBITS] = bits + gcBitsBytes(nelems);
-      u32[sw + SW_LOCALFREED] = bits + 2 * gcBitsBytes(nelems);
+      u32[sw + SW_GCBITS] = bits;
       u32[sw + SW_TINYMASKS] = masks;
       u32[sw + SW_SWEEPGEN] = this.sweepgen;
       u32[sw + SW_STATE] = mSpanInUse;
@@ -571,7 +569,7 @@ export class MHeap {
    * its three bitmaps together.
    */
   private bitsAlloc(nelems: number): FixAlloc {
-    const need = 3 * gcBitsBytes(nelems);
+    const need = gcBitsBytes(nelems);
     let i = 0;
     while (GCBITS_SIZES[i] < need) i++;
     return this.gcbitsalloc[i];
@@ -593,7 +591,7 @@ export class MHeap {
       this.setPageInUse(base, false);
       mem.statAdd(STAT_HEAP_INUSE, -nbytes);
       const nelems = u32[sw + SW_NELEMS];
-      this.bitsAlloc(nelems).free(u32[sw + SW_ALLOCBITS]);
+      this.bitsAlloc(nelems).free(u32[sw + SW_GCBITS]);
       const tm = u32[sw + SW_TINYMASKS];
       if (tm !== 0) this.tinymaskalloc.free(tm);
     } else if (state === mSpanManual) {

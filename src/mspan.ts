@@ -1,7 +1,3 @@
-import * as layout from './layout.js';
-import type { SpanPtr } from './layout.js';
-
-const { clz32 } = Math; // a module-local const: fewer bytecodes than Math.clz32 (see nextFreeFast)
 /**
  * mspan.ts — the span: a run of pages holding objects of one size class (Go: the mspan
  * struct in src/runtime/mheap.go, bitmap helpers in mbitmap.go, nextFreeFast in malloc.go).
@@ -27,18 +23,38 @@ const { clz32 } = Math; // a module-local const: fewer bytecodes than Math.clz32
  * until the span is swept (a sweep takes the frees of both bitmaps) or cached again, when
  * they are the new holder's.
  *
+ * The three bitmaps are one block (`gcBits`), interleaved by 32-slot word (G_* in
+ * layout.ts), so that a free reads and writes a single cache line of them:
+ *
+ *   gcBits ──► ┌──────────┬──────────┬──────────────┬─────┐
+ *   group 0    │ alloc    │ freed    │ localFreed   │ pad │  slots 0..31 (bit i & 31)
+ *              ├──────────┼──────────┼──────────────┼─────┤
+ *   group 1    │ alloc    │ freed    │ localFreed   │ pad │  slots 32..63
+ *              ├──────────┴──────────┴──────────────┴─────┤
+ *              │ ... one group per 32 slots, in pairs      │  (whole 64-slot units, as Go's
+ *              └───────────────────────────────────────────┘   64-bit allocCache reads them)
+ *
+ * Word w of a bitmap is word GW_<bitmap> of group w: gcBitsWord(base, w) below. (Go keeps
+ * allocBits and gcmarkBits as two bitmaps; goheap's frees need three, read together.)
+ *
  * Span structs come from the heap's span fixalloc (counted in MSpanInuse / MSpanSys) and
  * live in the buffer; a JS number (the struct's address) is the span "pointer".
  *
  * @module
  */
 
+import * as layout from './layout.js';
+import type { SpanPtr } from './layout.js';
+
 // The mspan struct: S_* offsets and span*/setSpan* accessors in layout.ts (generated).
 // Module-local copies of the word offsets (see malloc.ts: V8 folds a local const, not an import).
 const {
-  SW_ALLOCBITS, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO, SW_ELEMSIZE, SW_FREEDBITS,
-  SW_FREEINDEX, SW_LOCALFREED, SW_NELEMS, SW_START,
+  GCBITS_GROUP_SIZE, GW_ALLOC, GW_FREED, GW_LOCALFREED, SW_ALLOCCOUNT, SW_CACHE_HI, SW_CACHE_LO,
+  SW_ELEMSIZE, SW_FREEINDEX, SW_GCBITS, SW_NELEMS, SW_START,
 } = layout;
+const { clz32 } = Math; // a module-local const: fewer bytecodes than Math.clz32 (see nextFreeFast)
+/** Words per gcBits group. */
+const GROUP_WORDS = GCBITS_GROUP_SIZE >>> 2;
 
 /** Span states (Go: mSpanState). */
 export const mSpanDead = 0;
@@ -46,9 +62,17 @@ export const mSpanInUse = 1;
 export const mSpanManual = 2;
 export const spanStateNames = ['mSpanDead', 'mSpanInUse', 'mSpanManual'] as const;
 
-/** Bytes of one bitmap (alloc or freed) for a span of n slots: whole 64-bit words. */
+/** Bytes of a span's gcBits block for n slots: groups for whole 64-slot units. */
 export function gcBitsBytes(nelems: number): number {
-  return ((nelems + 63) >>> 6) << 3;
+  return ((nelems + 63) >>> 6) * 2 * GCBITS_GROUP_SIZE;
+}
+
+/**
+ * Word index of the group holding word w (slots 32w..32w+31) of the bitmaps of the gcBits
+ * block at byte address base; add GW_ALLOC, GW_FREED or GW_LOCALFREED.
+ */
+export function gcBitsWord(base: number, w: number): number {
+  return (base >>> 2) + w * GROUP_WORDS;
 }
 
 /**
@@ -57,9 +81,9 @@ export function gcBitsBytes(nelems: number): number {
  */
 export function refillAllocCache(u32: Uint32Array, s: SpanPtr, whichSlot: number): void {
   const sw = s >>> 2;
-  const w = (u32[sw + SW_ALLOCBITS] >>> 2) + (whichSlot >>> 5);
-  u32[sw + SW_CACHE_LO] = ~u32[w];
-  u32[sw + SW_CACHE_HI] = ~u32[w + 1];
+  const g = gcBitsWord(u32[sw + SW_GCBITS], whichSlot >>> 5) + GW_ALLOC;
+  u32[sw + SW_CACHE_LO] = ~u32[g];
+  u32[sw + SW_CACHE_HI] = ~u32[g + GROUP_WORDS];
 }
 
 /**
@@ -156,8 +180,7 @@ export function nextFreeIndex(u32: Uint32Array, s: SpanPtr): number {
 export function isAllocated(u32: Uint32Array, s: SpanPtr, i: number): boolean {
   const sw = s >>> 2;
   if (i < u32[sw + SW_FREEINDEX]) return true;
-  const w = (u32[sw + SW_ALLOCBITS] >>> 2) + (i >>> 5);
-  return (u32[w] & (1 << (i & 31))) !== 0;
+  return (u32[gcBitsWord(u32[sw + SW_GCBITS], i >>> 5) + GW_ALLOC] & (1 << (i & 31))) !== 0;
 }
 
 /**
@@ -165,14 +188,18 @@ export function isAllocated(u32: Uint32Array, s: SpanPtr, i: number): boolean {
  * in freedBits or in localFreedBits).
  */
 export function isFreed(u32: Uint32Array, s: SpanPtr, i: number): boolean {
-  const sw = s >>> 2, w = i >>> 5;
-  return ((u32[(u32[sw + SW_FREEDBITS] >>> 2) + w] | u32[(u32[sw + SW_LOCALFREED] >>> 2) + w]) & (1 << (i & 31))) !== 0;
+  const g = gcBitsWord(u32[(s >>> 2) + SW_GCBITS], i >>> 5);
+  return ((u32[g + GW_FREED] | u32[g + GW_LOCALFREED]) & (1 << (i & 31))) !== 0;
 }
 
-/** Set bits among the first nbits bits of the bitmap at byte address b (whole words: bits past nbits are 0). */
-export function bitmapCount(u32: Uint32Array, b: number, nbits: number): number {
+/**
+ * Set bits of one of span s's bitmaps (which: GW_ALLOC, GW_FREED or GW_LOCALFREED) among
+ * its nelems slots (bits past nelems are 0).
+ */
+export function bitmapCount(u32: Uint32Array, s: SpanPtr, which: number): number {
+  const sw = s >>> 2;
   let n = 0;
-  for (let w = b >>> 2, end = w + ((nbits + 31) >>> 5); w < end; w++) n += popcount32(u32[w]);
+  for (let g = gcBitsWord(u32[sw + SW_GCBITS], 0) + which, end = g + ((u32[sw + SW_NELEMS] + 31) >>> 5) * GROUP_WORDS; g < end; g += GROUP_WORDS) n += popcount32(u32[g]);
   return n;
 }
 

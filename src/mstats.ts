@@ -27,7 +27,7 @@ import {
   ST_LARGE_FREE_COUNT, ST_LAST_GC, ST_NUM_FORCED_GC, ST_NUM_GC, ST_PAUSE_END, ST_PAUSE_NS,
   ST_PAUSE_TOTAL, ST_SMALL_ALLOC, ST_SMALL_FREE, ST_TINY_ALLOC_COUNT, ST_MEMORY_LIMIT,
   ST_SCAV_RELEASED_BG, ST_SCAV_RELEASED_ASSIST,
-  SW_ELEMSIZE, SW_FREEDBITS, SW_LIST, SW_LOCALFREED, SW_NELEMS, SW_STATE,
+  GW_FREED, GW_LOCALFREED, SW_ELEMSIZE, SW_LIST, SW_STATE,
 } from './layout.js';
 
 
@@ -87,11 +87,11 @@ export function freedUnsweptBytes(h: MHeap): number {
   h.forEachInUseSpan((s) => {
     const sw = s >>> 2;
     if (u32[sw + SW_STATE] !== mSpanInUse) return;
-    let freed = bitmapCount(u32, u32[sw + SW_FREEDBITS], u32[sw + SW_NELEMS]);
+    let freed = bitmapCount(u32, s, GW_FREED);
     // Local frees count where their allocations are settled: a span in no mcache slot (in
     // an mcentral set, or on an mcache's retained list), not one a P allocates from now.
     const list = u32[sw + SW_LIST];
-    if (list < LIST_MCACHE || (list & LIST_RETAINED) !== 0) freed += bitmapCount(u32, u32[sw + SW_LOCALFREED], u32[sw + SW_NELEMS]);
+    if (list < LIST_MCACHE || (list & LIST_RETAINED) !== 0) freed += bitmapCount(u32, s, GW_LOCALFREED);
     n += freed * u32[sw + SW_ELEMSIZE];
   });
   return n;

@@ -69,7 +69,7 @@ import { centralOf, LIST_MCACHE, LIST_RETAINED } from './mspanset.js';
 import {
   startSweepers, sweepBeginWait, SWEEP_COMMITTED, sweepSpanCommitted, sweepSpan, sweepEnd, wakeStopSweepers,
 } from './mgcsweep.js';
-import { mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
+import { gcBitsWord, mSpanInUse, positionAllocCache, mSpanDead, mSpanManual } from './mspan.js';
 import { uncacheSpan } from './mcentral.js';
 import { PALLOC_CHUNK_BYTES } from './mpagealloc.js';
 import { repairStackpoolLocked } from './stack.js';
@@ -79,7 +79,7 @@ import {
   C_LOCK, H_GCLOCK, H_LOCK, type MCachePtr, type PPtr, PW_EPOCH, PW_STATUS, PW_SWEEPING,
   PW_SWEEPSPAN, P_INHAND, P_SIZE, type SpanPtr, mcacheAlloc, pMcache, pSpanInHand, pSweepPhase,
   setPMcache, setPSweepPhase, setSpanAllocCount, setSpanList, setSpanState, setSpanSweepgen,
-  spanAllocBits, spanAllocCount, spanFreeIndex, spanFreedBits, spanLocalFreedBits, spanTinyMasks, spanList, spanNelems, spanNpages,
+  GW_ALLOC, GW_FREED, GW_LOCALFREED, spanAllocCount, spanFreeIndex, spanGcBits, spanTinyMasks, spanList, spanNelems, spanNpages,
   spanSpanclass, spanStartAddr, spanState, spanSweepgen,
 } from './layout.js';
 
@@ -316,9 +316,9 @@ export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): v
     const s = mcacheAlloc(u32, c, spc);
     if (s === emptymspan) continue;
     const nelems = spanNelems(u32, s), fi = spanFreeIndex(u32, s);
-    const ab = spanAllocBits(u32, s) >>> 2;
+    const bits = spanGcBits(u32, s);
     let n = fi;
-    for (let i = fi; i < nelems; i++) if ((u32[ab + (i >>> 5)] & (1 << (i & 31))) !== 0) n++;
+    for (let i = fi; i < nelems; i++) if ((u32[gcBitsWord(bits, i >>> 5) + GW_ALLOC] & (1 << (i & 31))) !== 0) n++;
     setSpanAllocCount(u32, s, n);
     if (fi < nelems) positionAllocCache(u32, s);
     if (spc === tinySpanClass) repairTinyMasks(h, s);
@@ -335,11 +335,11 @@ export function repairCachedSpans(h: MHeap, c: MCachePtr, emptymspan: number): v
 function repairTinyMasks(h: MHeap, s: SpanPtr): void {
   const u32 = h.views.u32, u16 = h.views.u16;
   const fi = spanFreeIndex(u32, s), nelems = spanNelems(u32, s);
-  const ab = spanAllocBits(u32, s) >>> 2, fb = spanFreedBits(u32, s) >>> 2, masks = spanTinyMasks(u32, s) >>> 1;
-  const lb = spanLocalFreedBits(u32, s) >>> 2; // the frees of the P that holds (or last held) the span
+  const bits = spanGcBits(u32, s), masks = spanTinyMasks(u32, s) >>> 1;
   for (let i = 0; i < nelems; i++) {
-    const bit = 1 << (i & 31);
-    const live = (i < fi || (u32[ab + (i >>> 5)] & bit) !== 0) && ((u32[fb + (i >>> 5)] | u32[lb + (i >>> 5)]) & bit) === 0;
+    const g = gcBitsWord(bits, i >>> 5), bit = 1 << (i & 31);
+    // freed: by any P, or by the P that holds (or last held) the span (localFreed)
+    const live = (i < fi || (u32[g + GW_ALLOC] & bit) !== 0) && ((u32[g + GW_FREED] | u32[g + GW_LOCALFREED]) & bit) === 0;
     if (live && u16[masks + i] === 0) u16[masks + i] = 1;
   }
 }

@@ -10,8 +10,8 @@ import { Heap } from '../src/index.js';
 import { spawnHeapWorker } from '../src/node.js';
 import { DoubleFreeError, InvalidArgumentError } from '../src/errors.js';
 import { LIST_MCACHE, LIST_RETAINED } from '../src/mspanset.js';
-import { type MCachePtr, MC_RETAINED, P_MCACHE, S_FREEDBITS, S_LIST, S_LOCALFREED, S_NEXT, S_SPANCLASS, S_START, S_ELEMSIZE, mcacheAlloc } from '../src/layout.js';
-import { nextFreeFast } from '../src/mspan.js';
+import { GW_FREED, GW_LOCALFREED, type MCachePtr, MC_RETAINED, P_MCACHE, S_GCBITS, S_LIST, S_NEXT, S_SPANCLASS, S_START, S_ELEMSIZE, mcacheAlloc } from '../src/layout.js';
+import { gcBitsWord, nextFreeFast } from '../src/mspan.js';
 import { tinySpanClass } from '../src/sizeclasses.js';
 
 const MiB = 1 << 20;
@@ -20,9 +20,9 @@ const MiB = 1 << 20;
 function bitOf(h: Heap, p: number): string {
   const u32 = h.u32, s = h.h.spanOf(p);
   const i = (p - u32[(s + S_START) >>> 2]) / u32[(s + S_ELEMSIZE) >>> 2];
-  const bit = 1 << (i & 31), w = i >>> 5;
-  const l = (u32[(u32[(s + S_LOCALFREED) >>> 2] >>> 2) + w] & bit) !== 0;
-  const f = (u32[(u32[(s + S_FREEDBITS) >>> 2] >>> 2) + w] & bit) !== 0;
+  const bit = 1 << (i & 31), g = gcBitsWord(u32[(s + S_GCBITS) >>> 2], i >>> 5);
+  const l = (u32[g + GW_LOCALFREED] & bit) !== 0;
+  const f = (u32[g + GW_FREED] & bit) !== 0;
   return l && f ? 'both' : l ? 'local' : f ? 'freed' : 'none';
 }
 
