@@ -34,3 +34,14 @@ test('the sizes the layout tables assume are the runtime\'s', () => {
     assert.ok(v * 4 === off || v * 8 === off, `${name} = ${v} does not match ${m[1]}_${m[2]} = ${String(off)}`);
   }
 });
+
+test('the layout facts the fast paths rely on without reading them', () => {
+  // freeFast: an arena's first field is its page -> span table, and the arena table has
+  // an entry for every 64 MiB of the 32-bit address space, so any u32 indexes it.
+  assert.equal(L.A_SPANS, 0);
+  assert.equal(((L.H_SPANALLOC - L.H_ARENAS) / 4) * 2 ** 26, 2 ** 32); // arenas[] (u32), 64 MiB each: p >>> 26
+  // nextFreeFast: allocCache is one 64-bit field, low word first.
+  assert.equal(L.SW_CACHE_HI, L.SW_CACHE_LO + 1);
+  // A span's bitmaps: alloc, freed and local freed words of a slot in one 16-byte group.
+  assert.deepEqual([L.GW_ALLOC, L.GW_FREED, L.GW_LOCALFREED, L.GCBITS_GROUP_SIZE], [0, 1, 2, 16]);
+});
