@@ -9,6 +9,8 @@
  *          free byte; an object that fits (after aligning the offset to 8, 4 or 2 bytes
  *          by its size) is placed there with no other bookkeeping. Otherwise a new block
  *          is taken, and kept as the current block if it has more room left than the old.
+ *          (A 16-byte noscan object is small in Go; here it takes this path's new-block
+ *          step, which gives it the same slot of size class 2 and its block mask.)
  *   small  size <= 32 KiB: round up to the size class, take the next free slot of the
  *          mcache's span for (class, noscan) with nextFreeFast (a count-trailing-zeros on
  *          allocCache), else nextFree, which may refill the mcache from the mcentral.
