@@ -41,6 +41,33 @@ test('nextFreeFast on a fresh 24-byte span: base+0, 24, 48, ...; declines at the
   heap.check();
 });
 
+test('nextFreeFast takes slots from the low half of allocCache only; with it empty, nextFreeIndex takes the next free slot of the high half', () => {
+  const heap = Heap.create({ reserve: 64 * MiB });
+  const ptrs: number[] = [];
+  for (let i = 0; i < 64; i++) ptrs.push(heap.malloc(24)); // slots 0..63 of one span
+  const spc = makeSpanClass(3, true);
+  const s = cachedSpan(heap.h, heap.mcache, spc);
+  const u32 = heap.u32;
+  const base = u32[(s + S_START) >>> 2];
+  assert.equal(ptrs[0], base);
+  // Slots 70 and 120 free after a sweep: take 64..127, free 70 and 120, gc.
+  for (let i = 64; i < 128; i++) ptrs.push(heap.malloc(24));
+  heap.free(ptrs[70]!);
+  heap.free(ptrs[120]!);
+  heap.gc(); // sweeps the span: slots 70 and 120 are free again
+  const s2 = cachedSpan(heap.h, heap.mcache, spc);
+  assert.notEqual(s2, s, 'the span went back to its mcentral at the GC');
+  // The next 24-byte allocation refills from that span and takes slot 70; allocCache then
+  // starts at slot 71 (bit 0), so its low half is slots 71..102, all taken, and slot 120
+  // is in its high half, which only the slow path reads.
+  assert.equal(heap.malloc(24), base + 24 * 70);
+  assert.equal(cachedSpan(heap.h, heap.mcache, spc), s);
+  assert.equal(u32[(s + S_FREEINDEX) >>> 2], 71);
+  assert.equal(nextFreeFast(u32, s), 0, 'no free slot in the low half: the fast path declines');
+  assert.equal(heap.malloc(24), base + 24 * 120, 'nextFreeIndex finds slot 120 in the high half');
+  heap.check();
+});
+
 test('Go 1.19 numbers: 32,768 x 16 B noscan -> HeapInuse +524,288 (64 spans), HeapAlloc +524,288, Mallocs +32,768', () => {
   const heap = Heap.create({ reserve: 64 * MiB });
   const spansBefore = heap.readMemStats().MSpanInuse;
