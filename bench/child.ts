@@ -185,7 +185,10 @@ async function main(): Promise<void> {
         done += n; ns += el; batches++;
         if (el / n < best) best = el / n;
         if (Number.isNaN(coldNs) && done >= maxOps) coldNs = ns / done;
-        if (measure) sample();
+        // Statistics are read between measured batches; between warm-up batches too, so that
+        // the measured phase runs no code the warm-up has not (goheap's readMemStats flushes
+        // the mcache, and the first refills after it used to deopt in the first measured batches).
+        if (measure) sample(); else driver.stats();
         // Grow (never shrink below 16) the batch towards targetNs per batch.
         const want = Math.floor(n * targetNs / Math.max(el, 1));
         batch = Math.max(16, Math.min(maxBatch, want, batch * 4));
