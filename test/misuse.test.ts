@@ -211,3 +211,20 @@ test('Heap.attach refuses a descriptor whose pid is not a P id, or whose P was r
   w.detach();
   healthy(heap);
 });
+
+test('free of an address past the reservation, in the last arena\'s range or beyond 2^32, or not an integer, is InvalidPointerError and changes nothing', () => {
+  // freeFast reads the page -> span table without comparing p with the reservation (the
+  // arena table covers every u32); what is past the reservation must still be rejected.
+  const heap = Heap.create({ reserve: 100 * 2 ** 20 }); // the last arena covers 64..128 MiB
+  const p = heap.malloc(24), t = heap.malloc(5);
+  const before = heap.readMemStats();
+  for (const bad of [100 * 2 ** 20 + 8, 127 * 2 ** 20, 2 ** 32 - 8, 2 ** 32 + p, -8, p + 0.5, NaN, Infinity, p + 8, t + 1]) {
+    assert.throws(() => heap.free(bad), InvalidPointerError, String(bad));
+  }
+  const after = heap.readMemStats();
+  assert.equal(after.Frees, before.Frees);
+  assert.equal(after.HeapAlloc, before.HeapAlloc);
+  heap.free(p);
+  heap.free(t);
+  heap.check();
+});
