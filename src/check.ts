@@ -114,9 +114,10 @@ function checkPagesAndOS(h: MHeap, cached: Map<number, 1 | 2>): void {
       const s = h.spanOf(p), c = cached.get(p);
       if (c !== undefined && s !== 0) fail(`page ${p} is in a P's page cache and held by span ${s}`);
       if (alloc !== (s !== 0 || c !== undefined)) fail(`page ${p} is ${alloc ? 'allocated' : 'free'} in the page allocator but ${s !== 0 ? 'held by span ' + s : 'held by no span or page cache'}`);
-      if (alloc && h.pages.pageScavenged(p)) fail(`page ${p} is both allocated and scavenged`);
+      const pscav = h.pages.pageScavenged(p);
+      if (alloc && pscav) fail(`page ${p} is both allocated and scavenged`);
       // A cached page's scavenged bit is its cache's (mpagecache.ts).
-      const scav = c === undefined ? h.pages.pageScavenged(p) : c === 2;
+      const scav = c === undefined ? pscav : c === 2;
       const st = h.mem.stateOf(p);
       if (scav && st !== MEM_PREPARED) fail(`page ${p} is scavenged but its OS state is ${st}, not Prepared`);
       if (!scav && st !== MEM_READY) fail(`page ${p} is not scavenged but its OS state is ${st}, not Ready`);
