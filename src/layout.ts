@@ -22,145 +22,148 @@ export type PPtr = number & { readonly __p: true };
 /**
  * A span: a run of pages holding objects of one size class (mspan.ts). Padded to 144
  * bytes, the size Go 1.19's mspan has on 64-bit platforms (MSpanInuse grows by 144 per
- * span on the real runtime), so that MSpanInuse and MSpanSys report Go's numbers.
+ * span on the real runtime), so that MSpanInuse and MSpanSys report Go's numbers. The
+ * fields a free reads come first (START to TINYMASKS, 44 bytes): a free into a span no
+ * mcache holds finds them in one cache line or two, not two or three (goheap order; Go
+ * orders mspan's fields otherwise).
  *
  *   offset  bytes  constant       field                      meaning
- *        0      4  S_NEXT         next SpanPtr               list link (mcentral span sets, stack pools)
- *        4      4  S_PREV         prev SpanPtr               list link
- *        8      4  S_LIST         list u32                   id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits; + LIST_RETAINED: on the retained list of that P)
- *       12      4  S_START        startAddr u32              address of the first page
- *       16      4  S_NPAGES       npages u32                 length in 8 KiB pages
- *       20      4  S_MANUAL_FREE  manualFreeList u32         free slot list of a stack span
- *       24      4  S_FREEINDEX    freeIndex u32              slots below it are all allocated
- *       28      4  S_NELEMS       nelems u32                 number of slots
- *       32      4  S_CACHE_LO     allocCacheLo u32           allocCache bits 0..31 (1 = free)
- *       36      4  S_CACHE_HI     allocCacheHi u32           allocCache bits 32..63
- *       40      4  S_GCBITS       gcBits u32                 address of the span's bitmaps (allocBits, freedBits, localFreedBits), interleaved in groups of 32 slots (G_*): ceil(nelems/64)*32 bytes
- *       44      4  S_SWEEPGEN     sweepgen u32               see mgcsweep.ts
- *       48      4  S_DIVMUL       divMul u32                 magic for offset -> slot index (class_to_divmagic)
+ *        0      4  S_START        startAddr u32              address of the first page
+ *        4      4  S_LIST         list u32                   id of the list the span is on (0 = none; LIST_MCACHE + pid: cached by that P, whose frees into it go to localFreedBits; + LIST_RETAINED: on the retained list of that P)
+ *        8      4  S_SPANCLASS    spanclass u32              sizeclass << 1 | noscan
+ *       12      4  S_STATE        state u32                  mSpanDead / mSpanInUse / mSpanManual
+ *       16      4  S_DIVMUL20     divMul20 u32               ceil(2^20 / elemsize), 0 for a large span: the free path's offset -> slot index (objIndex20; goheap only)
+ *       20      4  S_ELEMSIZE     elemsize u32               slot size (npages * 8192 for a large span)
+ *       24      4  S_LIMIT        limit u32                  end of the usable part
+ *       28      4  S_GCBITS       gcBits u32                 address of the span's bitmaps (allocBits, freedBits, localFreedBits), interleaved in groups of 32 slots (G_*): ceil(nelems/64)*32 bytes
+ *       32      4  S_FREEINDEX    freeIndex u32              slots below it are all allocated
+ *       36      4  S_NELEMS       nelems u32                 number of slots
+ *       40      4  S_TINYMASKS    tinyMasks u32              tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start
+ *       44      4  S_CACHE_LO     allocCacheLo u32           allocCache bits 0..31 (1 = free)
+ *       48      4  S_CACHE_HI     allocCacheHi u32           allocCache bits 32..63
  *       52      4  S_ALLOCCOUNT   allocCount u32             allocated slots (freed-but-unswept ones included)
- *       56      4  S_SPANCLASS    spanclass u32              sizeclass << 1 | noscan
- *       60      4  S_STATE        state u32                  mSpanDead / mSpanInUse / mSpanManual
- *       64      4  S_NEEDZERO     needzero u32               1: free slots may be dirty
- *       68      4  S_ACBC         allocCountBeforeCache u32  allocCount when the span entered an mcache
- *       72      4  S_ELEMSIZE     elemsize u32               slot size (npages * 8192 for a large span)
- *       76      4  S_LIMIT        limit u32                  end of the usable part
- *       80      4  S_TINYMASKS    tinyMasks u32              tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start
- *       84      4  S_DIVMUL20     divMul20 u32               ceil(2^20 / elemsize), 0 for a large span: the free path's offset -> slot index (objIndex20; goheap only)
+ *       56      4  S_SWEEPGEN     sweepgen u32               see mgcsweep.ts
+ *       60      4  S_NEXT         next SpanPtr               list link (mcentral span sets, stack pools)
+ *       64      4  S_PREV         prev SpanPtr               list link
+ *       68      4  S_NPAGES       npages u32                 length in 8 KiB pages
+ *       72      4  S_MANUAL_FREE  manualFreeList u32         free slot list of a stack span
+ *       76      4  S_DIVMUL       divMul u32                 magic for offset -> slot index (class_to_divmagic)
+ *       80      4  S_NEEDZERO     needzero u32               1: free slots may be dirty
+ *       84      4  S_ACBC         allocCountBeforeCache u32  allocCount when the span entered an mcache
  *       88     56                 (pad)
  *      144         MSPAN_SIZE     end
  */
 export const MSPAN_SIZE = 144;
-export const S_NEXT = 0;
-export const S_PREV = 4;
-export const S_LIST = 8;
-export const S_START = 12;
-export const S_NPAGES = 16;
-export const S_MANUAL_FREE = 20;
-export const S_FREEINDEX = 24;
-export const S_NELEMS = 28;
-export const S_CACHE_LO = 32;
-export const S_CACHE_HI = 36;
-export const S_GCBITS = 40;
-export const S_SWEEPGEN = 44;
-export const S_DIVMUL = 48;
+export const S_START = 0;
+export const S_LIST = 4;
+export const S_SPANCLASS = 8;
+export const S_STATE = 12;
+export const S_DIVMUL20 = 16;
+export const S_ELEMSIZE = 20;
+export const S_LIMIT = 24;
+export const S_GCBITS = 28;
+export const S_FREEINDEX = 32;
+export const S_NELEMS = 36;
+export const S_TINYMASKS = 40;
+export const S_CACHE_LO = 44;
+export const S_CACHE_HI = 48;
 export const S_ALLOCCOUNT = 52;
-export const S_SPANCLASS = 56;
-export const S_STATE = 60;
-export const S_NEEDZERO = 64;
-export const S_ACBC = 68;
-export const S_ELEMSIZE = 72;
-export const S_LIMIT = 76;
-export const S_TINYMASKS = 80;
-export const S_DIVMUL20 = 84;
-export const SW_NEXT = 0;
-export const SW_PREV = 1;
-export const SW_LIST = 2;
-export const SW_START = 3;
-export const SW_NPAGES = 4;
-export const SW_MANUAL_FREE = 5;
-export const SW_FREEINDEX = 6;
-export const SW_NELEMS = 7;
-export const SW_CACHE_LO = 8;
-export const SW_CACHE_HI = 9;
-export const SW_GCBITS = 10;
-export const SW_SWEEPGEN = 11;
-export const SW_DIVMUL = 12;
+export const S_SWEEPGEN = 56;
+export const S_NEXT = 60;
+export const S_PREV = 64;
+export const S_NPAGES = 68;
+export const S_MANUAL_FREE = 72;
+export const S_DIVMUL = 76;
+export const S_NEEDZERO = 80;
+export const S_ACBC = 84;
+export const SW_START = 0;
+export const SW_LIST = 1;
+export const SW_SPANCLASS = 2;
+export const SW_STATE = 3;
+export const SW_DIVMUL20 = 4;
+export const SW_ELEMSIZE = 5;
+export const SW_LIMIT = 6;
+export const SW_GCBITS = 7;
+export const SW_FREEINDEX = 8;
+export const SW_NELEMS = 9;
+export const SW_TINYMASKS = 10;
+export const SW_CACHE_LO = 11;
+export const SW_CACHE_HI = 12;
 export const SW_ALLOCCOUNT = 13;
-export const SW_SPANCLASS = 14;
-export const SW_STATE = 15;
-export const SW_NEEDZERO = 16;
-export const SW_ACBC = 17;
-export const SW_ELEMSIZE = 18;
-export const SW_LIMIT = 19;
-export const SW_TINYMASKS = 20;
-export const SW_DIVMUL20 = 21;
-/** mspan.next: list link. */
-export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
-export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
-/** mspan.prev: list link. */
-export function spanPrev(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_PREV) >>> 2] as SpanPtr; }
-export function setSpanPrev(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_PREV) >>> 2] = v; }
-/** mspan.list: id of the list the span is on. */
-export function spanList(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LIST) >>> 2]; }
-export function setSpanList(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LIST) >>> 2] = v; }
+export const SW_SWEEPGEN = 14;
+export const SW_NEXT = 15;
+export const SW_PREV = 16;
+export const SW_NPAGES = 17;
+export const SW_MANUAL_FREE = 18;
+export const SW_DIVMUL = 19;
+export const SW_NEEDZERO = 20;
+export const SW_ACBC = 21;
 /** mspan.startAddr: address of the first page. */
 export function spanStartAddr(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_START) >>> 2]; }
 export function setSpanStartAddr(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_START) >>> 2] = v; }
-/** mspan.npages: length in 8 KiB pages. */
-export function spanNpages(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NPAGES) >>> 2]; }
-export function setSpanNpages(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NPAGES) >>> 2] = v; }
-/** mspan.manualFreeList: free slot list of a stack span. */
-export function spanManualFreeList(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_MANUAL_FREE) >>> 2]; }
-export function setSpanManualFreeList(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_MANUAL_FREE) >>> 2] = v; }
-/** mspan.freeIndex: slots below it are all allocated. */
-export function spanFreeIndex(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_FREEINDEX) >>> 2]; }
-export function setSpanFreeIndex(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_FREEINDEX) >>> 2] = v; }
-/** mspan.nelems: number of slots. */
-export function spanNelems(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NELEMS) >>> 2]; }
-export function setSpanNelems(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NELEMS) >>> 2] = v; }
-/** mspan.allocCacheLo: allocCache bits 0..31. */
-export function spanAllocCacheLo(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_CACHE_LO) >>> 2]; }
-export function setSpanAllocCacheLo(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_CACHE_LO) >>> 2] = v; }
-/** mspan.allocCacheHi: allocCache bits 32..63. */
-export function spanAllocCacheHi(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_CACHE_HI) >>> 2]; }
-export function setSpanAllocCacheHi(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_CACHE_HI) >>> 2] = v; }
-/** mspan.gcBits: address of the span's bitmaps. */
-export function spanGcBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_GCBITS) >>> 2]; }
-export function setSpanGcBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_GCBITS) >>> 2] = v; }
-/** mspan.sweepgen: see mgcsweep.ts. */
-export function spanSweepgen(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_SWEEPGEN) >>> 2]; }
-export function setSpanSweepgen(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_SWEEPGEN) >>> 2] = v; }
-/** mspan.divMul: magic for offset -> slot index. */
-export function spanDivMul(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL) >>> 2]; }
-export function setSpanDivMul(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL) >>> 2] = v; }
-/** mspan.allocCount: allocated slots. */
-export function spanAllocCount(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ALLOCCOUNT) >>> 2]; }
-export function setSpanAllocCount(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ALLOCCOUNT) >>> 2] = v; }
+/** mspan.list: id of the list the span is on. */
+export function spanList(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LIST) >>> 2]; }
+export function setSpanList(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LIST) >>> 2] = v; }
 /** mspan.spanclass: sizeclass << 1 | noscan. */
 export function spanSpanclass(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_SPANCLASS) >>> 2]; }
 export function setSpanSpanclass(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_SPANCLASS) >>> 2] = v; }
 /** mspan.state: mSpanDead / mSpanInUse / mSpanManual. */
 export function spanState(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_STATE) >>> 2]; }
 export function setSpanState(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_STATE) >>> 2] = v; }
-/** mspan.needzero: 1: free slots may be dirty. */
-export function spanNeedzero(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NEEDZERO) >>> 2]; }
-export function setSpanNeedzero(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NEEDZERO) >>> 2] = v; }
-/** mspan.allocCountBeforeCache: allocCount when the span entered an mcache. */
-export function spanAllocCountBeforeCache(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ACBC) >>> 2]; }
-export function setSpanAllocCountBeforeCache(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ACBC) >>> 2] = v; }
+/** mspan.divMul20: ceil. */
+export function spanDivMul20(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL20) >>> 2]; }
+export function setSpanDivMul20(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL20) >>> 2] = v; }
 /** mspan.elemsize: slot size. */
 export function spanElemsize(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ELEMSIZE) >>> 2]; }
 export function setSpanElemsize(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ELEMSIZE) >>> 2] = v; }
 /** mspan.limit: end of the usable part. */
 export function spanLimit(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_LIMIT) >>> 2]; }
 export function setSpanLimit(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_LIMIT) >>> 2] = v; }
+/** mspan.gcBits: address of the span's bitmaps. */
+export function spanGcBits(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_GCBITS) >>> 2]; }
+export function setSpanGcBits(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_GCBITS) >>> 2] = v; }
+/** mspan.freeIndex: slots below it are all allocated. */
+export function spanFreeIndex(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_FREEINDEX) >>> 2]; }
+export function setSpanFreeIndex(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_FREEINDEX) >>> 2] = v; }
+/** mspan.nelems: number of slots. */
+export function spanNelems(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NELEMS) >>> 2]; }
+export function setSpanNelems(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NELEMS) >>> 2] = v; }
 /** mspan.tinyMasks: tiny span only: address of one u16 per 16-byte block, bits = offsets where live tiny objects start. */
 export function spanTinyMasks(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_TINYMASKS) >>> 2]; }
 export function setSpanTinyMasks(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_TINYMASKS) >>> 2] = v; }
-/** mspan.divMul20: ceil. */
-export function spanDivMul20(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL20) >>> 2]; }
-export function setSpanDivMul20(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL20) >>> 2] = v; }
+/** mspan.allocCacheLo: allocCache bits 0..31. */
+export function spanAllocCacheLo(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_CACHE_LO) >>> 2]; }
+export function setSpanAllocCacheLo(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_CACHE_LO) >>> 2] = v; }
+/** mspan.allocCacheHi: allocCache bits 32..63. */
+export function spanAllocCacheHi(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_CACHE_HI) >>> 2]; }
+export function setSpanAllocCacheHi(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_CACHE_HI) >>> 2] = v; }
+/** mspan.allocCount: allocated slots. */
+export function spanAllocCount(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ALLOCCOUNT) >>> 2]; }
+export function setSpanAllocCount(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ALLOCCOUNT) >>> 2] = v; }
+/** mspan.sweepgen: see mgcsweep.ts. */
+export function spanSweepgen(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_SWEEPGEN) >>> 2]; }
+export function setSpanSweepgen(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_SWEEPGEN) >>> 2] = v; }
+/** mspan.next: list link. */
+export function spanNext(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_NEXT) >>> 2] as SpanPtr; }
+export function setSpanNext(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_NEXT) >>> 2] = v; }
+/** mspan.prev: list link. */
+export function spanPrev(u32: Uint32Array, b: SpanPtr): SpanPtr { return u32[(b + S_PREV) >>> 2] as SpanPtr; }
+export function setSpanPrev(u32: Uint32Array, b: SpanPtr, v: SpanPtr | 0): void { u32[(b + S_PREV) >>> 2] = v; }
+/** mspan.npages: length in 8 KiB pages. */
+export function spanNpages(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NPAGES) >>> 2]; }
+export function setSpanNpages(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NPAGES) >>> 2] = v; }
+/** mspan.manualFreeList: free slot list of a stack span. */
+export function spanManualFreeList(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_MANUAL_FREE) >>> 2]; }
+export function setSpanManualFreeList(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_MANUAL_FREE) >>> 2] = v; }
+/** mspan.divMul: magic for offset -> slot index. */
+export function spanDivMul(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_DIVMUL) >>> 2]; }
+export function setSpanDivMul(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_DIVMUL) >>> 2] = v; }
+/** mspan.needzero: 1: free slots may be dirty. */
+export function spanNeedzero(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_NEEDZERO) >>> 2]; }
+export function setSpanNeedzero(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_NEEDZERO) >>> 2] = v; }
+/** mspan.allocCountBeforeCache: allocCount when the span entered an mcache. */
+export function spanAllocCountBeforeCache(u32: Uint32Array, b: SpanPtr): number { return u32[(b + S_ACBC) >>> 2]; }
+export function setSpanAllocCountBeforeCache(u32: Uint32Array, b: SpanPtr, v: number): void { u32[(b + S_ACBC) >>> 2] = v; }
 
 // ----------------------------------------------------------------------------------------
 // gcBits (runtime/mheap.go: mspan.allocBits, gcmarkBits)

@@ -106,7 +106,11 @@ export const sysStatNames = [
 // The OS layer's header, at byte 0 of the buffer: OS_* in layout.ts (generated).
 
 const MAGIC = 0x50484f47;
-const VERSION = 1;
+/**
+ * Layout version: a buffer made by a goheap whose shared structs differ (layout.ts) is
+ * refused. 2: the mspan fields a free reads first, the span bitmaps interleaved.
+ */
+const VERSION = 2;
 
 /** Backend ids (stored in the header so an attaching worker knows what it has). */
 export const BACKEND_SAB = 1;

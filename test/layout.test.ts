@@ -45,3 +45,14 @@ test('the layout facts the fast paths rely on without reading them', () => {
   // A span's bitmaps: alloc, freed and local freed words of a slot in one 16-byte group.
   assert.deepEqual([L.GW_ALLOC, L.GW_FREED, L.GW_LOCALFREED, L.GCBITS_GROUP_SIZE], [0, 1, 2, 16]);
 });
+
+test('the span fields a free reads come first in the mspan struct, and the free list link is not one of its tests', () => {
+  // freeFast / freeShared / freeTiny read these of a span no mcache holds, usually a cold
+  // one: kept in the first 44 bytes, they span one cache line or two (structs are 144 bytes
+  // apart from 64-byte aligned chunks, so they start 0, 16, 32 or 48 bytes into a line).
+  const read = [L.S_START, L.S_LIST, L.S_SPANCLASS, L.S_STATE, L.S_DIVMUL20, L.S_ELEMSIZE, L.S_LIMIT, L.S_GCBITS, L.S_FREEINDEX, L.S_NELEMS, L.S_TINYMASKS];
+  assert.ok(Math.max(...read) + 4 <= 44, `the free path's span fields end at byte ${Math.max(...read) + 4}`);
+  // A struct on the span fixalloc's free list keeps the list link in its first word; a
+  // racing free that reads a dead struct must not take that link for a list or state.
+  assert.equal(L.S_START, 0);
+});
