@@ -83,7 +83,7 @@ const pagesPerArena = 8192;
 const structs: Struct[] = [
   {
     go: 'mspan (runtime/mheap.go)', prefix: 'S_', acc: 'span', sizeName: 'MSPAN_SIZE', base: 'SpanPtr',
-    doc: 'A span: a run of pages holding objects of one size class (mspan.ts). Padded to 144 bytes, the size Go 1.19\'s mspan has on 64-bit platforms (MSpanInuse grows by 144 per span on the real runtime), so that MSpanInuse and MSpanSys report Go\'s numbers. The fields a free reads come first (START to TINYMASKS, 44 bytes): a free into a span no mcache holds finds them in one cache line or two, not two or three (goheap order; Go orders mspan\'s fields otherwise).',
+    doc: 'A span: a run of pages holding objects of one size class (mspan.ts). Padded to 144 bytes, the size Go 1.19\'s mspan has on 64-bit platforms (MSpanInuse grows by 144 per span on the real runtime), so that MSpanInuse and MSpanSys report Go\'s numbers. The fields a free reads come first, with NELEMS, which the GC\'s recount reads beside them (START to TINYMASKS, 44 bytes): a free into a span no mcache holds finds them in one cache line or two, not two or three (goheap order; Go orders mspan\'s fields otherwise).',
     size: 144,
     fields: [
       { c: 'START', f: 'startAddr', t: 'u32', m: 'address of the first page' },

@@ -23,9 +23,9 @@ export type PPtr = number & { readonly __p: true };
  * A span: a run of pages holding objects of one size class (mspan.ts). Padded to 144
  * bytes, the size Go 1.19's mspan has on 64-bit platforms (MSpanInuse grows by 144 per
  * span on the real runtime), so that MSpanInuse and MSpanSys report Go's numbers. The
- * fields a free reads come first (START to TINYMASKS, 44 bytes): a free into a span no
- * mcache holds finds them in one cache line or two, not two or three (goheap order; Go
- * orders mspan's fields otherwise).
+ * fields a free reads come first, with NELEMS, which the GC's recount reads beside them
+ * (START to TINYMASKS, 44 bytes): a free into a span no mcache holds finds them in one
+ * cache line or two, not two or three (goheap order; Go orders mspan's fields otherwise).
  *
  *   offset  bytes  constant       field                      meaning
  *        0      4  S_START        startAddr u32              address of the first page

@@ -48,7 +48,7 @@ test('the layout facts the fast paths rely on without reading them', () => {
 
 test('the span fields a free reads come first in the mspan struct, and the free list link is not one of its tests', () => {
   // freeFast / freeShared / freeTiny read these of a span no mcache holds, usually a cold
-  // one: kept in the first 44 bytes, they span one cache line or two (structs are 144 bytes
+  // one (NELEMS is the GC's recount's, read beside them): kept in the first 44 bytes, they span one cache line or two (structs are 144 bytes
   // apart from 64-byte aligned chunks, so they start 0, 16, 32 or 48 bytes into a line).
   const read = [L.S_START, L.S_LIST, L.S_SPANCLASS, L.S_STATE, L.S_DIVMUL20, L.S_ELEMSIZE, L.S_LIMIT, L.S_GCBITS, L.S_FREEINDEX, L.S_NELEMS, L.S_TINYMASKS];
   assert.ok(Math.max(...read) + 4 <= 44, `the free path's span fields end at byte ${Math.max(...read) + 4}`);

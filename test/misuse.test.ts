@@ -8,7 +8,7 @@ import {
   Heap, GoHeapError, InvalidArgumentError, InvalidPointerError, InvalidSizeError, DetachedHeapError, DoubleFreeError,
 } from '../src/index.js';
 import { P_IDLE } from '../src/runtime2.js';
-import { P_STATUS } from '../src/layout.js';
+import { OSW_VERSION, P_STATUS } from '../src/layout.js';
 
 const MiB = 1 << 20;
 const sym = Symbol('x');
@@ -172,6 +172,19 @@ test('a detached handle throws DetachedHeapError on every call, and a second det
   heap.gc();
   heap.check();
   assert.equal(heap.u8.length > 0, true, 'the views stay readable after detach');
+});
+
+test('attaching to a buffer of another layout version is InvalidArgumentError, and the heap is unchanged', () => {
+  const heap = Heap.create({ reserve: 64 * MiB });
+  const p = heap.malloc(100);
+  const d = heap.share();
+  const u32 = heap.h.views.u32, v = u32[OSW_VERSION]!;
+  u32[OSW_VERSION] = v - 1; // a buffer made by the goheap before the span fields moved
+  throwsTyped(() => Heap.attach(d), InvalidArgumentError, /unsupported layout version/);
+  u32[OSW_VERSION] = v;
+  heap.free(p);
+  heap.check();
+  healthy(heap);
 });
 
 test('reclaimP: only an integer P id that is leased and not the caller\'s own; a matching epoch when given', () => {
